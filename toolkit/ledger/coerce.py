@@ -1,0 +1,337 @@
+"""Turn cell values as people type them into typed values. Pure functions, no I/O.
+
+Every coercer takes a cell value (str, float, int, bool, date, datetime, None) and returns
+``(value, ok)``: the typed value (``None`` for an empty cell) and whether the cell could be
+read. A cell that could not be read keeps its raw value in the table, and validation
+reports it with its sheet, row and column.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+Coerced = tuple[Any, bool]
+
+_EXCEL_EPOCH_1900 = datetime(1899, 12, 30)
+_EXCEL_EPOCH_1904 = datetime(1904, 1, 1)
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(value: Any) -> str:
+    """Full-width to half-width (NFKC), stray and non-breaking spaces folded, ends trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", str(value))
+    return _SPACES.sub(" ", text).strip()
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# ---------------------------------------------------------------- dates
+
+_DATE_TEXT = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[ T]+(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?)?"
+    r"\s*(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DATE_US = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_MONTH_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:份)?$")
+_MONTH_COMPACT = re.compile(r"^(\d{4})(\d{2})$")
+
+
+def excel_serial_to_datetime(serial: float, date1904: bool = False) -> datetime | None:
+    """An Excel date serial in the 1900 or 1904 system, or None when out of Excel's range."""
+    if not 1 <= serial < 2958466:
+        return None
+    epoch = _EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH_1900
+    return epoch + timedelta(days=serial)
+
+
+def _make(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime | None:
+    try:
+        return datetime(y, m, d, hh, mm, ss)
+    except ValueError:
+        return None
+
+
+def parse_datetime(value: Any, date1904: bool = False) -> Coerced:
+    """A date or time typed any common way → ``datetime`` (None when blank)."""
+    if value is None:
+        return None, True
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None), True
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day), True
+    if isinstance(value, bool):
+        return None, False
+    if isinstance(value, (int, float)):
+        number = float(value)
+        if number.is_integer() and 19000101 <= number <= 21001231:  # typed as 20240305
+            found = _make(int(number) // 10000, int(number) // 100 % 100, int(number) % 100)
+            if found:
+                return found, True
+        found = excel_serial_to_datetime(number, date1904)
+        return (found, True) if found else (None, False)
+    if isinstance(value, timedelta):  # a duration cell is not a date
+        return None, False
+    text = clean_text(value)
+    if not text:
+        return None, True
+    match = _DATE_TEXT.match(text)
+    if match:
+        y, m, d, hh, mi, ss = (int(g) if g else 0 for g in match.groups())
+        found = _make(y, m, d, hh, mi, ss)
+        return (found, True) if found else (None, False)
+    match = _DATE_COMPACT.match(text)
+    if match:
+        found = _make(*(int(g) for g in match.groups()))
+        return (found, True) if found else (None, False)
+    match = _DATE_US.match(text)  # 3/7/1973 (month first, as US exports write it) or 25/12/2024
+    if match:
+        a, b, y = int(match[1]), int(match[2]), int(match[3])
+        hh, mi, ss = (int(g) if g else 0 for g in match.groups()[3:])
+        month, day = (a, b) if a <= 12 else (b, a)
+        found = _make(y, month, day, hh, mi, ss)
+        return (found, True) if found else (None, False)
+    if re.fullmatch(r"\d+(\.\d+)?", text):  # a serial stored as text
+        return parse_datetime(float(text), date1904)
+    return None, False
+
+
+def parse_date(value: Any, date1904: bool = False) -> Coerced:
+    found, ok = parse_datetime(value, date1904)
+    return (found.date() if found else None), ok
+
+
+def parse_month(value: Any, date1904: bool = False) -> Coerced:
+    """'2024-03', '2024年3月', '202403', or any date → the first day of that month."""
+    if isinstance(value, str):
+        text = clean_text(value)
+        if not text:
+            return None, True
+        match = _MONTH_TEXT.match(text) or _MONTH_COMPACT.match(text)
+        if match:
+            y, m = int(match[1]), int(match[2])
+            return (date(y, m, 1), True) if 1 <= m <= 12 else (None, False)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 190001 <= value <= 210012:
+        y, m = divmod(int(value), 100)
+        return (date(y, m, 1), True) if 1 <= m <= 12 and float(value).is_integer() else (None, False)
+    found, ok = parse_date(value, date1904)
+    return (found.replace(day=1) if found else None), ok
+
+
+# ---------------------------------------------------------------- amounts
+
+UNITS = {"": 1.0, "元": 1.0, "千": 1e3, "千元": 1e3, "k": 1e3, "万": 1e4, "万元": 1e4, "w": 1e4,
+         "百万": 1e6, "百万元": 1e6, "m": 1e6, "mm": 1e6, "亿": 1e8, "亿元": 1e8, "b": 1e9, "bn": 1e9}
+_CURRENCY = re.compile(r"^(?:rmb|cny|usd|us\$|\$|¥|￥|€|£)\s*|\s*(?:rmb|cny|usd)$", re.IGNORECASE)
+_AMOUNT = re.compile(r"^([-+]?)\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z\u4e00-\u9fff]*)$", re.IGNORECASE)
+
+
+def unit_factor(unit: str) -> float | None:
+    """万元 → 10000; '' → 1; an unknown unit → None."""
+    return UNITS.get(clean_text(unit).lower().replace(" ", ""))
+
+
+def parse_amount(value: Any, header_unit: float = 1.0) -> Coerced:
+    """'2,000', '2000万', '1.2亿', '￥1,234.50', '$56.09M', full-width digits → yuan (a float).
+
+    ``header_unit`` is the unit the column header names (``年销售额(万元)`` → 10000). It applies
+    to bare numbers only: a cell that carries its own unit (``2000万``) is not multiplied twice.
+    """
+    if value is None:
+        return None, True
+    if isinstance(value, bool):
+        return None, False
+    if isinstance(value, (int, float)):
+        return float(value) * header_unit, True
+    text = clean_text(value)
+    if not text:
+        return None, True
+    negative = text.startswith("(") and text.endswith(")")  # accounting negatives: (1,234)
+    text = text.strip("()").replace(",", "").replace(" ", "")
+    text = _CURRENCY.sub("", text)
+    match = _AMOUNT.match(text)
+    if not match:
+        return None, False
+    sign, digits, unit = match.groups()
+    if unit:
+        factor = unit_factor(unit)
+        if factor is None:
+            return None, False
+    else:
+        factor = header_unit
+    number = float(digits) * factor
+    if sign == "-" or negative:
+        number = -number
+    return number, True
+
+
+def parse_percent(value: Any, header_unit: float = 1.0) -> Coerced:
+    """'5%', '5 %', '0.05' (an Excel percent cell), '5' → percent points (5.0).
+
+    Bare numbers are returned as they are; ``reader`` decides per column whether a column of
+    numbers all ≤ 1 holds fractions (Excel's percent format) and scales it once.
+    """
+    if value is None:
+        return None, True
+    if isinstance(value, bool):
+        return None, False
+    if isinstance(value, (int, float)):
+        return float(value), True
+    text = clean_text(value).replace(" ", "")
+    if not text:
+        return None, True
+    scale = 1.0
+    if text.endswith(("%", "％")):
+        text = text[:-1]
+    elif text.endswith("‰"):
+        text, scale = text[:-1], 0.1
+    try:
+        return float(text) * scale, True
+    except ValueError:
+        return None, False
+
+
+# ---------------------------------------------------------------- phones and e-mail
+
+_PHONE_SPLIT = re.compile(r"\s*(?:[,;/、|\n]|或|及|和)\s*")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+_SERVICE = re.compile(r"^(?:400|800)-?\d{3}-?\d{4}$")
+_NANP = re.compile(r"^\(?\d{3}\)?-?\d{3}-?\d{4}$")
+_INTERNATIONAL = re.compile(r"^\+\d[\d-]{6,17}$")
+_EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
+
+
+def _one_phone(part: str) -> tuple[str, bool]:
+    extension = ""
+    found = _EXTENSION.search(part)
+    if found:
+        extension, part = found[1], part[: found.start()]
+    digits = re.sub(r"[\s()\[\]（）.]", "", part).replace("—", "-").replace("–", "-").strip("-")
+    if digits.endswith(".0") or re.fullmatch(r"\d+\.0", digits):
+        digits = digits[:-2]
+    if digits.startswith("+86") or digits.startswith("0086"):
+        digits = digits.split("86", 1)[1].lstrip("-")
+    elif re.fullmatch(r"86-?1[3-9]\d{9}", digits):
+        digits = digits[2:].lstrip("-")
+    compact = digits.replace("-", "")
+    if _MOBILE.match(compact):
+        normal, ok = compact, True
+    elif _LANDLINE.match(digits) or (_LANDLINE.match(compact) and compact.startswith("0")):
+        area_len = 3 if compact[1] in "12" else 4  # 010, 02x are 3 digits; others 4
+        normal, ok = (digits if "-" in digits else f"{compact[:area_len]}-{compact[area_len:]}"), True
+    elif _SERVICE.match(digits) or _NANP.match(digits) or _INTERNATIONAL.match(part.strip()):
+        normal, ok = digits if not part.strip().startswith("+") else part.strip(), True
+    else:
+        normal, ok = digits, False
+    if extension and ok:
+        normal += f" 转{extension}"
+    return normal, ok
+
+
+def parse_phone(value: Any) -> Coerced:
+    """13812345678.0, '+86 138-1234-5678', '010-12345678转123', '138… / 021-…' → normalised text.
+
+    Several numbers in one cell are kept, separated by '; '. The cell is ok when every number in
+    it looks like a real mainland mobile, landline, 400/800 or international number.
+    """
+    if value is None:
+        return None, True
+    if isinstance(value, bool):
+        return None, False
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None, False
+        value = int(value)
+    text = clean_text(value)
+    if not text:
+        return None, True
+    parts = [p for p in _PHONE_SPLIT.split(text) if p]
+    if len(parts) == 1 and re.fullmatch(r"1[3-9]\d{9}\s+1[3-9]\d{9}", text):
+        parts = text.split()
+    numbers = [_one_phone(p) for p in parts]
+    return "; ".join(n for n, _ in numbers), all(ok for _, ok in numbers)
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+
+
+def parse_email(value: Any) -> Coerced:
+    """One or more addresses ('a@x.cn; b@y.com'); full-width '＠' and spaces repaired."""
+    if value is None:
+        return None, True
+    text = clean_text(value).replace(" ", "")
+    if not text:
+        return None, True
+    parts = [p for p in re.split(r"[;,，；、/]+", text) if p]
+    ok = all(_EMAIL.match(p) for p in parts)
+    return "; ".join(p.lower() if ok else p for p in parts), ok
+
+
+# ---------------------------------------------------------------- small kinds
+
+_TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "对", "有", "要", "需要", "已解决", "解决", "已完成", "完成", "是的"}
+_FALSE = {"否", "n", "no", "false", "0", "×", "✗", "x", "无", "不", "不要", "不需要", "未解决", "未完成", "处理中", "待处理"}
+
+
+def parse_bool(value: Any) -> Coerced:
+    if value is None:
+        return None, True
+    if isinstance(value, bool):
+        return value, True
+    if isinstance(value, (int, float)):
+        return (bool(value), True) if value in (0, 1) else (None, False)
+    text = clean_text(value).lower()
+    if not text:
+        return None, True
+    if text in _TRUE:
+        return True, True
+    if text in _FALSE:
+        return False, True
+    return None, False
+
+
+def parse_text(value: Any) -> Coerced:
+    if value is None:
+        return None, True
+    if isinstance(value, (datetime, date)):
+        return value.isoformat(), True
+    text = clean_text(value)
+    return (text or None), True
+
+
+def parse_id(value: Any) -> Coerced:
+    """Numbers stored as floats lose their '.0'; text ids ('0001') are kept as typed."""
+    return parse_text(value)
+
+
+def parse_enum(value: Any) -> Coerced:
+    text, ok = parse_text(value)
+    return (text.upper() if text and text.isascii() else text), ok
+
+
+def coercer(kind: str, *, unit: float = 1.0, date1904: bool = False) -> Callable[[Any], Coerced]:
+    """The coercer for a field kind, with the column's header unit and date system bound."""
+    if kind == "date":
+        return lambda v: parse_date(v, date1904)
+    if kind == "datetime":
+        return lambda v: parse_datetime(v, date1904)
+    if kind == "month":
+        return lambda v: parse_month(v, date1904)
+    if kind == "amount":
+        return lambda v: parse_amount(v, unit)
+    if kind == "percent":
+        return lambda v: parse_percent(v, unit)
+    return {"phone": parse_phone, "email": parse_email, "bool": parse_bool, "enum": parse_enum,
+            "id": parse_id}.get(kind, parse_text)

@@ -1,0 +1,169 @@
+"""Read a ledger into typed tables: customers, visits, complaints and monthly business.
+
+Sheets are recognised by their headers, not by their position or name. Each value is
+coerced by its field's kind; a value that cannot be read is kept in ``Table.bad`` with its
+raw content so validation can report it with its sheet, row and column.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import InputError
+from ..model import CUSTOMERS, FIELDS_BY_TABLE, TABLES, Ledger, Table
+from .coerce import Coerced, coercer
+from .headers import HeaderMatch, expected_headers, find_header, normalize_header
+from .source import RawSheet, open_source
+
+_TOTAL_ROW = {"合计", "小计", "总计", "合 计", "total", "subtotal", "grand total", "總計", "合計"}
+_SHEET_HINTS = {
+    CUSTOMERS: ("客户", "客戶", "台账", "台帳", "customer", "account"),
+    "visits": ("拜访", "回访", "走访", "visit"),
+    "complaints": ("投诉", "投訴", "complaint"),
+    "monthly": ("月度", "月报", "业务量", "monthly"),
+}
+
+
+def read_ledger(
+    path: str | os.PathLike[str],
+    *,
+    column_overrides: Mapping[str, Mapping[str, str]] | None = None,
+    password: str | None = None,
+) -> Ledger:
+    """Read ``path`` (.xlsx, .xlsm, .xls, .csv) and return its tables.
+
+    ``column_overrides`` maps, per table, a header as it appears in the ledger to a field key
+    (``{"customers": {"甲方单位": "name"}}``). Raises ``InputError`` when the file cannot be
+    read or holds no sheet with a customer header (the message lists the headers seen).
+    """
+    source = open_source(path, password)
+    overrides = column_overrides or {}
+    heads: dict[str, list[list[Any]]] = {}
+    matches: dict[str, list[tuple[int, RawSheet, HeaderMatch]]] = {t: [] for t in TABLES}
+    for sheet in source.sheets:
+        head = sheet.head(40)
+        heads[sheet.name] = head
+        for table in TABLES:
+            found = find_header(table, head, sheet.merged, overrides.get(table))
+            if found:
+                bonus = 2 if any(h in sheet.name.lower() for h in _SHEET_HINTS[table]) else 0
+                visible = 0 if sheet.visible else -100
+                matches[table].append((found.score + bonus + visible, sheet, found))
+    chosen = _assign(matches)
+    if CUSTOMERS not in chosen:
+        raise _no_header_error(source.path, source.sheets, heads)
+    tables = {}
+    for table, (sheet, found) in chosen.items():
+        tables[table] = _read_table(sheet, found, source.date1904)
+    notes = list(source.notes)
+    for table, read in tables.items():
+        notes.append(f"{read.sheet}: {table}, header row {read.header_rows[-1]}, {len(read)} rows")
+    return Ledger(str(source.path), tables, [s.name for s in source.sheets], notes, source.date1904)
+
+
+def _assign(matches: dict[str, list[tuple[int, RawSheet, HeaderMatch]]]) -> dict[str, tuple[RawSheet, HeaderMatch]]:
+    """Each sheet plays the one role it fits best; each role goes to its best sheet."""
+    best_role: dict[str, tuple[int, str]] = {}
+    for table, found in matches.items():
+        for score, sheet, _ in found:
+            if sheet.name not in best_role or score > best_role[sheet.name][0]:
+                best_role[sheet.name] = (score, table)
+    chosen: dict[str, tuple[RawSheet, HeaderMatch]] = {}
+    for table, found in matches.items():
+        ranked = sorted((x for x in found if best_role[x[1].name][1] == table), key=lambda x: -x[0])
+        if ranked:
+            chosen[table] = (ranked[0][1], ranked[0][2])
+    return chosen
+
+
+def _no_header_error(path, sheets: list[RawSheet], heads: dict[str, list[list[Any]]]) -> InputError:
+    seen: list[str] = []
+    for sheet in sheets:
+        for row in heads.get(sheet.name, [])[:15]:
+            cells = [str(c).strip() for c in row if str(c or "").strip()]
+            if len(cells) >= 2 and any(not _is_number(c) for c in cells):
+                seen = [f"{sheet.name}: " + ", ".join(cells[:8])]
+                break
+        if seen:
+            break
+    expected = " + ".join(expected_headers(CUSTOMERS))
+    if not any(heads.values()) or not any(any(str(c).strip() for c in r) for h in heads.values() for r in h):
+        return InputError("the workbook holds no data", file=path, hint="pick the ledger that has your customers in it")
+    return InputError(
+        "no sheet has a recognisable customer header row"
+        + (f"; headers seen: {seen[0]}" if seen else "; no header-like row was seen"),
+        file=path,
+        hint=f"expected a column such as {expected} (or Company Name / Customer ID); "
+             "name yours in the workspace config under [columns.customers]",
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
+    fields = FIELDS_BY_TABLE[found.table]
+    plan: list[tuple[str, int, Callable[[Any], Coerced], dict[Any, Coerced], list[Any]]] = []
+    values: dict[str, list[Any]] = {}
+    bad: dict[str, dict[int, Any]] = {}
+    for key, column in found.columns.items():
+        out: list[Any] = []
+        values[key] = out
+        bad[key] = {}
+        plan.append((key, column.index, coercer(fields[key].kind, unit=column.unit, date1904=date1904), {}, out))
+    key_columns = [c.index for k, c in found.columns.items() if k in ("name", "customer", "customer_id")]
+    first_key = min(key_columns) if key_columns else 0
+    header_labels = {normalize_header(label)[0] for label in found.labels if label}
+    mapped_indexes = [c.index for c in found.columns.values()]
+    rows: list[int] = []
+    start = found.data_start
+    for number, row in enumerate(sheet.iter_rows()):
+        if number < start:
+            continue
+        width = len(row)
+        if not any(row[i] not in ("", None) for i in mapped_indexes if i < width):
+            if sum(1 for cell in row if cell not in ("", None)) <= 1:
+                continue  # blank, or a note beside the ledger's columns
+        if first_key < width and isinstance(row[first_key], str):
+            marker = row[first_key].strip().lower()
+            if marker in _TOTAL_ROW or normalize_header(marker)[0] in header_labels:
+                continue  # a totals row or a repeated header
+        i = len(rows)
+        rows.append(number + 1)
+        for key, index, coerce, cache, out in plan:
+            raw = row[index] if index < width else None
+            if raw == "":
+                out.append(None)
+                continue
+            try:
+                value, ok = cache[raw]
+            except KeyError:
+                value, ok = cache[raw] = coerce(raw)
+            except TypeError:  # unhashable never happens with calamine, but be safe
+                value, ok = coerce(raw)
+            out.append(value)
+            if not ok:
+                bad[key][i] = raw
+    table = Table(found.table, sheet.name, tuple(r + 1 for r in found.header_rows), found.columns,
+                  rows, values, bad={k: v for k, v in bad.items() if v},
+                  unmapped_headers=found.unmapped)
+    _scale_percent_fractions(table)
+    return table
+
+
+def _scale_percent_fractions(table: Table) -> None:
+    """A share column of Excel percent cells holds 0.05 for 5 %: scale the column once."""
+    fields = FIELDS_BY_TABLE[table.kind]
+    for key, column in table.columns.items():
+        if fields[key].kind != "percent" or "%" in column.header or "％" in column.header:
+            continue
+        numbers = [v for v in table.values[key] if isinstance(v, float)]
+        if numbers and max(abs(v) for v in numbers) <= 1.0:
+            table.values[key] = [v * 100 if isinstance(v, float) else v for v in table.values[key]]

@@ -1,0 +1,235 @@
+"""Open a ledger file of any supported kind and hand out its sheets as rows of cell values.
+
+This is the only module that knows about file formats: .xlsx/.xlsm/.xls through
+python-calamine (fast, no styles needed), password-protected workbooks through
+msoffcrypto-tool, and .csv in UTF-8, UTF-8 with BOM, GBK/GB18030 or a Western code page.
+Every failure becomes one ``InputError`` naming the file and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+PASSWORD_ENV = "CRM_LEDGER_PASSWORD"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class RawSheet:
+    """One sheet: its rows (absolute, 0-based), merged ranges and visibility."""
+
+    name: str
+    visible: bool
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    _rows: list[list[Any]] | None = None  # CSV keeps its rows; workbooks stream them
+    _sheet: Any = None
+
+    def head(self, n: int) -> list[list[Any]]:
+        if self._rows is not None:
+            return self._rows[:n]
+        rows = []
+        for i, row in enumerate(self.iter_rows()):
+            if i >= n:
+                break
+            rows.append(row)
+        return rows
+
+    def iter_rows(self) -> Iterator[list[Any]]:
+        if self._rows is not None:
+            yield from self._rows
+            return
+        start = self._sheet.start
+        pad = [""] * start[1] if start and start[1] else None
+        for row in self._sheet.iter_rows():
+            yield pad + row if pad else row
+
+
+@dataclass
+class Source:
+    path: Path
+    sheets: list[RawSheet]
+    date1904: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def owner_file(path: Path) -> Path | None:
+    """Excel's lock file ``~$name.xlsx`` beside a workbook that is open, if there is one."""
+    for candidate in (path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])):
+        if candidate.exists() and candidate != path:
+            return candidate
+    return None
+
+
+def _who_has_it_open(lock: Path) -> str:
+    try:
+        data = lock.read_bytes()[:162]
+        size = data[0]
+        name = data[1 : 1 + size].decode("latin-1").strip()
+        if len(data) > 56:
+            wide = data[56:56 + 2 * data[54]].decode("utf-16-le", "ignore").strip("\x00 ")
+            name = wide or name
+        return name
+    except (OSError, IndexError):
+        return ""
+
+
+def open_source(path: str | os.PathLike[str], password: str | None = None) -> Source:
+    """Open ``path`` for reading. Raises ``InputError`` with the fix when it cannot."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", file=path, hint="check the path (quote it if it has spaces)")
+    if path.is_dir():
+        raise InputError("is a folder, not a ledger file", file=path,
+                         hint="give the path of an .xlsx, .xlsm, .xls or .csv file")
+    try:
+        return _open(path, password)
+    except InputError as error:
+        lock = owner_file(path)
+        if lock is not None:
+            who = _who_has_it_open(lock)
+            error.hint = (error.hint or "") + (
+                f"; the workbook is open in Excel{' by ' + who if who else ''} ({lock.name} beside it):"
+                " close it there and try again")
+        raise
+
+
+def _open(path: Path, password: str | None) -> Source:
+    suffix = path.suffix.lower()
+    with path.open("rb") as handle:
+        magic = handle.read(8)
+    if not magic:
+        raise InputError("the file is empty (0 bytes)", file=path,
+                         hint="save the ledger again from Excel, or pick another file")
+    if suffix == ".csv" or (suffix not in SPREADSHEET_SUFFIXES and _looks_like_text(path)):
+        return _open_csv(path)
+    if suffix not in SPREADSHEET_SUFFIXES and magic[:4] != _ZIP_MAGIC and magic != _OLE_MAGIC:
+        raise InputError("is not a spreadsheet", file=path,
+                         hint="give an .xlsx, .xlsm, .xls or .csv file")
+    data: bytes | None = None
+    if magic == _OLE_MAGIC:
+        data = _decrypt_if_needed(path, password)
+    elif magic[:4] != _ZIP_MAGIC:
+        raise InputError(f"is not a spreadsheet although it is named {suffix}", file=path,
+                         hint="open it in Excel and save it as .xlsx")
+    return _open_workbook(path, data)
+
+
+def _looks_like_text(path: Path) -> bool:
+    with path.open("rb") as handle:
+        chunk = handle.read(4096)
+    return b"\x00" not in chunk and (b"," in chunk or b"\t" in chunk)
+
+
+def _decrypt_if_needed(path: Path, password: str | None) -> bytes | None:
+    import msoffcrypto
+    from msoffcrypto.exceptions import DecryptionError, FileFormatError, InvalidKeyError
+
+    try:
+        with path.open("rb") as handle:
+            office = msoffcrypto.OfficeFile(handle)
+            if not office.is_encrypted():
+                return None
+            password = password or os.environ.get(PASSWORD_ENV)
+            if not password:
+                raise InputError("the workbook is password-protected", file=path,
+                                 hint=f"give its password with --password or the {PASSWORD_ENV} "
+                                      "environment variable")
+            office.load_key(password=password)
+            out = io.BytesIO()
+            office.decrypt(out)
+            return out.getvalue()
+    except (InvalidKeyError, DecryptionError) as error:
+        raise InputError("the password does not open this workbook", file=path,
+                         hint="check the password given with --password or "
+                              f"{PASSWORD_ENV}") from error
+    except FileFormatError:
+        return None  # a plain legacy .xls: calamine reads it
+
+
+def _open_workbook(path: Path, data: bytes | None) -> Source:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = (CalamineWorkbook.from_filelike(io.BytesIO(data)) if data is not None
+                else CalamineWorkbook.from_path(str(path)))
+        metadata = book.sheets_metadata
+    except Exception as error:  # calamine raises its own error types for damaged files
+        raise InputError(f"cannot be opened as a workbook, it looks damaged or truncated "
+                         f"({_short(error)})", file=path,
+                         hint="open it in Excel or WPS and save it again, or restore a backup") from error
+    sheets = []
+    for meta in metadata:
+        if str(meta.typ).endswith("ChartSheet"):
+            continue
+        try:
+            sheet = book.get_sheet_by_name(meta.name)
+        except Exception as error:
+            raise InputError(f"sheet cannot be read, the file looks damaged ({_short(error)})",
+                             file=path, sheet=meta.name,
+                             hint="open it in Excel or WPS and save it again") from error
+        merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
+        sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), merged,
+                               _sheet=sheet))
+    return Source(path, sheets, date1904=_is_1904(path, data))
+
+
+def _short(error: Exception) -> str:
+    return " ".join(str(error).split())[:120] or type(error).__name__
+
+
+def _is_1904(path: Path, data: bytes | None) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as archive:
+            workbook = archive.read("xl/workbook.xml")[:4000].decode("utf-8", "ignore")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return False
+    return bool(re.search(r'date1904="(1|true)"', workbook))
+
+
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """Bytes of a CSV → (text, encoding): UTF-8 (with or without BOM), GB18030, else detected."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", "replace"), "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "utf-16"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    for encoding in ("gb18030", "big5"):  # Simplified, then Traditional Chinese
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        non_ascii = [c for c in text if ord(c) > 127]
+        cjk = sum(1 for c in non_ascii if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
+                  or "\uff00" <= c <= "\uffef")
+        if non_ascii and cjk / len(non_ascii) > 0.9:
+            return text, encoding
+    return raw.decode("cp1252", "replace"), "cp1252"  # Western exports (Salesforce, Excel on Windows)
+
+
+def _open_csv(path: Path) -> Source:
+    text, encoding = decode_text(path.read_bytes())
+    sample = text[:20000]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [row for row in csv.reader(io.StringIO(text), dialect)]
+    if not any(any(cell.strip() for cell in row) for row in rows):
+        raise InputError("the CSV file holds no data", file=path, hint="pick the exported file again")
+    note = [] if encoding.startswith("utf-8") else [f"{path.name}: read as {encoding}"]
+    return Source(path, [RawSheet(path.stem, True, _rows=rows)], notes=note)
