@@ -210,6 +210,7 @@ class Finding:
     hint: str
     owner: str = ""
     group: str = ""  # a duplicate group's key, so groups can be shown together
+    label: str = ""  # the field's label in the report's language
 
     @property
     def cell(self) -> str:

@@ -335,3 +335,16 @@ def coercer(kind: str, *, unit: float = 1.0, date1904: bool = False) -> Callable
         return lambda v: parse_percent(v, unit)
     return {"phone": parse_phone, "email": parse_email, "bool": parse_bool, "enum": parse_enum,
             "id": parse_id}.get(kind, parse_text)
+
+
+_LEGAL_FORMS = (("有限责任公司", "有限公司"), ("股份有限公司", "股份公司"), ("(集团)", "集团"))
+_NAME_NOISE = re.compile(r"[\s()\[\]{}<>【】〔〕「」『』《》·.,，。、'\"-]+")
+
+
+def normalize_name(value: Any) -> str:
+    """The key two spellings of one company share: width, brackets, spaces, case and
+    有限责任公司/有限公司 folded. '北京星辰科技有限责任公司' == '北京星辰科技 (有限公司)'."""
+    text = clean_text(value).lower()
+    for long, short in _LEGAL_FORMS:
+        text = text.replace(long, short)
+    return _NAME_NOISE.sub("", text)

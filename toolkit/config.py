@@ -1,0 +1,261 @@
+"""Workspace config (TOML) and the rules workbook (Excel) → one ``Settings`` object.
+
+The rules workbook is the only home of thresholds, cadences, required fields and allowed
+values: the shipped one (``templates/rules.xlsx``) holds the policy defaults, and a
+workspace's copy is what its managers edit in Excel. Nothing here reads the environment
+(the ledger password is read in ``ledger.source``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, InputError
+from .findings import CODES
+from .ledger.coerce import clean_text
+from .model import FIELDS_BY_TABLE, TABLES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_NAME = "crm.toml"
+RULES_NAME = "rules.xlsx"
+LEDGER_TEMPLATE_NAME = "ledger_template.xlsx"
+
+# Sheet names of the rules workbook (they are what managers see in Excel).
+PARAMETERS_SHEET = "参数"
+CADENCE_SHEET = "拜访周期"
+RULES_SHEET = "校验规则"
+REQUIRED_SHEET = "必填字段"
+VALUES_SHEET = "取值范围"
+ALIASES_SHEET = "列名"
+
+_YES = {"是", "y", "yes", "true", "1", "启用", "√"}
+_SEVERITY = {"错误": "error", "error": "error", "警告": "warning", "warning": "warning"}
+
+
+def templates_dir() -> Path:
+    """The shipped templates: inside the installed package, or the source checkout's ``templates/``."""
+    packaged = resources.files("toolkit") / "templates"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parent.parent / "templates"
+    if checkout.is_dir():
+        return checkout
+    raise ConfigError("the toolkit's templates are missing from this installation",
+                      hint="reinstall it with pip install (not a copy of the source files)")
+
+
+@dataclass
+class Cadence:
+    klass: str
+    kind: str
+    months: float
+    way: str
+    max_days: int
+
+
+@dataclass
+class Rules:
+    """What the rules workbook says."""
+
+    path: Path
+    parameters: dict[str, float | str]
+    cadences: list[Cadence]
+    enabled: dict[str, bool]
+    severity: dict[str, str]
+    required: list[str]  # field keys of the customer sheet, plus "phone_or_email"
+    allowed: dict[str, list[str]]  # field key → allowed values
+    aliases: dict[str, dict[str, str]]  # table → header → field key
+
+    def max_days(self, klass: str | None) -> int | None:
+        """The longest a customer of ``klass`` may go without contact, or None if no rule."""
+        if not klass:
+            return None
+        limits = [c.max_days for c in self.cadences if c.klass == klass and c.max_days]
+        return min(limits) if limits else None
+
+
+@dataclass
+class Settings:
+    """Everything a job needs to know, loaded once and passed down."""
+
+    rules: Rules
+    workspace: Path | None = None
+    lang: str = "zh"
+    company: str = ""
+    ledgers: dict[str, Path] = field(default_factory=dict)
+    out_dir: Path | None = None
+    policy: str = "abcd"
+    column_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def output_dir(self, override: str | os.PathLike[str] | None = None) -> Path:
+        if override:
+            return Path(override)
+        if self.out_dir:
+            return self.out_dir
+        return Path.cwd() / "out"
+
+    def overrides_for_reader(self) -> dict[str, dict[str, str]]:
+        merged: dict[str, dict[str, str]] = {t: dict(self.rules.aliases.get(t, {})) for t in TABLES}
+        for table, mapping in self.column_overrides.items():
+            merged.setdefault(table, {}).update(mapping)
+        return merged
+
+
+def find_workspace(explicit: str | os.PathLike[str] | None) -> Path | None:
+    """``--workspace DIR``, else the current folder if it holds a config, else None."""
+    if explicit:
+        folder = Path(explicit)
+        if not (folder / CONFIG_NAME).is_file():
+            raise InputError(f"no {CONFIG_NAME} in this folder", file=folder,
+                             hint="create a workspace with: crm init DIR")
+        return folder
+    here = Path.cwd()
+    return here if (here / CONFIG_NAME).is_file() else None
+
+
+def load_settings(workspace: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Settings for ``workspace`` (a folder with crm.toml), or the shipped defaults when None.
+
+    ``overrides`` are one-run values from the command line (``lang``, ``policy``).
+    """
+    if workspace is None:
+        settings = Settings(rules=load_rules(templates_dir() / RULES_NAME))
+    else:
+        folder = Path(workspace)
+        config_path = folder / CONFIG_NAME
+        try:
+            raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"is not valid TOML ({error})", file=config_path,
+                              hint="fix the line named, or copy it again from a new `crm init`") from error
+        section = raw.get("workspace", {})
+        rules_path = folder / section.get("rules", RULES_NAME)
+        settings = Settings(
+            rules=load_rules(rules_path),
+            workspace=folder,
+            lang=section.get("language", "zh"),
+            company=section.get("company", ""),
+            ledgers={k: folder / v for k, v in raw.get("ledgers", {}).items()},
+            out_dir=folder / section.get("out", "out"),
+            policy=raw.get("policy", {}).get("name", "abcd"),
+            column_overrides=_column_overrides(raw.get("columns", {}), config_path),
+            raw=raw,
+        )
+    for key, value in overrides.items():
+        if value is not None:
+            setattr(settings, key, value)
+    if settings.lang not in ("zh", "en"):
+        raise InputError(f"unknown language '{settings.lang}'", hint="use zh or en")
+    return settings
+
+
+def _column_overrides(section: dict[str, Any], path: Path) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for table, mapping in section.items():
+        if table not in TABLES or not isinstance(mapping, dict):
+            raise ConfigError(f"[columns.{table}] is not a table the toolkit reads", file=path,
+                              hint=f"use one of: {', '.join('[columns.' + t + ']' for t in TABLES)}")
+        for header, key in mapping.items():
+            if key not in FIELDS_BY_TABLE[table]:
+                raise ConfigError(f"[columns.{table}] maps '{header}' to unknown field '{key}'",
+                                  file=path, hint=f"fields: {', '.join(FIELDS_BY_TABLE[table])}")
+        out[table] = dict(mapping)
+    return out
+
+
+# ---------------------------------------------------------------- the rules workbook
+
+def load_rules(path: Path) -> Rules:
+    """Read the rules workbook. A wrong value raises ``ConfigError`` naming sheet and cell."""
+    from python_calamine import CalamineWorkbook
+
+    if not path.is_file():
+        raise ConfigError("rules workbook not found", file=path,
+                          hint="copy templates/rules.xlsx there, or run crm init again")
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        sheets = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                  for name in book.sheet_names}
+    except Exception as error:
+        raise ConfigError(f"the rules workbook cannot be read ({error})", file=path,
+                          hint="open it in Excel and save it again") from error
+
+    def rows(sheet: str) -> list[tuple[int, list[Any]]]:
+        if sheet not in sheets:
+            raise ConfigError(f"the rules workbook has no sheet 「{sheet}」", file=path,
+                              hint="copy that sheet back from templates/rules.xlsx")
+        return [(i + 1, r) for i, r in enumerate(sheets[sheet]) if i > 0 and any(str(c).strip() for c in r)]
+
+    parameters: dict[str, float | str] = {}
+    for number, row in rows(PARAMETERS_SHEET):
+        key, value = clean_text(row[0]), row[2] if len(row) > 2 else ""
+        if key:
+            parameters[key] = value if isinstance(value, (int, float)) else clean_text(value)
+
+    cadences = []
+    for number, row in rows(CADENCE_SHEET):
+        klass, kind, months, way, max_days = (list(row) + [""] * 5)[:5]
+        if not clean_text(klass):
+            continue
+        months_value = _number(months, path, CADENCE_SHEET, f"C{number}")
+        days = _number(max_days, path, CADENCE_SHEET, f"E{number}") if str(max_days).strip() else 0
+        cadences.append(Cadence(clean_text(klass).upper() if clean_text(klass).isascii() else clean_text(klass),
+                                clean_text(kind), months_value, clean_text(way),
+                                int(days or round(months_value * 30.5))))
+
+    enabled, severity = {}, {}
+    for number, row in rows(RULES_SHEET):
+        code = clean_text(row[0])
+        if code not in CODES:
+            raise ConfigError(f"unknown rule code '{code}'", file=path, sheet=RULES_SHEET, cell=f"A{number}",
+                              hint=f"codes: {', '.join(CODES)}")
+        enabled[code] = clean_text(row[2]).lower() in _YES
+        level = _SEVERITY.get(clean_text(row[3]).lower())
+        if level is None:
+            raise ConfigError(f"severity '{row[3]}' is not 错误 or 警告", file=path, sheet=RULES_SHEET,
+                              cell=f"D{number}", hint="type 错误 (error) or 警告 (warning)")
+        severity[code] = level
+
+    required = []
+    for number, row in rows(REQUIRED_SHEET):
+        key = clean_text(row[0])
+        if key != "phone_or_email" and key not in FIELDS_BY_TABLE["customers"]:
+            raise ConfigError(f"unknown field '{key}'", file=path, sheet=REQUIRED_SHEET, cell=f"A{number}",
+                              hint=f"fields: {', '.join(FIELDS_BY_TABLE['customers'])}")
+        if clean_text(row[2]).lower() in _YES:
+            required.append(key)
+
+    allowed = {}
+    for number, row in rows(VALUES_SHEET):
+        key = clean_text(row[0])
+        values = [v.strip() for v in clean_text(row[2]).replace(",", "、").split("、") if v.strip()]
+        allowed[key] = [v.upper() if v.isascii() else v for v in values]
+
+    aliases: dict[str, dict[str, str]] = {}
+    for number, row in rows(ALIASES_SHEET):
+        table, key, header = (clean_text(c) for c in (list(row) + ["", "", ""])[:3])
+        if table not in TABLES or key not in FIELDS_BY_TABLE[table]:
+            raise ConfigError(f"unknown table/field '{table}/{key}'", file=path, sheet=ALIASES_SHEET,
+                              cell=f"A{number}", hint=f"tables: {', '.join(TABLES)}")
+        aliases.setdefault(table, {})[header] = key
+
+    return Rules(path, parameters, cadences, enabled, severity, required, allowed, aliases)
+
+
+def _number(value: Any, path: Path, sheet: str, cell: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"'{value}' is not a number", file=path, sheet=sheet, cell=cell,
+                          hint="type a number") from None
+

@@ -1,0 +1,74 @@
+"""``crm validate``: read a ledger, check it against the rules, write the validation workbook."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings, load_settings
+from ..ledger import read_ledger
+from ..model import Finding, Ledger
+from .report import write_report
+from .rules import check_ledger
+
+__all__ = ["ValidationResult", "check_ledger", "validate"]
+
+
+@dataclass
+class ValidationResult:
+    ledger: Ledger
+    findings: list[Finding]
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "job": "validate",
+            "ledger": self.ledger.path,
+            "customers": len(self.ledger.customers),
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "tables": {kind: {"sheet": t.sheet, "header_row": t.header_rows[-1], "rows": len(t)}
+                       for kind, t in self.ledger.tables.items()},
+            "issues": [f.as_json() for f in self.findings],
+            "outputs": [str(p) for p in self.outputs],
+        }
+
+
+def validate(
+    ledger_path: str | os.PathLike[str],
+    settings: Settings | None = None,
+    *,
+    today: date,
+    out_dir: str | os.PathLike[str] | None = None,
+    password: str | None = None,
+    write: bool = True,
+) -> ValidationResult:
+    """Validate the ledger at ``ledger_path`` as of ``today``.
+
+    Returns the findings and, when ``write``, the path of the validation workbook written to
+    ``out_dir`` (default: the workspace's ``out/``). The ledger itself is only read. Raises
+    ``InputError`` when the ledger cannot be read at all.
+    """
+    settings = settings or load_settings()
+    ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
+    findings = check_ledger(ledger, settings.rules, today, settings.lang)
+    result = ValidationResult(ledger, findings)
+    if write:
+        stem = Path(ledger_path).stem
+        target = settings.output_dir(out_dir) / f"{stem}_校验结果_{today:%Y%m%d}.xlsx"
+        if settings.lang == "en":
+            target = target.with_name(f"{stem}_validation_{today:%Y%m%d}.xlsx")
+        result.outputs.append(write_report(target, ledger, findings, today=today, lang=settings.lang,
+                                           company=settings.company))
+    return result

@@ -1,0 +1,126 @@
+"""The validation workbook: summary, the issues a person works through, one sheet per owner."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+
+from ..findings import CODES
+from ..i18n import label
+from ..model import TABLE_LABELS, Finding, Ledger, field_label
+from ..xlsx import Book
+
+_MAX_LINKS = 65000  # Excel allows 65,530 hyperlinks per sheet
+
+
+def write_report(path: Path, ledger: Ledger, findings: list[Finding], *, today: date, lang: str,
+                 company: str = "") -> Path:
+    """Write the validation workbook to ``path`` and return it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    L = lambda key: label(key, lang)  # noqa: E731
+    book = Book(str(path), title=f"{company} {L('validate.title')}".strip(), company=company)
+    link_base = _link_target(path, Path(ledger.path))
+    _summary(book, ledger, findings, today, lang)
+    _issues(book, book.add_sheet(L("sheet.issues")), findings, lang, link_base)
+    _tables(book, ledger, lang)
+    by_owner: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_owner.setdefault(finding.owner or L("owner.none"), []).append(finding)
+    for owner in sorted(by_owner, key=lambda o: (-len(by_owner[o]), o)):
+        _issues(book, book.add_sheet(owner), by_owner[owner], lang, link_base)
+    book.close()
+    return path
+
+
+def _link_target(report: Path, ledger: Path) -> str | None:
+    if ledger.suffix.lower() == ".csv":
+        return None
+    try:
+        return os.path.relpath(ledger.resolve(), report.parent.resolve())
+    except ValueError:  # another drive on Windows
+        return str(ledger.resolve())
+
+
+def _summary(book: Book, ledger: Ledger, findings: list[Finding], today: date, lang: str) -> None:
+    L = lambda key: label(key, lang)  # noqa: E731
+    sheet = book.add_sheet(L("sheet.summary"))
+    sheet.write_string(0, 0, book.title, book.formats["title"])
+    severities = Counter(f.severity for f in findings)
+    facts = [
+        (L("summary.ledger"), ledger.path),
+        (L("summary.generated"), datetime.now().replace(microsecond=0)),
+        (L("summary.today"), today),
+        (L("summary.customers"), len(ledger.customers)),
+        (L("summary.errors"), severities.get("error", 0)),
+        (L("summary.warnings"), severities.get("warning", 0)),
+    ]
+    for n, (name, value) in enumerate(facts, start=2):
+        sheet.write_string(n, 0, name, book.formats["bold"])
+        book.write_cell(sheet, n, 1, value)
+    sheet.write_string(len(facts) + 2, 0, L("summary.how"), book.formats["text"])
+    row = len(facts) + 4
+    sheet.write_string(row, 0, L("summary.by_rule"), book.formats["bold"])
+    rule_counts = Counter((f.code, f.severity) for f in findings)
+    rule_rows = [(CODES[code].title(lang), code, L(f"severity.{sev}"), n)
+                 for (code, sev), n in sorted(rule_counts.items(), key=lambda x: (x[0][1], -x[1]))]
+    if not rule_rows:
+        sheet.write_string(row + 1, 0, L("summary.none"))
+    for r, values in enumerate([(L("col.rule"), L("col.code"), L("col.severity"), L("col.count")), *rule_rows]):
+        for c, value in enumerate(values):
+            book.write_cell(sheet, row + 1 + r, c, value, "header" if r == 0 else None)
+    row += len(rule_rows) + 3
+    sheet.write_string(row, 0, L("summary.by_owner"), book.formats["bold"])
+    owner_counts: dict[str, Counter[str]] = {}
+    for f in findings:
+        owner_counts.setdefault(f.owner or L("owner.none"), Counter())[f.severity] += 1
+    owner_rows = [(o, c["error"], c["warning"], c["error"] + c["warning"])
+                  for o, c in sorted(owner_counts.items(), key=lambda x: -sum(x[1].values()))]
+    header = (L("col.owner"), L("summary.errors"), L("summary.warnings"), L("col.total"))
+    for r, values in enumerate([header, *owner_rows]):
+        for c, value in enumerate(values):
+            book.write_cell(sheet, row + 1 + r, c, value, "header" if r == 0 else None)
+    widths = [max([12] + [len(str(x[0])) * 2 for x in rule_rows + owner_rows]), 40, 10, 10]
+    for c, width in enumerate(widths):
+        sheet.set_column(c, c, min(width, 40))
+    book.print_setup(sheet, repeat_row=None, landscape=False)
+
+
+def _issues(book: Book, sheet, findings: list[Finding], lang: str, link_base: str | None) -> None:
+    L = lambda key: label(key, lang)  # noqa: E731
+    headers = [L(k) for k in ("col.severity", "col.sheet", "col.cell", "col.field", "col.value",
+                              "col.message", "col.hint", "col.owner", "col.group", "col.code")]
+    rows = ([L(f"severity.{f.severity}"), f.sheet, f.cell, f.label or f.field, _value(f.value),
+             f.message, f.hint, f.owner, f.group, f.code] for f in findings)
+    count = book.table(sheet, headers, rows, max_width=50)
+    sheet.set_column(5, 6, 50, book.formats["wrap"])
+    if link_base:
+        for n, f in enumerate(findings[:_MAX_LINKS], start=1):
+            if f.cell and f.row:
+                target = f"external:{link_base}#'{f.sheet}'!{f.cell}"
+                sheet.write_url(n, 2, target, book.formats["link"], string=f.cell)
+    if count:
+        for sev, fmt in (("error", "error"), ("warning", "warning")):
+            sheet.conditional_format(1, 0, count, 0, {"type": "cell", "criteria": "==",
+                                                       "value": f'"{L("severity." + sev)}"',
+                                                       "format": book.formats[fmt]})
+
+
+def _value(value):
+    if value is None or isinstance(value, (str, int, float, date)):
+        return value
+    return str(value)
+
+
+def _tables(book: Book, ledger: Ledger, lang: str) -> None:
+    L = lambda key: label(key, lang)  # noqa: E731
+    sheet = book.add_sheet(L("sheet.tables"))
+    headers = [L(k) for k in ("col.table", "col.sheet", "col.header_row", "col.rows", "col.columns",
+                              "col.unmapped")]
+    rows = []
+    for kind, table in ledger.tables.items():
+        columns = "、".join(f"{c.letter}={c.header}→{field_label(kind, k, lang)}" for k, c in table.columns.items())
+        rows.append([TABLE_LABELS[lang][kind], table.sheet, "、".join(map(str, table.header_rows)),
+                     len(table), columns, "、".join(table.unmapped_headers)])
+    book.table(sheet, headers, rows, max_width=80)

@@ -1,0 +1,257 @@
+"""The validation rules: pure functions from a read ledger and the rules to findings.
+
+Nothing here reads a file or the clock; ``today`` is a parameter. Every rule's code,
+severity and wording come from ``toolkit.findings`` and the rules workbook.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+from ..config import Rules
+from ..findings import CODES, message
+from ..ledger.coerce import normalize_name
+from ..model import (COMPLAINTS, CUSTOMERS, FIELDS_BY_TABLE, MONTHLY, TABLE_LABELS, VISITS, Finding,
+                     Ledger, Table, field_label)
+
+_BAD_CODE = {"date": "bad_date", "datetime": "bad_date", "month": "bad_date", "amount": "bad_amount",
+             "percent": "bad_percent", "phone": "bad_phone", "email": "bad_email", "bool": "bad_bool"}
+STRATEGIC = "战略"
+
+
+class _Collector:
+    """Builds findings with the right severity and wording; drops disabled rules."""
+
+    def __init__(self, rules: Rules, lang: str) -> None:
+        self.rules, self.lang, self.findings = rules, lang, []
+
+    def enabled(self, code: str) -> bool:
+        return self.rules.enabled.get(code, True)
+
+    def add(self, code: str, table: Table, i: int | None, key: str, value: Any, owner: str = "",
+            group: str = "", **details: Any) -> None:
+        if not self.enabled(code):
+            return
+        label = field_label(table.kind, key, self.lang) if key in FIELDS_BY_TABLE[table.kind] else key
+        fill = {"field": label, "value": _show(value), "table": TABLE_LABELS[self.lang][table.kind],
+                "table_key": table.kind, **details}
+        text, hint = message(code, self.lang, **fill)
+        row = table.rows[i] if i is not None else (table.header_rows[-1] if table.header_rows else None)
+        column = table.columns[key].letter if key in table.columns else ""
+        severity = self.rules.severity.get(code, CODES[code].severity)
+        self.findings.append(Finding(code, severity, table.sheet, row, column, key, value, text, hint,
+                                     owner, group, fill["field"]))  # type: ignore[arg-type]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "" if value is None else str(value)
+
+
+def check_ledger(ledger: Ledger, rules: Rules, today: date, lang: str = "zh") -> list[Finding]:
+    """Every finding in ``ledger`` under ``rules`` as of ``today``, in sheet-then-row order."""
+    out = _Collector(rules, lang)
+    customers = ledger.customers
+    owners = customers.column("owner")
+    index = CustomerIndex(customers)
+    _check_customers(out, customers, owners, rules, today)
+    last_contact: dict[int, date] = {}
+    for kind in (VISITS, COMPLAINTS, MONTHLY):
+        table = ledger.tables.get(kind)
+        if table is None:
+            continue
+        matched = _check_references(out, table, index, owners)
+        _check_cells(out, table, [owners[m] if m is not None else "" for m in matched], today)
+        if kind == VISITS:
+            for i, visit_day in enumerate(table.column("visit_date")):
+                m = matched[i]
+                if m is not None and visit_day and visit_day <= today:
+                    if m not in last_contact or visit_day > last_contact[m]:
+                        last_contact[m] = visit_day
+        if kind == COMPLAINTS and table.has("replied") and table.has("received"):
+            for i, (got, replied) in enumerate(zip(table.column("received"), table.column("replied"))):
+                if got and replied and replied < got:
+                    owner = owners[matched[i]] if matched[i] is not None else ""
+                    out.add("reply_before_received", table, i, "replied", replied, owner,
+                            received=_show(got))
+    _check_contact(out, customers, owners, rules, today, last_contact)
+    order = {name: n for n, name in enumerate(ledger.sheets)}
+    out.findings.sort(key=lambda f: (order.get(f.sheet, 99), f.row or 0, f.column))
+    return out.findings
+
+
+def _check_customers(out: _Collector, table: Table, owners: list[Any], rules: Rules, today: date) -> None:
+    n = len(table)
+    for key in rules.required:
+        if key == "phone_or_email":
+            if not (table.has("phone") or table.has("email")):
+                out.add("missing_column", table, None, "phone", None,
+                        field=f"{field_label(CUSTOMERS, 'phone', out.lang)}/"
+                              f"{field_label(CUSTOMERS, 'email', out.lang)}")
+                continue
+            phones, emails = table.column("phone"), table.column("email")
+            bad = set(table.bad.get("phone", ())) | set(table.bad.get("email", ()))
+            for i in range(n):
+                if phones[i] is None and emails[i] is None and i not in bad:
+                    out.add("contact_missing", table, i, "phone" if table.has("phone") else "email", None,
+                            owners[i] or "")
+            continue
+        if not table.has(key):
+            out.add("missing_column", table, None, key, None)
+            continue
+        values, bad = table.values[key], table.bad.get(key, {})
+        for i in range(n):
+            if values[i] is None and i not in bad:
+                out.add("required_missing", table, i, key, None, owners[i] or "")
+    _check_cells(out, table, owners, today)
+    _check_duplicates(out, table, owners)
+
+
+def _check_cells(out: _Collector, table: Table, owners: list[Any], today: date) -> None:
+    """Unreadable values, values outside their allowed lists or ranges, dates in the future."""
+    fields = FIELDS_BY_TABLE[table.kind]
+    allowed = out.rules.allowed
+    for key, bad in table.bad.items():
+        code = _BAD_CODE.get(fields[key].kind)
+        if code:
+            for i, raw in bad.items():
+                out.add(code, table, i, key, raw, owners[i] or "")
+    for key in table.columns:
+        kind = fields[key].kind
+        values = table.values[key]
+        if kind == "enum" and allowed.get(key):
+            permitted = set(allowed[key])
+            shown = "、".join(allowed[key])
+            for i, value in enumerate(values):
+                if value is not None and value not in permitted:
+                    out.add("bad_enum", table, i, key, value, owners[i] or "", allowed=shown)
+        elif kind in ("date", "datetime") and key not in ("birthday",):
+            limit = today if kind == "date" else datetime(today.year, today.month, today.day, 23, 59, 59)
+            for i, value in enumerate(values):
+                if value is not None and value > limit:
+                    out.add("future_date", table, i, key, value, owners[i] or "", today=today.isoformat())
+        elif kind == "percent":
+            for i, value in enumerate(values):
+                if value is not None and not 0 <= value <= 100:
+                    out.add("share_range", table, i, key, round(value, 4), owners[i] or "")
+        elif kind == "amount":
+            for i, value in enumerate(values):
+                if value is not None and value < 0:
+                    out.add("negative_amount", table, i, key, value, owners[i] or "")
+
+
+def _groups(values: list[Any]) -> Iterator[list[int]]:
+    seen: dict[Any, list[int]] = defaultdict(list)
+    for i, value in enumerate(values):
+        if value:
+            seen[value].append(i)
+    return (rows for rows in seen.values() if len(rows) > 1)
+
+
+def _check_duplicates(out: _Collector, table: Table, owners: list[Any]) -> None:
+    ids = table.column("customer_id")
+    flagged_by_id: set[tuple[int, ...]] = set()
+    if table.has("customer_id"):
+        for rows in _groups(ids):
+            flagged_by_id.add(tuple(rows))
+            for i in rows:
+                others = "、".join(str(table.rows[j]) for j in rows if j != i)
+                out.add("duplicate_id", table, i, "customer_id", ids[i], owners[i] or "",
+                        group=f"ID {ids[i]}", rows=others)
+    if table.has("name"):
+        names = table.values["name"]
+        keys = [normalize_name(v) if v else None for v in names]
+        for rows in _groups(keys):
+            if table.has("customer_id") and len({ids[i] for i in rows}) == 1 and ids[rows[0]]:
+                continue  # one ID: already a duplicate_id group
+            for i in rows:
+                others = "、".join(str(table.rows[j]) for j in rows if j != i)
+                out.add("duplicate_name", table, i, "name", names[i], owners[i] or "",
+                        group=names[rows[0]], rows=others)
+
+
+class CustomerIndex:
+    """Finds the customer row a visit, complaint or business row means: by ID, else by name."""
+
+    def __init__(self, customers: Table) -> None:
+        self.by_id: dict[str, int] = {}
+        self.by_name: dict[str, list[int]] = defaultdict(list)
+        for i, value in enumerate(customers.column("customer_id")):
+            if value and value not in self.by_id:
+                self.by_id[value] = i
+        for i, value in enumerate(customers.column("name")):
+            if value:
+                self.by_name[normalize_name(value)].append(i)
+
+    def find(self, customer_id: str | None, name: str | None) -> tuple[int | None, str]:
+        """(row index, '') when found; (None, 'unknown' | 'ambiguous') otherwise."""
+        if customer_id:
+            found = self.by_id.get(customer_id)
+            if found is not None:
+                return found, ""
+            if not name:
+                return None, "unknown"
+        if not name:
+            return None, ""
+        rows = self.by_name.get(normalize_name(name), [])
+        if len(rows) == 1:
+            return rows[0], ""
+        return None, ("ambiguous" if rows else "unknown")
+
+
+def _check_references(out: _Collector, table: Table, index: CustomerIndex, owners: list[Any]) -> list[int | None]:
+    ids, names = table.column("customer_id"), table.column("customer")
+    matched: list[int | None] = []
+    for i in range(len(table)):
+        found, problem = index.find(ids[i], names[i])
+        matched.append(found)
+        if problem == "unknown":
+            key = "customer_id" if ids[i] and not names[i] else "customer"
+            out.add("unknown_customer", table, i, key, ids[i] if key == "customer_id" else names[i])
+        elif problem == "ambiguous":
+            count = len(index.by_name.get(normalize_name(names[i]), []))
+            out.add("ambiguous_customer", table, i, "customer", names[i], count=count)
+    return matched
+
+
+def customer_class(table: Table, i: int) -> str | None:
+    """The class typed in the ledger; a customer marked strategic is 战略."""
+    if table.has("strategic") and table.values["strategic"][i]:
+        return STRATEGIC
+    value = table.values["class"][i] if table.has("class") else None
+    return value or None
+
+
+def _check_contact(out: _Collector, table: Table, owners: list[Any], rules: Rules, today: date,
+                   last_contact: dict[int, date]) -> None:
+    if not (out.enabled("overdue_contact") or out.enabled("never_contacted")):
+        return
+    last_visits = table.column("last_visit")
+    has_history = table.has("last_visit") or bool(last_contact)
+    for i in range(len(table)):
+        klass = customer_class(table, i)
+        limit = rules.max_days(klass)
+        if limit is None:
+            continue
+        last = last_visits[i]
+        if last is not None and last > today:
+            last = None  # reported as a future date already
+        seen = last_contact.get(i)
+        if seen and (last is None or seen > last):
+            last = seen
+        if last is None:
+            if has_history:
+                out.add("never_contacted", table, i, "last_visit", None, owners[i] or "", klass=klass)
+            continue
+        days = (today - last).days
+        if days > limit:
+            out.add("overdue_contact", table, i, "last_visit", last, owners[i] or "", klass=klass,
+                    days=days, limit=limit, last=last.isoformat())

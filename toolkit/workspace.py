@@ -1,0 +1,124 @@
+"""``crm init``: create a workspace, and the ledger layout the template and the demo share."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from .config import CONFIG_NAME, LEDGER_TEMPLATE_NAME, RULES_NAME, templates_dir
+from .errors import InputError
+from .xlsx import FONT, display_width
+
+LEDGER_PATH = "台账/客户台账.xlsx"
+
+# The standard ledger: sheet name → headers. The reader does not depend on these names;
+# they are what `crm init` hands a team that has no ledger yet.
+LEDGER_SHEETS: dict[str, list[str]] = {
+    "客户台账": ["客户编号", "客户名称", "联系人", "联系电话", "电子邮箱", "客户经理", "客户经理邮箱",
+             "客户分类", "战略客户", "年销售额(万元)", "业务占比", "信用等级", "逾期金额(万元)", "合作意向",
+             "发展潜力", "企业规模", "行业地位", "所属行业", "区域", "城市", "地址", "最近拜访日期",
+             "建档日期", "联系人生日", "节日问候", "客户状态", "备注"],
+    "拜访记录": ["拜访日期", "客户编号", "客户名称", "拜访人", "拜访方式", "拜访目的", "拜访内容", "客户反馈",
+             "下一步"],
+    "投诉记录": ["投诉编号", "投诉时间", "客户编号", "客户名称", "投诉类别", "投诉内容", "处理人", "回复时间",
+             "是否解决", "解决时间"],
+    "月度业务": ["月份", "客户编号", "客户名称", "业务量(万元)", "新增业务(万元)"],
+}
+
+CONFIG_TEMPLATE = """\
+# 客户关系自动化工作区配置 (crm toolkit workspace config)
+# Paths are relative to this file. Secrets (the SMTP password) never go here.
+
+[workspace]
+company = "{company}"
+language = "zh"          # zh = 简体中文, en = English (outputs and e-mails)
+rules = "rules.xlsx"     # thresholds, cadences, required fields: edit it in Excel
+out = "out"              # where generated workbooks go
+
+[ledgers]
+main = "{ledger}"
+
+[policy]
+name = "abcd"            # abcd | sales | share
+
+# Your own column names, when the toolkit does not recognise them:
+# [columns.customers]
+# "甲方单位" = "name"
+# "对口业务员" = "owner"
+"""
+
+
+def init_workspace(folder: str | os.PathLike[str], *, company: str = "示例公司", force: bool = False) -> Path:
+    """Create a workspace in ``folder``: crm.toml, rules.xlsx, an empty ledger, out/.
+
+    Refuses (``InputError``) to overwrite an existing workspace unless ``force``.
+    """
+    folder = Path(folder)
+    if (folder / CONFIG_NAME).exists() and not force:
+        raise InputError(f"a workspace already exists here ({CONFIG_NAME})", file=folder,
+                         hint="pick another folder, or add --force to overwrite its config and rules")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "out").mkdir(exist_ok=True)
+    templates = templates_dir()
+    shutil.copyfile(templates / RULES_NAME, folder / RULES_NAME)
+    ledger = folder / LEDGER_PATH
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    if not ledger.exists():
+        shutil.copyfile(templates / LEDGER_TEMPLATE_NAME, ledger)
+    (folder / CONFIG_NAME).write_text(CONFIG_TEMPLATE.format(company=company, ledger=LEDGER_PATH),
+                                      encoding="utf-8")
+    return folder
+
+
+def write_ledger(path: Path, sheets: dict[str, Sequence[Sequence[Any]]], *, title: str = "",
+                 choices: dict[str, Sequence[str]] | None = None) -> Path:
+    """Write a ledger in the standard layout: a merged title row (if any) above each header,
+    frozen header, filter, drop-down lists for the columns named in ``choices``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_urls": False})
+    base = {"font_name": FONT, "font_size": 10}
+    header_fmt = book.add_format({**base, "bold": True, "bg_color": "#FCE4D6", "border": 1})
+    title_fmt = book.add_format({**base, "bold": True, "font_size": 14, "align": "center"})
+    text_fmt = book.add_format(base)
+    date_fmt = book.add_format({**base, "num_format": "yyyy-mm-dd"})
+    time_fmt = book.add_format({**base, "num_format": "yyyy-mm-dd hh:mm"})
+    for name, headers in LEDGER_SHEETS.items():
+        rows = sheets.get(name, [])
+        sheet = book.add_worksheet(name)
+        top = 0
+        if title and name == "客户台账":
+            sheet.merge_range(0, 0, 0, len(headers) - 1, title, title_fmt)
+            top = 1
+        widths = [display_width(h) + 2 for h in headers]
+        for col, header in enumerate(headers):
+            sheet.write_string(top, col, header, header_fmt)
+        for r, row in enumerate(rows, start=top + 1):
+            for col, value in enumerate(row):
+                if value is None or value == "":
+                    continue
+                if isinstance(value, datetime):
+                    sheet.write_datetime(r, col, value, time_fmt)
+                elif isinstance(value, date):
+                    sheet.write_datetime(r, col, datetime(value.year, value.month, value.day), date_fmt)
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    sheet.write_number(r, col, value, text_fmt)
+                else:
+                    sheet.write_string(r, col, str(value), text_fmt)
+                widths[col] = max(widths[col], min(display_width(value) + 2, 40))
+        for col, width in enumerate(widths):
+            sheet.set_column(col, col, width)
+        for col, header in enumerate(headers):
+            if choices and header in choices:
+                sheet.data_validation(top + 1, col, top + 5000, col, {
+                    "validate": "list", "source": list(choices[header]), "ignore_blank": True,
+                    "error_type": "warning"})
+        sheet.freeze_panes(top + 1, 0)
+        sheet.autofilter(top, 0, top + max(len(rows), 1), len(headers) - 1)
+    book.close()
+    return path
