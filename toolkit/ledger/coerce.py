@@ -208,7 +208,7 @@ _PHONE_SPLIT = re.compile(r"\s*(?:[,;/、|\n]|或|及|和)\s*")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 _SERVICE = re.compile(r"^(?:400|800)-?\d{3}-?\d{4}$")
-_NANP = re.compile(r"^\(?\d{3}\)?-?\d{3}-?\d{4}$")
+_NANP = re.compile(r"^(?:\(\d{3}\)\s*|\d{3}[-.\s])\d{3}[-.\s]\d{4}$")  # 585-255-1127
 _INTERNATIONAL = re.compile(r"^\+\d[\d-]{6,17}$")
 _EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
 
@@ -231,7 +231,7 @@ def _one_phone(part: str) -> tuple[str, bool]:
     elif _LANDLINE.match(digits) or (_LANDLINE.match(compact) and compact.startswith("0")):
         area_len = 3 if compact[1] in "12" else 4  # 010, 02x are 3 digits; others 4
         normal, ok = (digits if "-" in digits else f"{compact[:area_len]}-{compact[area_len:]}"), True
-    elif _SERVICE.match(digits) or _NANP.match(digits) or _INTERNATIONAL.match(part.strip()):
+    elif _SERVICE.match(digits) or _NANP.match(part.strip()) or _INTERNATIONAL.match(part.strip()):
         normal, ok = digits if not part.strip().startswith("+") else part.strip(), True
     else:
         normal, ok = digits, False

@@ -118,6 +118,7 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
         values[key] = out
         bad[key] = {}
         plan.append((key, column.index, coercer(fields[key].kind, unit=column.unit, date1904=date1904), {}, out))
+    typed_numbers: dict[str, set[int]] = {k: set() for k in found.columns if fields[k].kind == "percent"}
     key_columns = [c.index for k, c in found.columns.items() if k in ("name", "customer", "customer_id")]
     first_key = min(key_columns) if key_columns else 0
     header_labels = {normalize_header(label)[0] for label in found.labels if label}
@@ -151,19 +152,23 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
             out.append(value)
             if not ok:
                 bad[key][i] = raw
+            elif key in typed_numbers and isinstance(raw, (int, float)):
+                typed_numbers[key].add(i)
     table = Table(found.table, sheet.name, tuple(r + 1 for r in found.header_rows), found.columns,
                   rows, values, bad={k: v for k, v in bad.items() if v},
                   unmapped_headers=found.unmapped)
-    _scale_percent_fractions(table)
+    _scale_percent_fractions(table, typed_numbers)
     return table
 
 
-def _scale_percent_fractions(table: Table) -> None:
-    """A share column of Excel percent cells holds 0.05 for 5 %: scale the column once."""
-    fields = FIELDS_BY_TABLE[table.kind]
-    for key, column in table.columns.items():
-        if fields[key].kind != "percent" or "%" in column.header or "％" in column.header:
+def _scale_percent_fractions(table: Table, typed_numbers: dict[str, set[int]]) -> None:
+    """A share column of Excel percent cells holds 0.05 for 5 %: when every number typed in
+    the column (not '5%' text) is within ±1 and the header names no unit, scale those once."""
+    for key, indexes in typed_numbers.items():
+        header = table.columns[key].header
+        if not indexes or "%" in header or "％" in header:
             continue
-        numbers = [v for v in table.values[key] if isinstance(v, float)]
-        if numbers and max(abs(v) for v in numbers) <= 1.0:
-            table.values[key] = [v * 100 if isinstance(v, float) else v for v in table.values[key]]
+        values = table.values[key]
+        if max(abs(values[i]) for i in indexes) <= 1.0:
+            for i in indexes:
+                values[i] *= 100

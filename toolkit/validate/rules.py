@@ -236,14 +236,15 @@ def _check_contact(out: _Collector, table: Table, owners: list[Any], rules: Rule
         return
     last_visits = table.column("last_visit")
     has_history = table.has("last_visit") or bool(last_contact)
+    unreadable = table.bad.get("last_visit", {})
     for i in range(len(table)):
         klass = customer_class(table, i)
         limit = rules.max_days(klass)
-        if limit is None:
-            continue
+        if limit is None or i in unreadable:
+            continue  # no rule for the class, or the date itself is reported already
         last = last_visits[i]
         if last is not None and last > today:
-            last = None  # reported as a future date already
+            continue  # reported as a future date already
         seen = last_contact.get(i)
         if seen and (last is None or seen > last):
             last = seen

@@ -1,0 +1,193 @@
+"""The ``crm`` command: one thin sub-command per job over the library functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from .config import Settings, find_workspace, load_settings
+from .errors import EXIT_FINDINGS, InputError, ToolkitError
+from .findings import CODES
+from .i18n import label
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="客户关系台账工具 · Customer-ledger jobs over the Excel ledgers your team already keeps.",
+)
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False)
+
+WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="Workspace folder (holds crm.toml). "
+                            "Default: the current folder if it holds one, else the shipped defaults.")
+OutOpt = typer.Option(None, "--out", "-o", help="Where outputs go (default: the workspace's out/, else ./out/).")
+JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else.")
+LangOpt = typer.Option(None, "--lang", help="Output language: zh (default) or en.")
+TodayOpt = typer.Option(None, "--today", help="The as-of date, YYYY-MM-DD (default: today).")
+
+
+def _today(value: Optional[str]) -> date:
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--today '{value}' is not a date", hint="write it as YYYY-MM-DD") from None
+
+
+@contextmanager
+def _progress(message: str, quiet: bool):
+    """A spinner on stderr, only when stderr is a terminal and stdout is not JSON."""
+    if quiet or not err_console.is_terminal:
+        yield
+        return
+    with err_console.status(message):
+        yield
+
+
+def _settings(workspace: Optional[Path], **overrides: Any) -> Settings:
+    return load_settings(find_workspace(workspace), **overrides)
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n")
+
+
+@app.command()
+def init(
+    folder: Path = typer.Argument(..., help="The folder to create the workspace in."),
+    company: str = typer.Option("示例公司", help="Company name shown on reports."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing config and rules workbook."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Create a workspace: crm.toml, rules.xlsx, an empty ledger with the standard sheets, out/."""
+    from .workspace import LEDGER_PATH, init_workspace
+
+    folder = init_workspace(folder, company=company, force=force)
+    files = [folder / "crm.toml", folder / "rules.xlsx", folder / LEDGER_PATH, folder / "out"]
+    if as_json:
+        _print_json({"job": "init", "workspace": str(folder), "outputs": [str(f) for f in files]})
+        return
+    out_console.print(f"Workspace created in [bold]{folder}[/]:")
+    for f in files:
+        out_console.print(f"  {f}")
+    out_console.print("Next: put your ledger path in crm.toml under [ledgers], then run "
+                      f"[bold]crm validate --workspace {folder}[/]")
+
+
+@app.command()
+def demo(
+    folder: Path = typer.Argument(Path("crm-demo"), help="Where to create the demo workspace."),
+    customers: int = typer.Option(300, min=20, help="How many customers to generate."),
+    today: Optional[str] = TodayOpt,
+    lang: Optional[str] = LangOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Create a demo workspace with a generated ledger (with planted mistakes) and run every job on it."""
+    from .demo import make_demo
+    from .validate import validate
+
+    as_of = _today(today)
+    with _progress("Generating the demo ledger…", as_json):
+        ledger, planted = make_demo(folder, as_of, customers=customers)
+    settings = load_settings(folder, lang=lang)
+    with _progress("Validating…", as_json):
+        result = validate(ledger, settings, today=as_of)
+    if as_json:
+        _print_json({"job": "demo", "workspace": str(folder), "ledger": str(ledger),
+                     "planted": len(planted), "jobs": {"validate": result.as_json()},
+                     "outputs": [str(p) for p in result.outputs]})
+        return
+    out_console.print(f"Demo workspace: [bold]{folder}[/]  ({len(planted)} mistakes planted in the ledger)")
+    out_console.print(f"  ledger      {ledger}")
+    out_console.print(f"  validate →  {result.outputs[0]}  "
+                      f"({result.errors} errors, {result.warnings} warnings)")
+    out_console.print(f"Try: crm validate --workspace {folder}")
+
+
+@app.command("validate")
+def validate_command(
+    ledger: Optional[Path] = typer.Argument(None, help="The ledger (.xlsx/.xlsm/.xls/.csv). "
+                                            "Default: the workspace's main ledger."),
+    workspace: Optional[Path] = WorkspaceOpt,
+    out: Optional[Path] = OutOpt,
+    lang: Optional[str] = LangOpt,
+    today: Optional[str] = TodayOpt,
+    password: Optional[str] = typer.Option(None, "--password", help="Password of a protected workbook "
+                                           "(or set CRM_LEDGER_PASSWORD)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when validation finds errors."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Check a ledger: required fields, formats, allowed values, duplicates, unknown customers,
+    overdue contact. Writes a validation workbook; never changes the ledger."""
+    from .validate import validate
+
+    settings = _settings(workspace, lang=lang)
+    if ledger is None:
+        ledger = settings.ledgers.get("main")
+        if ledger is None:
+            raise InputError("no ledger given", hint="crm validate LEDGER.xlsx, or name it under [ledgers] "
+                             "main = ... in the workspace's crm.toml")
+    with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
+        result = validate(ledger, settings, today=_today(today), out_dir=out, password=password)
+    if as_json:
+        _print_json(result.as_json())
+    else:
+        _print_validation(result, settings.lang)
+    if strict and result.errors:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _print_validation(result, lang: str) -> None:
+    ledger = result.ledger
+    out_console.print(f"[bold]{ledger.path}[/]: {len(ledger.customers)} {label('cli.customers', lang)}; "
+                      + "; ".join(f"{t.sheet} ({len(t)})" for t in ledger.tables.values()))
+    counts = Counter((f.code, f.severity) for f in result.findings)
+    if counts:
+        table = RichTable(show_header=True, header_style="bold")
+        for name in ("col.rule", "col.severity", "col.count"):
+            table.add_column(label(name, lang))
+        for (code, severity), n in sorted(counts.items(), key=lambda x: (x[0][1], -x[1])):
+            colour = "red" if severity == "error" else "yellow"
+            table.add_row(CODES[code].title(lang), f"[{colour}]{label('severity.' + severity, lang)}[/]", str(n))
+        out_console.print(table)
+    else:
+        out_console.print(label("summary.none", lang))
+    for path in result.outputs:
+        out_console.print(f"{label('cli.written', lang)} {path}")
+
+
+def main() -> None:
+    """Entry point: run the app; a ToolkitError becomes one line on stderr and its exit code."""
+    debug = "--debug" in sys.argv
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        app()
+    except ToolkitError as error:
+        if debug:
+            raise
+        sys.stderr.write(f"error: {error}\n")
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as error:  # the one place an unexpected failure is turned into a line
+        if debug:
+            raise
+        sys.stderr.write(f"unexpected error: {type(error).__name__}: {error} "
+                         "(run again with --debug for the details)\n")
+        sys.exit(1)
+
+
+__all__ = ["app", "main"]
