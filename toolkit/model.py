@@ -50,7 +50,7 @@ FIELDS: tuple[Field, ...] = (
     _f(C, "name", "text", "客户名称", "Company Name", "公司名称", "企业名称", "单位名称", "客户全称",
        "客户单位", "客戶名稱", "公司名稱", "Account Name", "Customer Name", "Company", "Name",
        "客户姓名", "客户", weight=3),
-    _f(C, "contact", "text", "联系人", "Contact", "客户方负责人", "对接人", "联系人姓名", "Contact Name",
+    _f(C, "contact", "text", "联系人", "Contact", "客户方负责人", "联络人", "聯絡人", "对接人", "联系人姓名", "Contact Name",
        "Contact Person"),
     _f(C, "phone", "phone", "联系电话", "Phone", "电话", "手机", "手机号", "手机号码", "联系方式",
        "座机", "聯絡電話", "Mobile", "Telephone", "TelephoneNumber", "Phone Number", weight=2),

@@ -94,7 +94,8 @@ class Book:
 
     def table(self, sheet, headers: Sequence[str], rows: Iterable[Sequence[Any]], *,
               start_row: int = 0, row_formats: Sequence[str | None] | None = None,
-              max_width: int = 60, landscape: bool = True) -> int:
+              max_width: int = 60, max_widths: Sequence[int] | None = None,
+              wrap_columns: Sequence[int] = (), landscape: bool = True) -> int:
         """Write a header and rows with the house setup; return the number of data rows."""
         widths = [display_width(h) for h in headers]
         for col, header in enumerate(headers):
@@ -103,12 +104,14 @@ class Book:
         for count, row in enumerate(rows, start=1):
             fmt = row_formats[count - 1] if row_formats else None
             for col, value in enumerate(row):
-                self.write_cell(sheet, start_row + count, col, value, fmt)
+                cell_fmt = fmt or ("wrap" if col in wrap_columns and isinstance(value, str) else None)
+                self.write_cell(sheet, start_row + count, col, value, cell_fmt)
                 width = display_width(value)
                 if width > widths[col]:
                     widths[col] = width
         for col, width in enumerate(widths):
-            sheet.set_column(col, col, min(max(width + 2, 6), max_width))
+            cap = max_widths[col] if max_widths and col < len(max_widths) else max_width
+            sheet.set_column(col, col, min(max(width + 2, 6), cap))
         sheet.freeze_panes(start_row + 1, 0)
         if headers:
             sheet.autofilter(start_row, 0, start_row + max(count, 1), len(headers) - 1)

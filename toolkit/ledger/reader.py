@@ -120,7 +120,6 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
         plan.append((key, column.index, coercer(fields[key].kind, unit=column.unit, date1904=date1904), {}, out))
     typed_numbers: dict[str, set[int]] = {k: set() for k in found.columns if fields[k].kind == "percent"}
     key_columns = [c.index for k, c in found.columns.items() if k in ("name", "customer", "customer_id")]
-    first_key = min(key_columns) if key_columns else 0
     header_labels = {normalize_header(label)[0] for label in found.labels if label}
     mapped_indexes = [c.index for c in found.columns.values()]
     rows: list[int] = []
@@ -132,10 +131,8 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
         if not any(row[i] not in ("", None) for i in mapped_indexes if i < width):
             if sum(1 for cell in row if cell not in ("", None)) <= 1:
                 continue  # blank, or a note beside the ledger's columns
-        if first_key < width and isinstance(row[first_key], str):
-            marker = row[first_key].strip().lower()
-            if marker in _TOTAL_ROW or normalize_header(marker)[0] in header_labels:
-                continue  # a totals row or a repeated header
+        if _not_a_record(row, key_columns, header_labels):
+            continue
         i = len(rows)
         rows.append(number + 1)
         for key, index, coerce, cache, out in plan:
@@ -159,6 +156,23 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
                   unmapped_headers=found.unmapped)
     _scale_percent_fractions(table, typed_numbers)
     return table
+
+
+_NOTE_MARKS = ("注", "备注", "说明", "註", "note", "*", "※", "制表", "填表")
+
+
+def _not_a_record(row: list[Any], key_columns: list[int], header_labels: set[str]) -> bool:
+    """A totals row, a repeated header, or a one-cell note under the data."""
+    width = len(row)
+    for index in key_columns:
+        cell = row[index] if index < width else None
+        if isinstance(cell, str) and cell.strip():
+            marker = cell.strip().lower()
+            if marker in _TOTAL_ROW or normalize_header(marker)[0] in header_labels:
+                return True
+    filled = [cell for cell in row if cell not in ("", None)]
+    return (len(filled) == 1 and isinstance(filled[0], str)
+            and filled[0].strip().lower().startswith(_NOTE_MARKS))
 
 
 def _scale_percent_fractions(table: Table, typed_numbers: dict[str, set[int]]) -> None:

@@ -93,8 +93,8 @@ def _issues(book: Book, sheet, findings: list[Finding], lang: str, link_base: st
                               "col.message", "col.hint", "col.owner", "col.group", "col.code")]
     rows = ([L(f"severity.{f.severity}"), f.sheet, f.cell, f.label or f.field, _value(f.value),
              f.message, f.hint, f.owner, f.group, f.code] for f in findings)
-    count = book.table(sheet, headers, rows, max_width=50)
-    sheet.set_column(5, 6, 50, book.formats["wrap"])
+    count = book.table(sheet, headers, rows, max_widths=[8, 12, 8, 14, 24, 44, 40, 10, 22, 20],
+                       wrap_columns=(5, 6))
     if link_base:
         for n, f in enumerate(findings[:_MAX_LINKS], start=1):
             if f.cell and f.row:
