@@ -1,0 +1,140 @@
+"""Bad input: one clear line on stderr naming the file and the fix, exit 2, no traceback."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import CUSTOMER_HEADER, customer_row, make_xlsx, run_crm
+
+from toolkit.errors import InputError
+from toolkit.ledger import read_ledger
+
+
+def assert_clean_refusal(result, *words: str) -> str:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+def encrypted(tmp_path: Path, password: str = "s3cret") -> Path:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = make_xlsx(tmp_path / "plain.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1)]})
+    target = tmp_path / "locked.xlsx"
+    with plain.open("rb") as source, target.open("wb") as out:
+        OOXMLFile(source).encrypt(password, out)
+    return target
+
+
+def test_missing_file(tmp_path):
+    line = assert_clean_refusal(run_crm("validate", str(tmp_path / "nope.xlsx")), "nope.xlsx", "file not found")
+    assert "check the path" in line
+
+
+def test_file_that_is_not_a_spreadsheet(tmp_path):
+    picture = tmp_path / "photo.xlsx"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 200)
+    assert_clean_refusal(run_crm("validate", str(picture)), "photo.xlsx", "is not a spreadsheet")
+    text = tmp_path / "notes.docx"
+    text.write_bytes(b"\x00\x01binary")
+    assert_clean_refusal(run_crm("validate", str(text)), "notes.docx", "is not a spreadsheet")
+
+
+def test_truncated_workbook(tmp_path):
+    whole = make_xlsx(tmp_path / "whole.xlsx", {"S": [CUSTOMER_HEADER] + [customer_row(n) for n in range(200)]})
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert_clean_refusal(run_crm("validate", str(cut)), "cut.xlsx", "damaged or truncated", "save it again")
+
+
+def test_zip_that_is_not_a_workbook(tmp_path):
+    bogus = tmp_path / "bogus.xlsx"
+    with zipfile.ZipFile(bogus, "w") as archive:
+        archive.writestr("hello.txt", "hi")
+    assert_clean_refusal(run_crm("validate", str(bogus)), "bogus.xlsx", "damaged")
+
+
+def test_password_protected_workbook(tmp_path, monkeypatch):
+    locked = encrypted(tmp_path)
+    assert_clean_refusal(run_crm("validate", str(locked)), "locked.xlsx", "password-protected", "--password",
+                         "CRM_LEDGER_PASSWORD")
+    assert_clean_refusal(run_crm("validate", str(locked), "--password", "wrong"), "password does not open")
+    ok = run_crm("validate", str(locked), "--password", "s3cret", "--json", "--out", str(tmp_path / "o"))
+    assert ok.returncode == 0, ok.stderr
+    assert '"customers": 1' in ok.stdout
+    by_env = run_crm("validate", str(locked), "--json", "--out", str(tmp_path / "o"),
+                     env={"CRM_LEDGER_PASSWORD": "s3cret"})
+    assert by_env.returncode == 0 and '"customers": 1' in by_env.stdout
+
+
+def test_empty_workbook_and_empty_file(tmp_path):
+    book = openpyxl.Workbook()
+    book.save(tmp_path / "empty.xlsx")
+    assert_clean_refusal(run_crm("validate", str(tmp_path / "empty.xlsx")), "empty.xlsx", "holds no data")
+    (tmp_path / "zero.xlsx").write_bytes(b"")
+    assert_clean_refusal(run_crm("validate", str(tmp_path / "zero.xlsx")), "zero.xlsx", "empty")
+
+
+def test_no_recognisable_header_says_what_was_seen_and_expected(tmp_path):
+    path = make_xlsx(tmp_path / "stock.xlsx", {"库存": [["物料号", "品名", "数量"], ["M1", "螺丝", 100]]})
+    line = assert_clean_refusal(run_crm("validate", str(path)), "stock.xlsx", "no sheet has a recognisable")
+    assert "物料号, 品名, 数量" in line  # what was seen
+    assert "客户名称" in line and "[columns.customers]" in line  # what was expected, and the way out
+
+
+def test_workbook_open_in_excel_is_still_read(tmp_path, today):
+    path = make_xlsx(tmp_path / "台账.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1)]})
+    (tmp_path / "~$台账.xlsx").write_bytes(b"\x05Alice" + b" " * 48 + b"\x05\x00" + "Alice".encode("utf-16-le"))
+    assert len(read_ledger(path).customers) == 1  # an owner file alone changes nothing
+
+
+def test_open_in_excel_named_only_when_reading_fails(tmp_path):
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    (tmp_path / "~$台账.xlsx").write_bytes(b"\x05Alice" + b" " * 48 + b"\x05\x00" + "Alice".encode("utf-16-le"))
+    with pytest.raises(InputError) as caught:
+        read_ledger(path)
+    assert "open in Excel by Alice" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_unknown_option_is_a_usage_error(tmp_path):
+    result = run_crm("validate", "--no-such-option")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_bad_workspace_config_is_refused_cleanly(tmp_path):
+    (tmp_path / "crm.toml").write_text("[workspace\nlanguage = zh", encoding="utf-8")
+    line = assert_clean_refusal(run_crm("validate", "x.xlsx", "--workspace", str(tmp_path)), "crm.toml",
+                                "not valid TOML")
+    assert line
+
+
+def test_rules_workbook_with_a_wrong_value_names_sheet_and_cell(tmp_path):
+    run_crm("init", str(tmp_path / "ws"))
+    rules = tmp_path / "ws" / "rules.xlsx"
+    book = openpyxl.load_workbook(rules)
+    book["拜访周期"]["C2"] = "三个月"
+    book.save(rules)
+    line = assert_clean_refusal(run_crm("validate", "--workspace", str(tmp_path / "ws")), "rules.xlsx",
+                                "拜访周期", "C2")
+    assert "not a number" in line
+
+
+def test_csv_that_holds_nothing(tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text(",,\n,,\n", encoding="utf-8")
+    assert_clean_refusal(run_crm("validate", str(path)), "blank.csv", "no data")
+
+
+def test_reader_error_is_an_input_error_with_location(tmp_path):
+    with pytest.raises(InputError) as caught:
+        read_ledger(tmp_path / "missing.xlsx")
+    assert caught.value.exit_code == 2 and caught.value.file.endswith("missing.xlsx")
