@@ -88,7 +88,7 @@ def init(
 @app.command()
 def demo(
     folder: Path = typer.Argument(Path("crm-demo"), help="Where to create the demo workspace."),
-    customers: int = typer.Option(300, min=20, help="How many customers to generate."),
+    customers: int = typer.Option(300, min=100, help="How many customers to generate."),
     today: Optional[str] = TodayOpt,
     lang: Optional[str] = LangOpt,
     as_json: bool = JsonOpt,

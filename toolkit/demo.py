@@ -41,6 +41,8 @@ class Planted:
 
 def generate(today: date, *, customers: int = 300, seed: int = 2026) -> tuple[dict[str, list[list[Any]]], list[Planted]]:
     """Rows for each standard sheet and the list of planted mistakes. Deterministic per seed."""
+    if customers < 100:
+        raise ValueError("the demo ledger needs at least 100 customers for its planted mistakes")
     rng = random.Random(seed)
     headers = {name: cols for name, cols in LEDGER_SHEETS.items()}
     col = {name: {h: i for i, h in enumerate(cols)} for name, cols in headers.items()}
