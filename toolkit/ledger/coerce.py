@@ -9,7 +9,6 @@ reports it with its sheet, row and column.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,13 +20,18 @@ _EXCEL_EPOCH_1904 = datetime(1904, 1, 1)
 _SPACES = re.compile(r"\s+")
 
 
+# Full-width ASCII (Ａ１，：) and the ideographic space → half-width. Deliberately not NFKC,
+# which would also rewrite 'º', '²' or '™' in the users' data.
+_HALF_WIDTH = {0xFF01 + i: 0x21 + i for i in range(94)} | {0x3000: 0x20, 0xA0: 0x20}
+
+
 def clean_text(value: Any) -> str:
-    """Full-width to half-width (NFKC), stray and non-breaking spaces folded, ends trimmed."""
+    """Full-width to half-width, stray and non-breaking spaces folded, ends trimmed."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unicodedata.normalize("NFKC", str(value))
+    text = str(value).translate(_HALF_WIDTH)
     return _SPACES.sub(" ", text).strip()
 
 

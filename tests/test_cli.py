@@ -1,0 +1,114 @@
+"""The `crm` command: init, demo, validate, the JSON contract and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+from conftest import CUSTOMER_HEADER, customer_row, make_xlsx, run_crm
+from typer.testing import CliRunner
+
+from toolkit.cli import app
+from toolkit.config import load_settings
+from toolkit.demo import generate
+
+runner = CliRunner()
+
+
+def test_init_creates_a_workspace_with_editable_rules(tmp_path):
+    result = runner.invoke(app, ["init", str(tmp_path / "ws"), "--company", "华东分公司"])
+    assert result.exit_code == 0, result.output
+    ws = tmp_path / "ws"
+    settings = load_settings(ws)
+    assert settings.company == "华东分公司" and settings.lang == "zh" and settings.policy == "abcd"
+    assert (ws / "out").is_dir()
+    rules = openpyxl.load_workbook(ws / "rules.xlsx")
+    assert {"参数", "拜访周期", "校验规则", "必填字段", "取值范围", "列名"} <= set(rules.sheetnames)
+    params = {r[0]: r[2] for r in rules["参数"].iter_rows(min_row=2, values_only=True)}
+    assert params["sales.key_min"] == 2000 and params["sales.major_min"] == 500
+    assert params["share.strategic_min"] == 5 and params["share.key_min"] == 3
+    assert params["complaint.reply_hours"] == 24
+    cadence = {(r[0], r[1]): r[2] for r in rules["拜访周期"].iter_rows(min_row=2, values_only=True)}
+    assert cadence[("A", "例行回访")] == 3 and cadence[("B", "例行回访")] == 6 and cadence[("C", "例行回访")] == 12
+    assert cadence[("战略", "客户经理拜访")] == 1 and cadence[("战略", "高层拜访")] == 6
+    assert cadence[("战略", "技术交流")] == 6 and cadence[("战略", "质量交流")] == 3
+    ledger = openpyxl.load_workbook(settings.ledgers["main"])
+    assert ledger.sheetnames == ["客户台账", "拜访记录", "投诉记录", "月度业务"]
+    assert [c.value for c in ledger["客户台账"][2]][:3] == ["客户编号", "客户名称", "联系人"]
+
+
+def test_init_refuses_to_overwrite_a_workspace(tmp_path):
+    assert run_crm("init", str(tmp_path)).returncode == 0
+    again = run_crm("init", str(tmp_path))
+    assert again.returncode == 2 and "already exists" in again.stderr and "--force" in again.stderr
+
+
+def test_validate_json_is_the_only_thing_on_stdout(tmp_path):
+    path = make_xlsx(tmp_path / "l.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1, 电子邮箱="bad"), customer_row(2)]})
+    result = run_crm("validate", str(path), "--json", "--out", str(tmp_path / "out"), "--today", "2026-11-26")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["customers"] == 2
+    assert data["issues"] == [{"sheet": "S", "row": 2, "column": "E", "field": "email", "value": "bad",
+                               "severity": "error", "code": "bad_email", "message": "电子邮箱「bad」不是有效的电子邮箱",
+                               "hint": data["issues"][0]["hint"], "owner": "张伟"}]
+    assert len(data["outputs"]) == 1 and data["outputs"][0].endswith(".xlsx")
+    assert openpyxl.load_workbook(data["outputs"][0])["问题清单"]["E2"].value == "bad"
+
+
+def test_strict_exits_1_on_errors_only(tmp_path):
+    bad = make_xlsx(tmp_path / "bad.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1, 电子邮箱="bad")]})
+    good = make_xlsx(tmp_path / "good.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1)]})
+    out = str(tmp_path / "out")
+    assert run_crm("validate", str(bad), "--out", out, "--today", "2026-11-26").returncode == 0
+    assert run_crm("validate", str(bad), "--out", out, "--strict", "--today", "2026-11-26").returncode == 1
+    assert run_crm("validate", str(good), "--out", out, "--strict", "--today", "2026-11-26").returncode == 0
+
+
+def test_validate_uses_the_workspace_ledger_and_out_folder(tmp_path):
+    runner.invoke(app, ["demo", str(tmp_path / "ws"), "--today", "2026-11-26", "--customers", "100"])
+    result = run_crm("validate", "--today", "2026-11-26", "--json", cwd=tmp_path / "ws")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["customers"] == 100
+    assert data["outputs"][0].startswith(str(tmp_path / "ws" / "out"))
+
+
+def test_bare_ledger_without_workspace_writes_to_dot_out(tmp_path):
+    path = make_xlsx(tmp_path / "台账.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1)]})
+    result = run_crm("validate", "台账.xlsx", "--today", "2026-11-26", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "台账_校验结果_20261126.xlsx").is_file()
+    assert "1 位客户" in result.stdout and path.is_file()
+
+
+def test_readable_summary_in_english(tmp_path):
+    path = make_xlsx(tmp_path / "l.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1, 电子邮箱="bad")]})
+    result = runner.invoke(app, ["validate", str(path), "--lang", "en", "--out", str(tmp_path), "--today", "2026-11-26"])
+    assert result.exit_code == 0
+    assert "E-mail malformed" in result.output and "Error" in result.output and "Wrote" in result.output
+
+
+def test_demo_finds_every_planted_mistake_and_nothing_else(tmp_path):
+    result = run_crm("demo", str(tmp_path / "demo"), "--today", "2026-11-26", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    _, planted = generate(__import__("datetime").date(2026, 11, 26))
+    found = {(i["code"], i["sheet"], f'{i["column"]}{i["row"]}') for i in data["jobs"]["validate"]["issues"]}
+    assert found == {(p.code, p.sheet, p.cell) for p in planted}
+    assert len(data["jobs"]["validate"]["issues"]) == len(planted)
+    tables = data["jobs"]["validate"]["tables"]
+    assert tables["customers"]["rows"] == 300 and tables["customers"]["header_row"] == 2
+    assert {"visits", "complaints", "monthly"} <= set(tables)
+
+
+def test_demo_prints_where_each_output_is(tmp_path):
+    result = run_crm("demo", str(tmp_path / "d"), "--today", "2026-11-26")
+    assert result.returncode == 0
+    assert "客户台账.xlsx" in result.stdout and "校验结果_20261126.xlsx" in result.stdout
+
+
+def test_every_command_has_help():
+    for command in ("init", "demo", "validate"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and "Usage" in result.output
