@@ -25,14 +25,19 @@ _SPACES = re.compile(r"\s+")
 _HALF_WIDTH = {0xFF01 + i: 0x21 + i for i in range(94)} | {0x3000: 0x20, 0xA0: 0x20}
 
 
+_DIRTY = re.compile(r"[\uff01-\uff5e\u3000\u00a0\t\n\r\f\v]|\s\s")
+
+
 def clean_text(value: Any) -> str:
     """Full-width to half-width, stray and non-breaking spaces folded, ends trimmed."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value).translate(_HALF_WIDTH)
-    return _SPACES.sub(" ", text).strip()
+    text = value if isinstance(value, str) else str(value)
+    if _DIRTY.search(text) is None:  # the common case: nothing to fold
+        return text.strip()
+    return _SPACES.sub(" ", text.translate(_HALF_WIDTH)).strip()
 
 
 def is_blank(value: Any) -> bool:
@@ -261,6 +266,8 @@ def parse_phone(value: Any) -> Coerced:
     text = clean_text(value)
     if not text:
         return None, True
+    if _MOBILE.match(text):  # the common case: one mobile number, nothing to normalise
+        return text, True
     parts = [p for p in _PHONE_SPLIT.split(text) if p]
     if len(parts) == 1 and re.fullmatch(r"1[3-9]\d{9}\s+1[3-9]\d{9}", text):
         parts = text.split()

@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import InputError
 from ..model import CUSTOMERS, FIELDS_BY_TABLE, TABLES, Ledger, Table
 from .coerce import Coerced, coercer
-from .headers import HeaderMatch, expected_headers, find_header, normalize_header
+from .headers import HeaderMatch, expected_headers, find_header
 from .source import RawSheet, open_source
 
 _TOTAL_ROW = {"合计", "小计", "总计", "合 计", "total", "subtotal", "grand total", "總計", "合計"}
@@ -108,71 +108,99 @@ def _is_number(text: str) -> bool:
         return False
 
 
+_CHUNK = 8192
+
+
 def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
     fields = FIELDS_BY_TABLE[found.table]
-    plan: list[tuple[str, int, Callable[[Any], Coerced], dict[Any, Coerced], list[Any]]] = []
-    values: dict[str, list[Any]] = {}
-    bad: dict[str, dict[int, Any]] = {}
-    for key, column in found.columns.items():
-        out: list[Any] = []
-        values[key] = out
-        bad[key] = {}
-        plan.append((key, column.index, coercer(fields[key].kind, unit=column.unit, date1904=date1904), {}, out))
-    typed_numbers: dict[str, set[int]] = {k: set() for k in found.columns if fields[k].kind == "percent"}
+    columns = [
+        _ColumnReader(key, column.index, coercer(fields[key].kind, unit=column.unit, date1904=date1904),
+                      fields[key].kind == "percent")
+        for key, column in found.columns.items()
+    ]
     key_columns = [c.index for k, c in found.columns.items() if k in ("name", "customer", "customer_id")]
-    header_labels = {normalize_header(label)[0] for label in found.labels if label}
+    markers = _TOTAL_ROW | {label.strip().lower() for label in found.labels if label}
     mapped_indexes = [c.index for c in found.columns.values()]
+    need = max(mapped_indexes) + 1
+    padding = [""] * need
     rows: list[int] = []
+    chunk: list[list[Any]] = []
     start = found.data_start
     for number, row in enumerate(sheet.iter_rows()):
         if number < start:
             continue
-        width = len(row)
-        if not any(row[i] not in ("", None) for i in mapped_indexes if i < width):
+        if len(row) < need:
+            row = row + padding[: need - len(row)]
+        if not any(row[i] not in ("", None) for i in mapped_indexes):
             if sum(1 for cell in row if cell not in ("", None)) <= 1:
                 continue  # blank, or a note beside the ledger's columns
-        if _not_a_record(row, key_columns, header_labels):
+        if key_columns and _not_a_record(row, key_columns, markers):
             continue
-        i = len(rows)
         rows.append(number + 1)
-        for key, index, coerce, cache, out in plan:
-            raw = row[index] if index < width else None
-            if raw == "":
-                out.append(None)
-                continue
-            try:
-                value, ok = cache[raw]
-            except KeyError:
-                value, ok = cache[raw] = coerce(raw)
-            except TypeError:  # unhashable never happens with calamine, but be safe
-                value, ok = coerce(raw)
-            out.append(value)
-            if not ok:
-                bad[key][i] = raw
-            elif key in typed_numbers and isinstance(raw, (int, float)):
-                typed_numbers[key].add(i)
-    table = Table(found.table, sheet.name, tuple(r + 1 for r in found.header_rows), found.columns,
-                  rows, values, bad={k: v for k, v in bad.items() if v},
+        chunk.append(row)
+        if len(chunk) == _CHUNK:
+            for column in columns:
+                column.take(chunk, len(rows) - len(chunk))
+            chunk = []
+    for column in columns:
+        column.take(chunk, len(rows) - len(chunk))
+    table = Table(found.table, sheet.name, tuple(r + 1 for r in found.header_rows), found.columns, rows,
+                  {c.key: c.values for c in columns}, bad={c.key: c.bad for c in columns if c.bad},
                   unmapped_headers=found.unmapped)
-    _scale_percent_fractions(table, typed_numbers)
+    _scale_percent_fractions(table, {c.key: c.typed_numbers for c in columns if c.percent})
     return table
+
+
+class _ColumnReader:
+    """Coerces one column, a chunk of rows at a time; remembers repeated values while that pays."""
+
+    def __init__(self, key: str, index: int, coerce: Callable[[Any], Coerced], percent: bool) -> None:
+        self.key, self.index, self.coerce, self.percent = key, index, coerce, percent
+        self.values: list[Any] = []
+        self.bad: dict[int, Any] = {}
+        self.typed_numbers: set[int] = set()
+        self.cache: dict[Any, Coerced] | None = {}
+
+    def take(self, chunk: list[list[Any]], base: int) -> None:
+        index, coerce, cache, out, bad = self.index, self.coerce, self.cache, self.values, self.bad
+        append = out.append
+        for j, row in enumerate(chunk):
+            raw = row[index]
+            if raw == "" or raw is None:
+                append(None)
+                continue
+            if cache is not None:
+                hit = cache.get(raw)
+                if hit is None:
+                    hit = coerce(raw)
+                    if raw.__class__ is not bool:  # True == 1.0: keep booleans out of the cache
+                        cache[raw] = hit
+            else:
+                hit = coerce(raw)
+            append(hit[0])
+            if not hit[1]:
+                bad[base + j] = raw
+            elif self.percent and isinstance(raw, (int, float)):
+                self.typed_numbers.add(base + j)
+        if cache is not None and len(cache) > 0.5 * len(out) and len(out) >= 1000:
+            self.cache = None  # mostly distinct values (names, phones): caching only costs memory
 
 
 _NOTE_MARKS = ("注", "备注", "说明", "註", "note", "*", "※", "制表", "填表")
 
 
-def _not_a_record(row: list[Any], key_columns: list[int], header_labels: set[str]) -> bool:
+def _not_a_record(row: list[Any], key_columns: list[int], markers: set[str]) -> bool:
     """A totals row, a repeated header, or a one-cell note under the data."""
     width = len(row)
     for index in key_columns:
         cell = row[index] if index < width else None
-        if isinstance(cell, str) and cell.strip():
-            marker = cell.strip().lower()
-            if marker in _TOTAL_ROW or normalize_header(marker)[0] in header_labels:
+        if isinstance(cell, str) and cell:
+            text = cell.strip().lower()
+            if text in markers:
                 return True
-    filled = [cell for cell in row if cell not in ("", None)]
-    return (len(filled) == 1 and isinstance(filled[0], str)
-            and filled[0].strip().lower().startswith(_NOTE_MARKS))
+            if text.startswith(_NOTE_MARKS):
+                return sum(1 for c in row if c not in ("", None)) == 1
+    return False
 
 
 def _scale_percent_fractions(table: Table, typed_numbers: dict[str, set[int]]) -> None:

@@ -62,7 +62,7 @@ def check_ledger(ledger: Ledger, rules: Rules, today: date, lang: str = "zh") ->
     customers = ledger.customers
     owners = customers.column("owner")
     index = CustomerIndex(customers)
-    _check_customers(out, customers, owners, rules, today)
+    _check_customers(out, customers, owners, rules, today, index.name_keys)
     last_contact: dict[int, date] = {}
     for kind in (VISITS, COMPLAINTS, MONTHLY):
         table = ledger.tables.get(kind)
@@ -88,7 +88,8 @@ def check_ledger(ledger: Ledger, rules: Rules, today: date, lang: str = "zh") ->
     return out.findings
 
 
-def _check_customers(out: _Collector, table: Table, owners: list[Any], rules: Rules, today: date) -> None:
+def _check_customers(out: _Collector, table: Table, owners: list[Any], rules: Rules, today: date,
+                     name_keys: list[str | None]) -> None:
     n = len(table)
     for key in rules.required:
         if key == "phone_or_email":
@@ -112,7 +113,7 @@ def _check_customers(out: _Collector, table: Table, owners: list[Any], rules: Ru
             if values[i] is None and i not in bad:
                 out.add("required_missing", table, i, key, None, owners[i] or "")
     _check_cells(out, table, owners, today)
-    _check_duplicates(out, table, owners)
+    _check_duplicates(out, table, owners, name_keys)
 
 
 def _check_cells(out: _Collector, table: Table, owners: list[Any], today: date) -> None:
@@ -156,7 +157,7 @@ def _groups(values: list[Any]) -> Iterator[list[int]]:
     return (rows for rows in seen.values() if len(rows) > 1)
 
 
-def _check_duplicates(out: _Collector, table: Table, owners: list[Any]) -> None:
+def _check_duplicates(out: _Collector, table: Table, owners: list[Any], name_keys: list[str | None]) -> None:
     ids = table.column("customer_id")
     flagged_by_id: set[tuple[int, ...]] = set()
     if table.has("customer_id"):
@@ -168,8 +169,7 @@ def _check_duplicates(out: _Collector, table: Table, owners: list[Any]) -> None:
                         group=f"ID {ids[i]}", rows=others)
     if table.has("name"):
         names = table.values["name"]
-        keys = [normalize_name(v) if v else None for v in names]
-        for rows in _groups(keys):
+        for rows in _groups(name_keys):
             if table.has("customer_id") and len({ids[i] for i in rows}) == 1 and ids[rows[0]]:
                 continue  # one ID: already a duplicate_id group
             for i in rows:
@@ -187,9 +187,10 @@ class CustomerIndex:
         for i, value in enumerate(customers.column("customer_id")):
             if value and value not in self.by_id:
                 self.by_id[value] = i
-        for i, value in enumerate(customers.column("name")):
-            if value:
-                self.by_name[normalize_name(value)].append(i)
+        self.name_keys = [normalize_name(v) if v else None for v in customers.column("name")]
+        for i, key in enumerate(self.name_keys):
+            if key:
+                self.by_name[key].append(i)
 
     def find(self, customer_id: str | None, name: str | None) -> tuple[int | None, str]:
         """(row index, '') when found; (None, 'unknown' | 'ambiguous') otherwise."""

@@ -1,0 +1,125 @@
+"""Benchmark: `crm validate` against python-calamine's raw read of the same ledger.
+
+Generates ledgers of 10k, 100k and 300k customer rows (27 columns, the standard layout,
+values typed the ways people type them, ~1 % planted mistakes), then for each, in fresh
+processes: the time python-calamine alone takes to read every row into Python, and the
+time and peak memory of the whole validate job (read, coerce, check, write the workbook).
+
+    python benchmarks/bench_validate.py            # 10k, 100k, 300k
+    python benchmarks/bench_validate.py 10000      # just one size
+
+Targets (issue 2): validate ≤ 2× the raw read at 100k rows; peak memory < 1 GB at 300k.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATA = ROOT / "benchmarks" / "data"
+TODAY = date(2026, 11, 26)
+
+RAW_READ = """
+import resource, sys, time
+from python_calamine import CalamineWorkbook
+t = time.perf_counter()
+book = CalamineWorkbook.from_path(sys.argv[1])
+rows = 0
+for name in book.sheet_names:
+    for row in book.get_sheet_by_name(name).iter_rows():
+        rows += 1
+elapsed = time.perf_counter() - t
+print(elapsed, rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+VALIDATE = """
+import resource, sys, time
+from datetime import date
+sys.path.insert(0, sys.argv[3])
+t = time.perf_counter()
+from toolkit.validate import validate
+result = validate(sys.argv[1], today=date(2026, 11, 26), out_dir=sys.argv[2])
+elapsed = time.perf_counter() - t
+print(elapsed, len(result.findings), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def generate(rows: int, path: Path) -> Path:
+    import xlsxwriter
+
+    from toolkit.workspace import LEDGER_SHEETS
+
+    rng = random.Random(rows)
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("客户台账")
+    date_fmt = book.add_format({"num_format": "yyyy-mm-dd"})
+    headers = LEDGER_SHEETS["客户台账"]
+    sheet.write_row(0, 0, headers)
+    owners = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "孙丽"]
+    for n in range(1, rows + 1):
+        last = TODAY - timedelta(days=rng.randint(1, 80))
+        mobile = 13000000000 + rng.randint(0, 999999999)
+        values = [
+            f"KH{n:07d}", f"测试{n}号{rng.choice(['科技', '贸易', '物流', '制造'])}有限公司", "王先生",
+            mobile if n % 3 else f"0571-{rng.randint(2000000, 8999999)}", f"c{n}@example.cn" if n % 2 else "",
+            rng.choice(owners), "owner@example.com", rng.choice("ABC"), "否",
+            round(rng.uniform(10, 5000), 1) if n % 4 else f"{rng.uniform(10, 5000):,.1f}", f"{rng.uniform(0, 6):.1f}%",
+            rng.choice(["AAA", "AA", "A", "BBB"]), 0, rng.choice(["强", "一般"]), rng.choice(["高", "中", "低"]),
+            rng.choice(["大型", "中型"]), rng.choice(["领先", "一般"]), "制造", "华东", "杭州", f"杭州市{n}号",
+            last if n % 5 else last.strftime("%Y/%m/%d"), TODAY - timedelta(days=800), None, "是", "正常", "",
+        ]
+        if n % 100 == 0:  # ~1 % planted mistakes
+            values[3 + (n // 100) % 3] = ["12345", "", "bad@"][(n // 100) % 3]
+        for col, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            if isinstance(value, date):
+                sheet.write_datetime(n, col, value, date_fmt)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(n, col, value)
+            else:
+                sheet.write_string(n, col, value)
+    book.close()
+    return path
+
+
+def run(script: str, *args: str) -> list[float]:
+    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True)
+    return [float(x) for x in out.stdout.split()]
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000, 300_000]
+    DATA.mkdir(parents=True, exist_ok=True)
+    results = []
+    for size in sizes:
+        path = DATA / f"ledger_{size}.xlsx"
+        if not path.exists():
+            t = time.perf_counter()
+            generate(size, path)
+            print(f"generated {path.name} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        raw = min((run(RAW_READ, str(path)) for _ in range(2)), key=lambda r: r[0])
+        with tempfile.TemporaryDirectory() as out:
+            job = min((run(VALIDATE, str(path), out, str(ROOT)) for _ in range(2)), key=lambda r: r[0])
+        row = {"rows": size, "raw_read_s": round(raw[0], 2), "validate_s": round(job[0], 2),
+               "ratio": round(job[0] / raw[0], 2), "findings": int(job[1]),
+               "validate_peak_mb": round(job[2] / 1024), "raw_peak_mb": round(raw[2] / 1024)}
+        results.append(row)
+        print(json.dumps(row, ensure_ascii=False))
+    print("\n| rows | calamine raw read | crm validate | ratio | findings | peak memory (validate) |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r['rows']:,} | {r['raw_read_s']} s | {r['validate_s']} s | {r['ratio']}× | {r['findings']:,} "
+              f"| {r['validate_peak_mb']} MB |")
+
+
+if __name__ == "__main__":
+    main()
