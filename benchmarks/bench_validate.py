@@ -68,13 +68,33 @@ def generate(rows: int, path: Path) -> Path:
         last = TODAY - timedelta(days=rng.randint(1, 80))
         mobile = 13000000000 + rng.randint(0, 999999999)
         values = [
-            f"KH{n:07d}", f"测试{n}号{rng.choice(['科技', '贸易', '物流', '制造'])}有限公司", "王先生",
-            mobile if n % 3 else f"0571-{rng.randint(2000000, 8999999)}", f"c{n}@example.cn" if n % 2 else "",
-            rng.choice(owners), "owner@example.com", rng.choice("ABC"), "否",
-            round(rng.uniform(10, 5000), 1) if n % 4 else f"{rng.uniform(10, 5000):,.1f}", f"{rng.uniform(0, 6):.1f}%",
-            rng.choice(["AAA", "AA", "A", "BBB"]), 0, rng.choice(["强", "一般"]), rng.choice(["高", "中", "低"]),
-            rng.choice(["大型", "中型"]), rng.choice(["领先", "一般"]), "制造", "华东", "杭州", f"杭州市{n}号",
-            last if n % 5 else last.strftime("%Y/%m/%d"), TODAY - timedelta(days=800), None, "是", "正常", "",
+            f"KH{n:07d}",
+            f"测试{n}号{rng.choice(['科技', '贸易', '物流', '制造'])}有限公司",
+            "王先生",
+            mobile if n % 3 else f"0571-{rng.randint(2000000, 8999999)}",
+            f"c{n}@example.cn" if n % 2 else "",
+            rng.choice(owners),
+            "owner@example.com",
+            rng.choice("ABC"),
+            "否",
+            round(rng.uniform(10, 5000), 1) if n % 4 else f"{rng.uniform(10, 5000):,.1f}",
+            f"{rng.uniform(0, 6):.1f}%",
+            rng.choice(["AAA", "AA", "A", "BBB"]),
+            0,
+            rng.choice(["强", "一般"]),
+            rng.choice(["高", "中", "低"]),
+            rng.choice(["大型", "中型"]),
+            rng.choice(["领先", "一般"]),
+            "制造",
+            "华东",
+            "杭州",
+            f"杭州市{n}号",
+            last if n % 5 else last.strftime("%Y/%m/%d"),
+            TODAY - timedelta(days=800),
+            None,
+            "是",
+            "正常",
+            "",
         ]
         if n % 100 == 0:  # ~1 % planted mistakes
             values[3 + (n // 100) % 3] = ["12345", "", "bad@"][(n // 100) % 3]
@@ -109,16 +129,24 @@ def main() -> None:
         raw = min((run(RAW_READ, str(path)) for _ in range(2)), key=lambda r: r[0])
         with tempfile.TemporaryDirectory() as out:
             job = min((run(VALIDATE, str(path), out, str(ROOT)) for _ in range(2)), key=lambda r: r[0])
-        row = {"rows": size, "raw_read_s": round(raw[0], 2), "validate_s": round(job[0], 2),
-               "ratio": round(job[0] / raw[0], 2), "findings": int(job[1]),
-               "validate_peak_mb": round(job[2] / 1024), "raw_peak_mb": round(raw[2] / 1024)}
+        row = {
+            "rows": size,
+            "raw_read_s": round(raw[0], 2),
+            "validate_s": round(job[0], 2),
+            "ratio": round(job[0] / raw[0], 2),
+            "findings": int(job[1]),
+            "validate_peak_mb": round(job[2] / 1024),
+            "raw_peak_mb": round(raw[2] / 1024),
+        }
         results.append(row)
         print(json.dumps(row, ensure_ascii=False))
     print("\n| rows | calamine raw read | crm validate | ratio | findings | peak memory (validate) |")
     print("|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['rows']:,} | {r['raw_read_s']} s | {r['validate_s']} s | {r['ratio']}× | {r['findings']:,} "
-              f"| {r['validate_peak_mb']} MB |")
+        print(
+            f"| {r['rows']:,} | {r['raw_read_s']} s | {r['validate_s']} s | {r['ratio']}× | {r['findings']:,} "
+            f"| {r['validate_peak_mb']} MB |"
+        )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,14 @@ CADENCES = [  # 客户类别, 拜访类型, 周期(月), 方式, 最长未联系
     ("一般客户", "例行回访", 12, "实地", 365, "share 策略：按 C 类周期（政策未规定，可修改）"),
 ]
 
-REQUIRED = [("name", "客户名称", "是"), ("contact", "联系人", "是"), ("phone_or_email", "联系电话或电子邮箱", "是"),
-            ("owner", "客户经理", "是"), ("customer_id", "客户编号", "否"), ("class", "客户分类", "否")]
+REQUIRED = [
+    ("name", "客户名称", "是"),
+    ("contact", "联系人", "是"),
+    ("phone_or_email", "联系电话或电子邮箱", "是"),
+    ("owner", "客户经理", "是"),
+    ("customer_id", "客户编号", "否"),
+    ("class", "客户分类", "否"),
+]
 
 VALUES = [
     ("class", "客户分类", "A、B、C、D、战略、重点、主要、一般、潜在、战略合作伙伴、重点客户、一般客户"),
@@ -102,17 +108,33 @@ def build_rules(path: Path) -> None:
         intro.write_string(r, 0, line, note)
 
     sheet("参数", ["键 key", "名称", "值", "单位", "说明", "依据"], PARAMETERS, [24, 26, 10, 8, 44, 16])
-    sheet("拜访周期", ["客户类别", "拜访类型", "周期(月)", "方式", "最长未联系天数", "依据"], CADENCES,
-          [14, 14, 10, 8, 16, 44], {3: ["实地", "电话", "邮件", "视频"]})
-    rule_rows = [(c.code, c.title_zh, "是", "错误" if c.severity == "error" else "警告", c.hint_zh)
-                 for c in CODES.values()]
-    sheet("校验规则", ["代码", "规则", "启用", "级别", "说明"], rule_rows, [22, 18, 8, 8, 70],
-          {2: ["是", "否"], 3: ["错误", "警告"]})
+    sheet(
+        "拜访周期",
+        ["客户类别", "拜访类型", "周期(月)", "方式", "最长未联系天数", "依据"],
+        CADENCES,
+        [14, 14, 10, 8, 16, 44],
+        {3: ["实地", "电话", "邮件", "视频"]},
+    )
+    rule_rows = [
+        (c.code, c.title_zh, "是", "错误" if c.severity == "error" else "警告", c.hint_zh) for c in CODES.values()
+    ]
+    sheet(
+        "校验规则",
+        ["代码", "规则", "启用", "级别", "说明"],
+        rule_rows,
+        [22, 18, 8, 8, 70],
+        {2: ["是", "否"], 3: ["错误", "警告"]},
+    )
     sheet("必填字段", ["字段 key", "名称", "必填"], REQUIRED, [18, 22, 8], {2: ["是", "否"]})
     sheet("取值范围", ["字段 key", "名称", "允许的值（用、分隔）"], VALUES, [18, 14, 80])
     alias_examples: list[tuple[str, str, str]] = []  # e.g. ("customers", "name", "甲方单位")
-    sheet("列名", ["表", "字段", "你的表头"], alias_examples, [14, 18, 24],
-          {0: ["customers", "visits", "complaints", "monthly"]})
+    sheet(
+        "列名",
+        ["表", "字段", "你的表头"],
+        alias_examples,
+        [14, 18, 24],
+        {0: ["customers", "visits", "complaints", "monthly"]},
+    )
     book.close()
     for key, _, _ in REQUIRED:
         assert key == "phone_or_email" or key in FIELDS_BY_TABLE["customers"], key

@@ -47,9 +47,16 @@ CUSTOMER_HEADER = ["客户编号", "客户名称", "联系人", "联系电话", 
 
 
 def customer_row(n: int, **changes) -> list:
-    values = {"客户编号": f"C{n:03d}", "客户名称": f"测试{n}号科技有限公司", "联系人": "王五",
-              "联系电话": f"1381234{n:04d}", "电子邮箱": f"c{n}@example.cn", "客户经理": "张伟",
-              "客户分类": "B", "最近拜访日期": date(2026, 10, 1)}
+    values = {
+        "客户编号": f"C{n:03d}",
+        "客户名称": f"测试{n}号科技有限公司",
+        "联系人": "王五",
+        "联系电话": f"1381234{n:04d}",
+        "电子邮箱": f"c{n}@example.cn",
+        "客户经理": "张伟",
+        "客户分类": "B",
+        "最近拜访日期": date(2026, 10, 1),
+    }
     values.update(changes)
     return [values[h] for h in CUSTOMER_HEADER]
 
@@ -57,8 +64,9 @@ def customer_row(n: int, **changes) -> list:
 def run_crm(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the real `crm` command in a subprocess (exit codes, stdout/stderr as a user sees them)."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "toolkit", *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300
+    )
 
 
 def soffice() -> str | None:

@@ -63,14 +63,16 @@ def test_zip_that_is_not_a_workbook(tmp_path):
 
 def test_password_protected_workbook(tmp_path, monkeypatch):
     locked = encrypted(tmp_path)
-    assert_clean_refusal(run_crm("validate", str(locked)), "locked.xlsx", "password-protected", "--password",
-                         "CRM_LEDGER_PASSWORD")
+    assert_clean_refusal(
+        run_crm("validate", str(locked)), "locked.xlsx", "password-protected", "--password", "CRM_LEDGER_PASSWORD"
+    )
     assert_clean_refusal(run_crm("validate", str(locked), "--password", "wrong"), "password does not open")
     ok = run_crm("validate", str(locked), "--password", "s3cret", "--json", "--out", str(tmp_path / "o"))
     assert ok.returncode == 0, ok.stderr
     assert '"customers": 1' in ok.stdout
-    by_env = run_crm("validate", str(locked), "--json", "--out", str(tmp_path / "o"),
-                     env={"CRM_LEDGER_PASSWORD": "s3cret"})
+    by_env = run_crm(
+        "validate", str(locked), "--json", "--out", str(tmp_path / "o"), env={"CRM_LEDGER_PASSWORD": "s3cret"}
+    )
     assert by_env.returncode == 0 and '"customers": 1' in by_env.stdout
 
 
@@ -112,8 +114,9 @@ def test_unknown_option_is_a_usage_error(tmp_path):
 
 def test_bad_workspace_config_is_refused_cleanly(tmp_path):
     (tmp_path / "crm.toml").write_text("[workspace\nlanguage = zh", encoding="utf-8")
-    line = assert_clean_refusal(run_crm("validate", "x.xlsx", "--workspace", str(tmp_path)), "crm.toml",
-                                "not valid TOML")
+    line = assert_clean_refusal(
+        run_crm("validate", "x.xlsx", "--workspace", str(tmp_path)), "crm.toml", "not valid TOML"
+    )
     assert line
 
 
@@ -123,8 +126,9 @@ def test_rules_workbook_with_a_wrong_value_names_sheet_and_cell(tmp_path):
     book = openpyxl.load_workbook(rules)
     book["拜访周期"]["C2"] = "三个月"
     book.save(rules)
-    line = assert_clean_refusal(run_crm("validate", "--workspace", str(tmp_path / "ws")), "rules.xlsx",
-                                "拜访周期", "C2")
+    line = assert_clean_refusal(
+        run_crm("validate", "--workspace", str(tmp_path / "ws")), "rules.xlsx", "拜访周期", "C2"
+    )
     assert "not a number" in line
 
 

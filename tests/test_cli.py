@@ -49,9 +49,20 @@ def test_validate_json_is_the_only_thing_on_stdout(tmp_path):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["customers"] == 2
-    assert data["issues"] == [{"sheet": "S", "row": 2, "column": "E", "field": "email", "value": "bad",
-                               "severity": "error", "code": "bad_email", "message": "电子邮箱「bad」不是有效的电子邮箱",
-                               "hint": data["issues"][0]["hint"], "owner": "张伟"}]
+    assert data["issues"] == [
+        {
+            "sheet": "S",
+            "row": 2,
+            "column": "E",
+            "field": "email",
+            "value": "bad",
+            "severity": "error",
+            "code": "bad_email",
+            "message": "电子邮箱「bad」不是有效的电子邮箱",
+            "hint": data["issues"][0]["hint"],
+            "owner": "张伟",
+        }
+    ]
     assert len(data["outputs"]) == 1 and data["outputs"][0].endswith(".xlsx")
     assert openpyxl.load_workbook(data["outputs"][0])["问题清单"]["E2"].value == "bad"
 
@@ -84,7 +95,9 @@ def test_bare_ledger_without_workspace_writes_to_dot_out(tmp_path):
 
 def test_readable_summary_in_english(tmp_path):
     path = make_xlsx(tmp_path / "l.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1, 电子邮箱="bad")]})
-    result = runner.invoke(app, ["validate", str(path), "--lang", "en", "--out", str(tmp_path), "--today", "2026-11-26"])
+    result = runner.invoke(
+        app, ["validate", str(path), "--lang", "en", "--out", str(tmp_path), "--today", "2026-11-26"]
+    )
     assert result.exit_code == 0
     assert "E-mail malformed" in result.output and "Error" in result.output and "Wrote" in result.output
 
@@ -94,7 +107,7 @@ def test_demo_finds_every_planted_mistake_and_nothing_else(tmp_path):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     _, planted = generate(__import__("datetime").date(2026, 11, 26))
-    found = {(i["code"], i["sheet"], f'{i["column"]}{i["row"]}') for i in data["jobs"]["validate"]["issues"]}
+    found = {(i["code"], i["sheet"], f"{i['column']}{i['row']}") for i in data["jobs"]["validate"]["issues"]}
     assert found == {(p.code, p.sheet, p.cell) for p in planted}
     assert len(data["jobs"]["validate"]["issues"]) == len(planted)
     tables = data["jobs"]["validate"]["tables"]

@@ -2,12 +2,34 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from toolkit.ledger.coerce import (clean_text, normalize_name, parse_amount, parse_bool, parse_date,
-                                   parse_datetime, parse_email, parse_month, parse_percent, parse_phone)
+from toolkit.ledger.coerce import (
+    clean_text,
+    normalize_name,
+    parse_amount,
+    parse_bool,
+    parse_date,
+    parse_datetime,
+    parse_email,
+    parse_month,
+    parse_percent,
+    parse_phone,
+)
 
 
-@pytest.mark.parametrize("typed", ["2024/3/5", "2024-03-05", "2024.3.5", "2024年3月5日", "2024 年 3 月 5 日",
-                                   "２０２４－０３－０５", "20240305", " 2024-3-5 ", "3/5/2024"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "2024/3/5",
+        "2024-03-05",
+        "2024.3.5",
+        "2024年3月5日",
+        "2024 年 3 月 5 日",
+        "２０２４－０３－０５",
+        "20240305",
+        " 2024-3-5 ",
+        "3/5/2024",
+    ],
+)
 def test_dates_typed_every_way(typed):
     assert parse_date(typed) == (date(2024, 3, 5), True)
 
@@ -35,17 +57,36 @@ def test_blank_date_is_empty_not_wrong():
     assert parse_date(None) == (None, True)
 
 
-@pytest.mark.parametrize("typed,month", [("2024-03", date(2024, 3, 1)), ("2024年3月", date(2024, 3, 1)),
-                                         ("202403", date(2024, 3, 1)), (202403, date(2024, 3, 1)),
-                                         (date(2024, 3, 17), date(2024, 3, 1))])
+@pytest.mark.parametrize(
+    "typed,month",
+    [
+        ("2024-03", date(2024, 3, 1)),
+        ("2024年3月", date(2024, 3, 1)),
+        ("202403", date(2024, 3, 1)),
+        (202403, date(2024, 3, 1)),
+        (date(2024, 3, 17), date(2024, 3, 1)),
+    ],
+)
 def test_months(typed, month):
     assert parse_month(typed) == (month, True)
 
 
-@pytest.mark.parametrize("typed,yuan", [("2,000", 2000.0), ("2000万", 2.0e7), ("1.2亿", 1.2e8),
-                                        ("￥1,234.50", 1234.5), ("¥1,234.50", 1234.5),
-                                        ("１２３４", 1234.0), ("$56.09M", 56.09e6), ("(1,000)", -1000.0),
-                                        (2000, 2000.0), ("-5", -5.0), ("RMB 300", 300.0)])
+@pytest.mark.parametrize(
+    "typed,yuan",
+    [
+        ("2,000", 2000.0),
+        ("2000万", 2.0e7),
+        ("1.2亿", 1.2e8),
+        ("￥1,234.50", 1234.5),
+        ("¥1,234.50", 1234.5),
+        ("１２３４", 1234.0),
+        ("$56.09M", 56.09e6),
+        ("(1,000)", -1000.0),
+        (2000, 2000.0),
+        ("-5", -5.0),
+        ("RMB 300", 300.0),
+    ],
+)
 def test_amounts(typed, yuan):
     value, ok = parse_amount(typed)
     assert ok and value == pytest.approx(yuan)
@@ -65,21 +106,24 @@ def test_unreadable_amounts(bad):
     assert parse_amount(bad) == (None, False)
 
 
-@pytest.mark.parametrize("typed,normal", [
-    (13812345678.0, "13812345678"),
-    (13812345678, "13812345678"),
-    ("+86 138-1234-5678", "13812345678"),
-    ("0086 13812345678", "13812345678"),
-    ("１３８ １２３４ ５６７８", "13812345678"),
-    ("010-12345678", "010-12345678"),
-    ("01012345678", "010-12345678"),
-    ("0571-8888888转123", "0571-8888888 转123"),
-    ("021-55556666 ext. 12", "021-55556666 转12"),
-    ("13812345678 / 021-55556666", "13812345678; 021-55556666"),
-    ("13812345678，13912345678", "13812345678; 13912345678"),
-    ("400-820-8820", "400-820-8820"),
-    ("585-255-1127", "585-255-1127"),
-])
+@pytest.mark.parametrize(
+    "typed,normal",
+    [
+        (13812345678.0, "13812345678"),
+        (13812345678, "13812345678"),
+        ("+86 138-1234-5678", "13812345678"),
+        ("0086 13812345678", "13812345678"),
+        ("１３８ １２３４ ５６７８", "13812345678"),
+        ("010-12345678", "010-12345678"),
+        ("01012345678", "010-12345678"),
+        ("0571-8888888转123", "0571-8888888 转123"),
+        ("021-55556666 ext. 12", "021-55556666 转12"),
+        ("13812345678 / 021-55556666", "13812345678; 021-55556666"),
+        ("13812345678，13912345678", "13812345678; 13912345678"),
+        ("400-820-8820", "400-820-8820"),
+        ("585-255-1127", "585-255-1127"),
+    ],
+)
 def test_phones(typed, normal):
     assert parse_phone(typed) == (normal, True)
 

@@ -47,8 +47,9 @@ def test_western_csv_is_decoded(corpus):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*") if p.suffix in (".xlsx", ".xls", ".csv"))
-                         if CORPUS.is_dir() else [])
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in CORPUS.glob("*") if p.suffix in (".xlsx", ".xls", ".csv")) if CORPUS.is_dir() else []
+)
 def test_crm_validate_on_every_corpus_file(corpus, name, tmp_path):
     result = run_crm("validate", str(corpus / name), "--json", "--out", str(tmp_path), "--today", "2026-11-26")
     assert "Traceback" not in result.stderr

@@ -8,9 +8,20 @@ from toolkit.ledger import read_ledger
 
 
 def test_reads_header_below_title_rows(tmp_path):
-    path = make_xlsx(tmp_path / "l.xlsx", {"Sheet1": [
-        ["某某公司客户台账（2026年）"], ["制表：销售部", None, "日期：2026-11-01"], [],
-        CUSTOMER_HEADER, customer_row(1), customer_row(2)]}, {"Sheet1": ["A1:H1"]})
+    path = make_xlsx(
+        tmp_path / "l.xlsx",
+        {
+            "Sheet1": [
+                ["某某公司客户台账（2026年）"],
+                ["制表：销售部", None, "日期：2026-11-01"],
+                [],
+                CUSTOMER_HEADER,
+                customer_row(1),
+                customer_row(2),
+            ]
+        },
+        {"Sheet1": ["A1:H1"]},
+    )
     table = read_ledger(path).customers
     assert table.header_rows == (4,)
     assert table.rows == [5, 6]
@@ -19,9 +30,11 @@ def test_reads_header_below_title_rows(tmp_path):
 
 
 def test_two_row_merged_header(tmp_path):
-    rows = [["客户编号", "客户名称", "联系方式", None, "客户经理", "年销售额"],
-            [None, None, "联系人", "手机", None, "(万元)"],
-            ["C1", "甲公司", "李四", 13812345678.0, "张伟", 2350]]
+    rows = [
+        ["客户编号", "客户名称", "联系方式", None, "客户经理", "年销售额"],
+        [None, None, "联系人", "手机", None, "(万元)"],
+        ["C1", "甲公司", "李四", 13812345678.0, "张伟", 2350],
+    ]
     path = make_xlsx(tmp_path / "l.xlsx", {"台账": rows}, {"台账": ["A1:A2", "B1:B2", "C1:D1", "E1:E2"]})
     table = read_ledger(path).customers
     assert table.header_rows == (1, 2)
@@ -33,43 +46,71 @@ def test_two_row_merged_header(tmp_path):
 
 
 def test_traditional_and_english_headers(tmp_path):
-    trad = make_xlsx(tmp_path / "t.xlsx", {"客戶資料": [
-        ["客戶編號", "客戶名稱", "聯絡人", "聯絡電話", "業務經理", "客戶等級", "年銷售額（萬元）"],
-        ["T1", "台灣電子股份有限公司", "陳先生", "0912345678", "林小姐", "A", 100]]})
+    trad = make_xlsx(
+        tmp_path / "t.xlsx",
+        {
+            "客戶資料": [
+                ["客戶編號", "客戶名稱", "聯絡人", "聯絡電話", "業務經理", "客戶等級", "年銷售額（萬元）"],
+                ["T1", "台灣電子股份有限公司", "陳先生", "0912345678", "林小姐", "A", 100],
+            ]
+        },
+    )
     table = read_ledger(trad).customers
     assert set(table.columns) >= {"customer_id", "name", "contact", "phone", "owner", "class", "annual_sales"}
     assert table.values["annual_sales"] == [1_000_000.0]
-    english = make_xlsx(tmp_path / "e.xlsx", {"Accounts": [
-        ["Account Number", "Company Name", "Contact Name", "Phone", "Account Owner", "Annual Revenue"],
-        ["A-1", "Acme Ltd", "Jo", "+44 20 7946 0000", "Sam", "$1.2M"]]})
+    english = make_xlsx(
+        tmp_path / "e.xlsx",
+        {
+            "Accounts": [
+                ["Account Number", "Company Name", "Contact Name", "Phone", "Account Owner", "Annual Revenue"],
+                ["A-1", "Acme Ltd", "Jo", "+44 20 7946 0000", "Sam", "$1.2M"],
+            ]
+        },
+    )
     table = read_ledger(english).customers
     assert table.values["name"] == ["Acme Ltd"] and table.values["owner"] == ["Sam"]
     assert table.values["annual_sales"] == [pytest.approx(1.2e6)]
 
 
 def test_header_unit_applied_once(tmp_path):
-    path = make_xlsx(tmp_path / "l.xlsx", {"S": [["客户名称", "年销售额(万元)"], ["甲", 2350], ["乙", "2350万"],
-                                                 ["丙", "1.2亿"]]})
+    path = make_xlsx(
+        tmp_path / "l.xlsx", {"S": [["客户名称", "年销售额(万元)"], ["甲", 2350], ["乙", "2350万"], ["丙", "1.2亿"]]}
+    )
     values = read_ledger(path).customers.values["annual_sales"]
     assert values == [pytest.approx(2.35e7), pytest.approx(2.35e7), pytest.approx(1.2e8)]
 
 
 def test_sheets_found_by_headers_not_position(tmp_path):
-    path = make_xlsx(tmp_path / "l.xlsx", {
-        "Sheet1": [["拜访日期", "客户名称", "拜访人", "拜访方式", "拜访目的"], [date(2026, 1, 5), "甲", "张伟", "实地", "回访"]],
-        "Sheet2": [["月份", "客户名称", "业务量(万元)"], ["2026-01", "甲", 12]],
-        "Sheet3": [["客户名称", "联系人", "联系电话", "客户经理"], ["甲", "李", "13812345678", "张伟"]],
-        "Sheet4": [["投诉时间", "客户名称", "投诉内容", "处理人", "回复时间"], ["2026-01-05 10:00", "甲", "慢", "张伟", ""]],
-    })
+    path = make_xlsx(
+        tmp_path / "l.xlsx",
+        {
+            "Sheet1": [
+                ["拜访日期", "客户名称", "拜访人", "拜访方式", "拜访目的"],
+                [date(2026, 1, 5), "甲", "张伟", "实地", "回访"],
+            ],
+            "Sheet2": [["月份", "客户名称", "业务量(万元)"], ["2026-01", "甲", 12]],
+            "Sheet3": [["客户名称", "联系人", "联系电话", "客户经理"], ["甲", "李", "13812345678", "张伟"]],
+            "Sheet4": [
+                ["投诉时间", "客户名称", "投诉内容", "处理人", "回复时间"],
+                ["2026-01-05 10:00", "甲", "慢", "张伟", ""],
+            ],
+        },
+    )
     ledger = read_ledger(path)
     assert {k: t.sheet for k, t in ledger.tables.items()} == {
-        "customers": "Sheet3", "visits": "Sheet1", "monthly": "Sheet2", "complaints": "Sheet4"}
+        "customers": "Sheet3",
+        "visits": "Sheet1",
+        "monthly": "Sheet2",
+        "complaints": "Sheet4",
+    }
     assert ledger.tables["monthly"].values["volume"] == [120000.0]
     assert ledger.tables["monthly"].values["month"] == [date(2026, 1, 1)]
 
 
 def test_column_overrides_from_config(tmp_path):
-    path = make_xlsx(tmp_path / "l.xlsx", {"S": [["甲方单位", "对口业务员", "电话"], ["甲公司", "张伟", "13812345678"]]})
+    path = make_xlsx(
+        tmp_path / "l.xlsx", {"S": [["甲方单位", "对口业务员", "电话"], ["甲公司", "张伟", "13812345678"]]}
+    )
     with pytest.raises(InputError):
         read_ledger(path)
     table = read_ledger(path, column_overrides={"customers": {"甲方单位": "name", "对口业务员": "owner"}}).customers
@@ -77,8 +118,10 @@ def test_column_overrides_from_config(tmp_path):
 
 
 def test_total_rows_blank_rows_and_notes_are_not_customers(tmp_path):
-    path = make_xlsx(tmp_path / "l.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1), [], customer_row(2),
-                                                 [None, "合计"], [], ["注：数据截至11月"]]})
+    path = make_xlsx(
+        tmp_path / "l.xlsx",
+        {"S": [CUSTOMER_HEADER, customer_row(1), [], customer_row(2), [None, "合计"], [], ["注：数据截至11月"]]},
+    )
     assert read_ledger(path).customers.rows == [2, 4]
 
 
@@ -113,7 +156,11 @@ def test_1904_workbook_serials(tmp_path):
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
 def test_csv_encodings(tmp_path, encoding):
-    text = "客户编号,客户名称,联系电话,客户经理\nC1,北京甲科技有限公司,13812345678,张伟\nC2,上海乙贸易有限公司,021-55556666,王芳\n"
+    text = (
+        "客户编号,客户名称,联系电话,客户经理\n"
+        "C1,北京甲科技有限公司,13812345678,张伟\n"
+        "C2,上海乙贸易有限公司,021-55556666,王芳\n"
+    )
     path = tmp_path / "l.csv"
     path.write_bytes(text.encode(encoding))
     table = read_ledger(path).customers

@@ -101,14 +101,25 @@ def test_libreoffice_opens_and_converts_the_report(demo_report, tmp_path):
         pytest.skip("LibreOffice (soffice) is not installed; .ci/run installs it")
     result, _, path = demo_report
     for target in ("pdf", "xlsx"):
-        subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to",
-                        target, "--outdir", str(tmp_path / target), str(path)],
-                       check=True, capture_output=True, timeout=180)
+        subprocess.run(
+            [
+                office,
+                "--headless",
+                f"-env:UserInstallation=file://{tmp_path}/lo",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(tmp_path / target),
+                str(path),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
     pdf = next((tmp_path / "pdf").glob("*.pdf")).read_bytes()
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert pdf.startswith(b"%PDF") and pages >= 3
     resaved = openpyxl.load_workbook(next((tmp_path / "xlsx").glob("*.xlsx")))
     assert resaved.sheetnames[:2] == ["汇总", "问题清单"]
     issues = resaved["问题清单"]
-    assert [issues.cell(n + 2, 6).value for n in range(len(result.findings))] == [
-        f.message for f in result.findings]
+    assert [issues.cell(n + 2, 6).value for n in range(len(result.findings))] == [f.message for f in result.findings]

@@ -15,8 +15,9 @@ from toolkit.validate import check_ledger
 def findings_of(tmp_path, sheets, today, settings=None, **kwargs):
     path = make_xlsx(tmp_path / "l.xlsx", sheets, **kwargs)
     settings = settings or load_settings()
-    return check_ledger(read_ledger(path, column_overrides=settings.overrides_for_reader()),
-                        settings.rules, today, settings.lang)
+    return check_ledger(
+        read_ledger(path, column_overrides=settings.overrides_for_reader()), settings.rules, today, settings.lang
+    )
 
 
 def codes_at(findings):
@@ -28,8 +29,12 @@ def test_clean_ledger_has_no_findings(tmp_path, today):
 
 
 def test_required_fields_and_contact(tmp_path, today):
-    rows = [CUSTOMER_HEADER, customer_row(1, 客户经理=None), customer_row(2, 联系电话=None, 电子邮箱=None),
-            customer_row(3, 联系人="  ")]
+    rows = [
+        CUSTOMER_HEADER,
+        customer_row(1, 客户经理=None),
+        customer_row(2, 联系电话=None, 电子邮箱=None),
+        customer_row(3, 联系人="  "),
+    ]
     found = findings_of(tmp_path, {"S": rows}, today)
     assert codes_at(found) == {("required_missing", "F2"), ("contact_missing", "D3"), ("required_missing", "C4")}
     owner_missing = next(f for f in found if f.cell == "F2")
@@ -39,7 +44,9 @@ def test_required_fields_and_contact(tmp_path, today):
 
 def test_missing_required_column_reported_once(tmp_path, today):
     header = [h for h in CUSTOMER_HEADER if h != "客户经理"]
-    rows = [header] + [[v for h, v in zip(CUSTOMER_HEADER, customer_row(n)) if h != "客户经理"] for n in (1, 2)]
+    rows = [header] + [
+        [v for h, v in zip(CUSTOMER_HEADER, customer_row(n), strict=True) if h != "客户经理"] for n in (1, 2)
+    ]
     found = findings_of(tmp_path, {"S": rows}, today)
     assert [(f.code, f.row, f.field) for f in found] == [("missing_column", 1, "owner")]
     assert "[columns.customers]" in found[0].hint
@@ -47,15 +54,25 @@ def test_missing_required_column_reported_once(tmp_path, today):
 
 def test_formats_enums_and_ranges(tmp_path, today):
     header = CUSTOMER_HEADER + ["业务占比", "信用等级", "年销售额(万元)"]
-    rows = [header,
-            customer_row(1, 联系电话="1381234567") + ["3%", "AA", 100],
-            customer_row(2, 电子邮箱="li.example.com") + ["130%", "AAAA", "约两千万"],
-            customer_row(3, 最近拜访日期="2026-13-01") + ["2%", "A", -5],
-            customer_row(4, 最近拜访日期=date(2027, 1, 1), 客户分类="E") + ["1%", "BBB", 1]]
+    rows = [
+        header,
+        customer_row(1, 联系电话="1381234567") + ["3%", "AA", 100],
+        customer_row(2, 电子邮箱="li.example.com") + ["130%", "AAAA", "约两千万"],
+        customer_row(3, 最近拜访日期="2026-13-01") + ["2%", "A", -5],
+        customer_row(4, 最近拜访日期=date(2027, 1, 1), 客户分类="E") + ["1%", "BBB", 1],
+    ]
     found = findings_of(tmp_path, {"S": rows}, today)
-    assert codes_at(found) == {("bad_phone", "D2"), ("bad_email", "E3"), ("share_range", "I3"),
-                               ("bad_enum", "J3"), ("bad_amount", "K3"), ("bad_date", "H4"),
-                               ("negative_amount", "K4"), ("future_date", "H5"), ("bad_enum", "G5")}
+    assert codes_at(found) == {
+        ("bad_phone", "D2"),
+        ("bad_email", "E3"),
+        ("share_range", "I3"),
+        ("bad_enum", "J3"),
+        ("bad_amount", "K3"),
+        ("bad_date", "H4"),
+        ("negative_amount", "K4"),
+        ("future_date", "H5"),
+        ("bad_enum", "G5"),
+    }
     enum = next(f for f in found if f.cell == "J3")
     assert "AAAA" in enum.message and "AAA、AA" in enum.message and enum.severity == "warning"
 
@@ -69,51 +86,70 @@ def test_duplicate_ids_shown_as_groups(tmp_path, today):
 
 
 def test_duplicate_names_differing_only_in_bracket_width_and_legal_form(tmp_path, today):
-    rows = [CUSTOMER_HEADER, customer_row(1, 客户名称="北京星辰科技（北京）有限公司"),
-            customer_row(2, 客户名称="北京星辰科技(北京)有限责任公司"),
-            customer_row(3, 客户名称="北京 星辰科技（北京）有限公司 "), customer_row(4)]
+    rows = [
+        CUSTOMER_HEADER,
+        customer_row(1, 客户名称="北京星辰科技（北京）有限公司"),
+        customer_row(2, 客户名称="北京星辰科技(北京)有限责任公司"),
+        customer_row(3, 客户名称="北京 星辰科技（北京）有限公司 "),
+        customer_row(4),
+    ]
     found = findings_of(tmp_path, {"S": rows}, today)
     assert codes_at(found) == {("duplicate_name", "B2"), ("duplicate_name", "B3"), ("duplicate_name", "B4")}
     assert len({f.group for f in found}) == 1
 
 
 def test_same_name_customers_are_not_mixed_up_in_visits(tmp_path, today):
-    customers = [CUSTOMER_HEADER, customer_row(1, 客户名称="上海星辰物流有限公司"),
-                 customer_row(2, 客户名称="上海星辰物流有限公司"), customer_row(3)]
-    visits = [["拜访日期", "客户编号", "客户名称", "拜访人", "拜访方式"],
-              [date(2026, 11, 1), "C002", "上海星辰物流有限公司", "张伟", "实地"],  # the ID says which
-              [date(2026, 11, 2), None, "上海星辰物流有限公司", "张伟", "电话"],  # ambiguous
-              [date(2026, 11, 3), None, "不存在有限公司", "张伟", "电话"],
-              [date(2026, 11, 4), "C999", None, "张伟", "电话"],
-              [date(2026, 11, 5), None, "测试3号科技(有限公司)", "张伟", "电话"]]  # found by normalised name
+    customers = [
+        CUSTOMER_HEADER,
+        customer_row(1, 客户名称="上海星辰物流有限公司"),
+        customer_row(2, 客户名称="上海星辰物流有限公司"),
+        customer_row(3),
+    ]
+    visits = [
+        ["拜访日期", "客户编号", "客户名称", "拜访人", "拜访方式"],
+        [date(2026, 11, 1), "C002", "上海星辰物流有限公司", "张伟", "实地"],  # the ID says which
+        [date(2026, 11, 2), None, "上海星辰物流有限公司", "张伟", "电话"],  # ambiguous
+        [date(2026, 11, 3), None, "不存在有限公司", "张伟", "电话"],
+        [date(2026, 11, 4), "C999", None, "张伟", "电话"],
+        [date(2026, 11, 5), None, "测试3号科技(有限公司)", "张伟", "电话"],
+    ]  # found by normalised name
     found = findings_of(tmp_path, {"客户": customers, "拜访": visits}, today)
     visit_findings = {(f.code, f.cell) for f in found if f.sheet == "拜访"}
-    assert visit_findings == {("ambiguous_customer", "C3"), ("unknown_customer", "C4"),
-                              ("unknown_customer", "B5")}
+    assert visit_findings == {("ambiguous_customer", "C3"), ("unknown_customer", "C4"), ("unknown_customer", "B5")}
 
 
 def test_overdue_contact_follows_each_class_and_the_visit_records(tmp_path, today):
     header = CUSTOMER_HEADER + ["战略客户"]
-    rows = [header,
-            customer_row(1, 客户分类="A", 最近拜访日期=date(2026, 6, 1)) + ["否"],   # 178 days > 92
-            customer_row(2, 客户分类="B", 最近拜访日期=date(2026, 6, 1)) + ["否"],   # 178 ≤ 183
-            customer_row(3, 客户分类="C", 最近拜访日期=date(2025, 6, 1)) + ["否"],   # 543 > 365
-            customer_row(4, 客户分类="A", 最近拜访日期=date(2026, 10, 1)) + ["是"],  # strategic: 56 > 31
-            customer_row(5, 客户分类="A", 最近拜访日期=date(2026, 1, 1)) + ["否"],   # but visited in records
-            customer_row(6, 客户分类="B", 最近拜访日期=None) + ["否"]]
-    visits = [["拜访日期", "客户编号", "客户名称", "拜访人", "拜访方式"],
-              [date(2026, 11, 20), "C005", "测试5号科技有限公司", "张伟", "实地"]]
+    rows = [
+        header,
+        customer_row(1, 客户分类="A", 最近拜访日期=date(2026, 6, 1)) + ["否"],  # 178 days > 92
+        customer_row(2, 客户分类="B", 最近拜访日期=date(2026, 6, 1)) + ["否"],  # 178 ≤ 183
+        customer_row(3, 客户分类="C", 最近拜访日期=date(2025, 6, 1)) + ["否"],  # 543 > 365
+        customer_row(4, 客户分类="A", 最近拜访日期=date(2026, 10, 1)) + ["是"],  # strategic: 56 > 31
+        customer_row(5, 客户分类="A", 最近拜访日期=date(2026, 1, 1)) + ["否"],  # but visited in records
+        customer_row(6, 客户分类="B", 最近拜访日期=None) + ["否"],
+    ]
+    visits = [
+        ["拜访日期", "客户编号", "客户名称", "拜访人", "拜访方式"],
+        [date(2026, 11, 20), "C005", "测试5号科技有限公司", "张伟", "实地"],
+    ]
     found = findings_of(tmp_path, {"客户": rows, "拜访": visits}, today)
-    assert codes_at(found) == {("overdue_contact", "H2"), ("overdue_contact", "H4"), ("overdue_contact", "H5"),
-                               ("never_contacted", "H7")}
+    assert codes_at(found) == {
+        ("overdue_contact", "H2"),
+        ("overdue_contact", "H4"),
+        ("overdue_contact", "H5"),
+        ("never_contacted", "H7"),
+    }
     strategic = next(f for f in found if f.cell == "H5")
     assert "战略类客户已 56 天未联系" in strategic.message and "31 天" in strategic.message
 
 
 def test_complaint_reply_before_received(tmp_path, today):
-    complaints = [["投诉时间", "客户名称", "投诉内容", "处理人", "回复时间"],
-                  [datetime(2026, 11, 20, 10), "测试1号科技有限公司", "慢", "张伟", datetime(2026, 11, 20, 8)],
-                  [datetime(2026, 11, 20, 10), "测试1号科技有限公司", "慢", "张伟", datetime(2026, 11, 20, 12)]]
+    complaints = [
+        ["投诉时间", "客户名称", "投诉内容", "处理人", "回复时间"],
+        [datetime(2026, 11, 20, 10), "测试1号科技有限公司", "慢", "张伟", datetime(2026, 11, 20, 8)],
+        [datetime(2026, 11, 20, 10), "测试1号科技有限公司", "慢", "张伟", datetime(2026, 11, 20, 12)],
+    ]
     found = findings_of(tmp_path, {"客户": [CUSTOMER_HEADER, customer_row(1)], "投诉": complaints}, today)
     assert codes_at(found) == {("reply_before_received", "E2")}
     assert found[0].owner == "张伟"  # the customer's owner, found through the customer
@@ -143,6 +179,7 @@ def test_rules_workbook_can_disable_a_rule_and_change_its_severity(tmp_path, tod
                 row[3].value = "错误"
             if row[0].value == "bad_email":
                 row[2].value = "否"
+
     settings = edit_rules(tmp_path, edit)
     rows = [CUSTOMER_HEADER, customer_row(1, 联系电话="123", 电子邮箱="bad")]
     found = findings_of(tmp_path, {"S": rows}, today, settings)
@@ -157,6 +194,7 @@ def test_rules_workbook_sets_the_contact_limit_and_required_fields(tmp_path, tod
         for row in required.iter_rows(min_row=2):
             if row[0].value == "contact":
                 row[2].value = "否"
+
     settings = edit_rules(tmp_path, edit)
     rows = [CUSTOMER_HEADER, customer_row(1, 客户分类="A", 最近拜访日期=date(2026, 6, 1), 联系人=None)]
     assert findings_of(tmp_path, {"S": rows}, today, settings) == []

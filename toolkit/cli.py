@@ -8,7 +8,7 @@ from collections import Counter
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -28,15 +28,19 @@ app = typer.Typer(
 out_console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False)
 
-WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="Workspace folder (holds crm.toml). "
-                            "Default: the current folder if it holds one, else the shipped defaults.")
+WorkspaceOpt = typer.Option(
+    None,
+    "--workspace",
+    "-w",
+    help="Workspace folder (holds crm.toml). Default: the current folder if it holds one, else the shipped defaults.",
+)
 OutOpt = typer.Option(None, "--out", "-o", help="Where outputs go (default: the workspace's out/, else ./out/).")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else.")
 LangOpt = typer.Option(None, "--lang", help="Output language: zh (default) or en.")
 TodayOpt = typer.Option(None, "--today", help="The as-of date, YYYY-MM-DD (default: today).")
 
 
-def _today(value: Optional[str]) -> date:
+def _today(value: str | None) -> date:
     if not value:
         return date.today()
     try:
@@ -55,7 +59,7 @@ def _progress(message: str, quiet: bool):
         yield
 
 
-def _settings(workspace: Optional[Path], **overrides: Any) -> Settings:
+def _settings(workspace: Path | None, **overrides: Any) -> Settings:
     return load_settings(find_workspace(workspace), **overrides)
 
 
@@ -81,16 +85,17 @@ def init(
     out_console.print(f"Workspace created in [bold]{folder}[/]:")
     for f in files:
         out_console.print(f"  {f}")
-    out_console.print("Next: put your ledger path in crm.toml under [ledgers], then run "
-                      f"[bold]crm validate --workspace {folder}[/]")
+    out_console.print(
+        f"Next: put your ledger path in crm.toml under [ledgers], then run [bold]crm validate --workspace {folder}[/]"
+    )
 
 
 @app.command()
 def demo(
     folder: Path = typer.Argument(Path("crm-demo"), help="Where to create the demo workspace."),
     customers: int = typer.Option(300, min=100, help="How many customers to generate."),
-    today: Optional[str] = TodayOpt,
-    lang: Optional[str] = LangOpt,
+    today: str | None = TodayOpt,
+    lang: str | None = LangOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Create a demo workspace with a generated ledger (with planted mistakes) and run every job on it."""
@@ -104,27 +109,35 @@ def demo(
     with _progress("Validating…", as_json):
         result = validate(ledger, settings, today=as_of)
     if as_json:
-        _print_json({"job": "demo", "workspace": str(folder), "ledger": str(ledger),
-                     "planted": len(planted), "jobs": {"validate": result.as_json()},
-                     "outputs": [str(p) for p in result.outputs]})
+        _print_json(
+            {
+                "job": "demo",
+                "workspace": str(folder),
+                "ledger": str(ledger),
+                "planted": len(planted),
+                "jobs": {"validate": result.as_json()},
+                "outputs": [str(p) for p in result.outputs],
+            }
+        )
         return
     out_console.print(f"Demo workspace: [bold]{folder}[/]  ({len(planted)} mistakes planted in the ledger)")
     out_console.print(f"  ledger      {ledger}")
-    out_console.print(f"  validate →  {result.outputs[0]}  "
-                      f"({result.errors} errors, {result.warnings} warnings)")
+    out_console.print(f"  validate →  {result.outputs[0]}  ({result.errors} errors, {result.warnings} warnings)")
     out_console.print(f"Try: crm validate --workspace {folder}")
 
 
 @app.command("validate")
 def validate_command(
-    ledger: Optional[Path] = typer.Argument(None, help="The ledger (.xlsx/.xlsm/.xls/.csv). "
-                                            "Default: the workspace's main ledger."),
-    workspace: Optional[Path] = WorkspaceOpt,
-    out: Optional[Path] = OutOpt,
-    lang: Optional[str] = LangOpt,
-    today: Optional[str] = TodayOpt,
-    password: Optional[str] = typer.Option(None, "--password", help="Password of a protected workbook "
-                                           "(or set CRM_LEDGER_PASSWORD)."),
+    ledger: Path | None = typer.Argument(
+        None, help="The ledger (.xlsx/.xlsm/.xls/.csv). Default: the workspace's main ledger."
+    ),
+    workspace: Path | None = WorkspaceOpt,
+    out: Path | None = OutOpt,
+    lang: str | None = LangOpt,
+    today: str | None = TodayOpt,
+    password: str | None = typer.Option(
+        None, "--password", help="Password of a protected workbook (or set CRM_LEDGER_PASSWORD)."
+    ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when validation finds errors."),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -136,8 +149,10 @@ def validate_command(
     if ledger is None:
         ledger = settings.ledgers.get("main")
         if ledger is None:
-            raise InputError("no ledger given", hint="crm validate LEDGER.xlsx, or name it under [ledgers] "
-                             "main = ... in the workspace's crm.toml")
+            raise InputError(
+                "no ledger given",
+                hint="crm validate LEDGER.xlsx, or name it under [ledgers] main = ... in the workspace's crm.toml",
+            )
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = validate(ledger, settings, today=_today(today), out_dir=out, password=password)
     if as_json:
@@ -150,8 +165,10 @@ def validate_command(
 
 def _print_validation(result, lang: str) -> None:
     ledger = result.ledger
-    out_console.print(f"[bold]{ledger.path}[/]: {len(ledger.customers)} {label('cli.customers', lang)}; "
-                      + "; ".join(f"{t.sheet} ({len(t)})" for t in ledger.tables.values()))
+    out_console.print(
+        f"[bold]{ledger.path}[/]: {len(ledger.customers)} {label('cli.customers', lang)}; "
+        + "; ".join(f"{t.sheet} ({len(t)})" for t in ledger.tables.values())
+    )
     counts = Counter((f.code, f.severity) for f in result.findings)
     if counts:
         table = RichTable(show_header=True, header_style="bold")
@@ -185,8 +202,9 @@ def main() -> None:
     except Exception as error:  # the one place an unexpected failure is turned into a line
         if debug:
             raise
-        sys.stderr.write(f"unexpected error: {type(error).__name__}: {error} "
-                         "(run again with --debug for the details)\n")
+        sys.stderr.write(
+            f"unexpected error: {type(error).__name__}: {error} (run again with --debug for the details)\n"
+        )
         sys.exit(1)
 
 

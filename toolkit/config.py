@@ -49,8 +49,10 @@ def templates_dir() -> Path:
     checkout = Path(__file__).resolve().parent.parent / "templates"
     if checkout.is_dir():
         return checkout
-    raise ConfigError("the toolkit's templates are missing from this installation",
-                      hint="reinstall it with pip install (not a copy of the source files)")
+    raise ConfigError(
+        "the toolkit's templates are missing from this installation",
+        hint="reinstall it with pip install (not a copy of the source files)",
+    )
 
 
 @dataclass
@@ -116,8 +118,9 @@ def find_workspace(explicit: str | os.PathLike[str] | None) -> Path | None:
     if explicit:
         folder = Path(explicit)
         if not (folder / CONFIG_NAME).is_file():
-            raise InputError(f"no {CONFIG_NAME} in this folder", file=folder,
-                             hint="create a workspace with: crm init DIR")
+            raise InputError(
+                f"no {CONFIG_NAME} in this folder", file=folder, hint="create a workspace with: crm init DIR"
+            )
         return folder
     here = Path.cwd()
     return here if (here / CONFIG_NAME).is_file() else None
@@ -136,8 +139,11 @@ def load_settings(workspace: str | os.PathLike[str] | None = None, **overrides: 
         try:
             raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"is not valid TOML ({error})", file=config_path,
-                              hint="fix the line named, or copy it again from a new `crm init`") from error
+            raise ConfigError(
+                f"is not valid TOML ({error})",
+                file=config_path,
+                hint="fix the line named, or copy it again from a new `crm init`",
+            ) from error
         section = raw.get("workspace", {})
         rules_path = folder / section.get("rules", RULES_NAME)
         settings = Settings(
@@ -163,41 +169,52 @@ def _column_overrides(section: dict[str, Any], path: Path) -> dict[str, dict[str
     out: dict[str, dict[str, str]] = {}
     for table, mapping in section.items():
         if table not in TABLES or not isinstance(mapping, dict):
-            raise ConfigError(f"[columns.{table}] is not a table the toolkit reads", file=path,
-                              hint=f"use one of: {', '.join('[columns.' + t + ']' for t in TABLES)}")
+            raise ConfigError(
+                f"[columns.{table}] is not a table the toolkit reads",
+                file=path,
+                hint=f"use one of: {', '.join('[columns.' + t + ']' for t in TABLES)}",
+            )
         for header, key in mapping.items():
             if key not in FIELDS_BY_TABLE[table]:
-                raise ConfigError(f"[columns.{table}] maps '{header}' to unknown field '{key}'",
-                                  file=path, hint=f"fields: {', '.join(FIELDS_BY_TABLE[table])}")
+                raise ConfigError(
+                    f"[columns.{table}] maps '{header}' to unknown field '{key}'",
+                    file=path,
+                    hint=f"fields: {', '.join(FIELDS_BY_TABLE[table])}",
+                )
         out[table] = dict(mapping)
     return out
 
 
 # ---------------------------------------------------------------- the rules workbook
 
+
 def load_rules(path: Path) -> Rules:
     """Read the rules workbook. A wrong value raises ``ConfigError`` naming sheet and cell."""
     from python_calamine import CalamineWorkbook
 
     if not path.is_file():
-        raise ConfigError("rules workbook not found", file=path,
-                          hint="copy templates/rules.xlsx there, or run crm init again")
+        raise ConfigError(
+            "rules workbook not found", file=path, hint="copy templates/rules.xlsx there, or run crm init again"
+        )
     try:
         book = CalamineWorkbook.from_path(str(path))
-        sheets = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                  for name in book.sheet_names}
+        sheets = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in book.sheet_names}
     except Exception as error:
-        raise ConfigError(f"the rules workbook cannot be read ({error})", file=path,
-                          hint="open it in Excel and save it again") from error
+        raise ConfigError(
+            f"the rules workbook cannot be read ({error})", file=path, hint="open it in Excel and save it again"
+        ) from error
 
     def rows(sheet: str) -> list[tuple[int, list[Any]]]:
         if sheet not in sheets:
-            raise ConfigError(f"the rules workbook has no sheet 「{sheet}」", file=path,
-                              hint="copy that sheet back from templates/rules.xlsx")
+            raise ConfigError(
+                f"the rules workbook has no sheet 「{sheet}」",
+                file=path,
+                hint="copy that sheet back from templates/rules.xlsx",
+            )
         return [(i + 1, r) for i, r in enumerate(sheets[sheet]) if i > 0 and any(str(c).strip() for c in r)]
 
     parameters: dict[str, float | str] = {}
-    for number, row in rows(PARAMETERS_SHEET):
+    for _, row in rows(PARAMETERS_SHEET):
         key, value = clean_text(row[0]), row[2] if len(row) > 2 else ""
         if key:
             parameters[key] = value if isinstance(value, (int, float)) else clean_text(value)
@@ -209,34 +226,55 @@ def load_rules(path: Path) -> Rules:
             continue
         months_value = _number(months, path, CADENCE_SHEET, f"C{number}")
         days = _number(max_days, path, CADENCE_SHEET, f"E{number}") if str(max_days).strip() else 0
-        cadences.append(Cadence(clean_text(klass).upper() if clean_text(klass).isascii() else clean_text(klass),
-                                clean_text(kind), months_value, clean_text(way),
-                                int(days or round(months_value * 30.5))))
+        cadences.append(
+            Cadence(
+                clean_text(klass).upper() if clean_text(klass).isascii() else clean_text(klass),
+                clean_text(kind),
+                months_value,
+                clean_text(way),
+                int(days or round(months_value * 30.5)),
+            )
+        )
 
     enabled, severity = {}, {}
     for number, row in rows(RULES_SHEET):
         code = clean_text(row[0])
         if code not in CODES:
-            raise ConfigError(f"unknown rule code '{code}'", file=path, sheet=RULES_SHEET, cell=f"A{number}",
-                              hint=f"codes: {', '.join(CODES)}")
+            raise ConfigError(
+                f"unknown rule code '{code}'",
+                file=path,
+                sheet=RULES_SHEET,
+                cell=f"A{number}",
+                hint=f"codes: {', '.join(CODES)}",
+            )
         enabled[code] = clean_text(row[2]).lower() in _YES
         level = _SEVERITY.get(clean_text(row[3]).lower())
         if level is None:
-            raise ConfigError(f"severity '{row[3]}' is not 错误 or 警告", file=path, sheet=RULES_SHEET,
-                              cell=f"D{number}", hint="type 错误 (error) or 警告 (warning)")
+            raise ConfigError(
+                f"severity '{row[3]}' is not 错误 or 警告",
+                file=path,
+                sheet=RULES_SHEET,
+                cell=f"D{number}",
+                hint="type 错误 (error) or 警告 (warning)",
+            )
         severity[code] = level
 
     required = []
     for number, row in rows(REQUIRED_SHEET):
         key = clean_text(row[0])
         if key != "phone_or_email" and key not in FIELDS_BY_TABLE["customers"]:
-            raise ConfigError(f"unknown field '{key}'", file=path, sheet=REQUIRED_SHEET, cell=f"A{number}",
-                              hint=f"fields: {', '.join(FIELDS_BY_TABLE['customers'])}")
+            raise ConfigError(
+                f"unknown field '{key}'",
+                file=path,
+                sheet=REQUIRED_SHEET,
+                cell=f"A{number}",
+                hint=f"fields: {', '.join(FIELDS_BY_TABLE['customers'])}",
+            )
         if clean_text(row[2]).lower() in _YES:
             required.append(key)
 
     allowed = {}
-    for number, row in rows(VALUES_SHEET):
+    for _, row in rows(VALUES_SHEET):
         key = clean_text(row[0])
         values = [v.strip() for v in clean_text(row[2]).replace(",", "、").split("、") if v.strip()]
         allowed[key] = [v.upper() if v.isascii() else v for v in values]
@@ -245,8 +283,13 @@ def load_rules(path: Path) -> Rules:
     for number, row in rows(ALIASES_SHEET):
         table, key, header = (clean_text(c) for c in (list(row) + ["", "", ""])[:3])
         if table not in TABLES or key not in FIELDS_BY_TABLE[table]:
-            raise ConfigError(f"unknown table/field '{table}/{key}'", file=path, sheet=ALIASES_SHEET,
-                              cell=f"A{number}", hint=f"tables: {', '.join(TABLES)}")
+            raise ConfigError(
+                f"unknown table/field '{table}/{key}'",
+                file=path,
+                sheet=ALIASES_SHEET,
+                cell=f"A{number}",
+                hint=f"tables: {', '.join(TABLES)}",
+            )
         aliases.setdefault(table, {})[header] = key
 
     return Rules(path, parameters, cadences, enabled, severity, required, allowed, aliases)
@@ -256,6 +299,6 @@ def _number(value: Any, path: Path, sheet: str, cell: str) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"'{value}' is not a number", file=path, sheet=sheet, cell=cell,
-                          hint="type a number") from None
-
+        raise ConfigError(
+            f"'{value}' is not a number", file=path, sheet=sheet, cell=cell, hint="type a number"
+        ) from None

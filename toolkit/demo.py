@@ -16,18 +16,100 @@ from typing import Any
 
 from .workspace import LEDGER_PATH, LEDGER_SHEETS, init_workspace, write_ledger
 
-OWNERS = [("张伟", "zhangwei"), ("王芳", "wangfang"), ("李娜", "lina"), ("刘洋", "liuyang"),
-          ("陈静", "chenjing"), ("杨帆", "yangfan")]
-CITIES = [("北京", "010"), ("上海", "021"), ("广州", "020"), ("深圳", "0755"), ("杭州", "0571"),
-          ("南京", "025"), ("成都", "028"), ("武汉", "027"), ("苏州", "0512"), ("天津", "022")]
-REGIONS = {"北京": "华北", "天津": "华北", "上海": "华东", "杭州": "华东", "南京": "华东", "苏州": "华东",
-           "广州": "华南", "深圳": "华南", "成都": "西南", "武汉": "华中"}
-WORDS = ["华信", "恒通", "中科", "远景", "博瑞", "东方", "金桥", "宏达", "天成", "新锐", "瑞丰", "长城", "佳禾",
-         "同创", "汇智", "联合", "星辰", "鼎盛", "海纳", "光明", "永安", "泰和", "正元", "启明", "安迅"]
-TRADES = [("电子科技", "电子"), ("机械制造", "机械"), ("物流", "物流"), ("医药", "医药"), ("建材", "建材"),
-          ("软件", "软件"), ("食品", "食品"), ("化工", "化工"), ("汽车零部件", "汽车"), ("电气设备", "电气")]
+OWNERS = [
+    ("张伟", "zhangwei"),
+    ("王芳", "wangfang"),
+    ("李娜", "lina"),
+    ("刘洋", "liuyang"),
+    ("陈静", "chenjing"),
+    ("杨帆", "yangfan"),
+]
+CITIES = [
+    ("北京", "010"),
+    ("上海", "021"),
+    ("广州", "020"),
+    ("深圳", "0755"),
+    ("杭州", "0571"),
+    ("南京", "025"),
+    ("成都", "028"),
+    ("武汉", "027"),
+    ("苏州", "0512"),
+    ("天津", "022"),
+]
+REGIONS = {
+    "北京": "华北",
+    "天津": "华北",
+    "上海": "华东",
+    "杭州": "华东",
+    "南京": "华东",
+    "苏州": "华东",
+    "广州": "华南",
+    "深圳": "华南",
+    "成都": "西南",
+    "武汉": "华中",
+}
+WORDS = [
+    "华信",
+    "恒通",
+    "中科",
+    "远景",
+    "博瑞",
+    "东方",
+    "金桥",
+    "宏达",
+    "天成",
+    "新锐",
+    "瑞丰",
+    "长城",
+    "佳禾",
+    "同创",
+    "汇智",
+    "联合",
+    "星辰",
+    "鼎盛",
+    "海纳",
+    "光明",
+    "永安",
+    "泰和",
+    "正元",
+    "启明",
+    "安迅",
+]
+TRADES = [
+    ("电子科技", "电子"),
+    ("机械制造", "机械"),
+    ("物流", "物流"),
+    ("医药", "医药"),
+    ("建材", "建材"),
+    ("软件", "软件"),
+    ("食品", "食品"),
+    ("化工", "化工"),
+    ("汽车零部件", "汽车"),
+    ("电气设备", "电气"),
+]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "华", "平"]
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "华",
+    "平",
+]
 CLASS_DAYS = {"A": 92, "B": 183, "C": 365, "D": 365, "战略": 31}
 
 
@@ -39,7 +121,9 @@ class Planted:
     note: str
 
 
-def generate(today: date, *, customers: int = 300, seed: int = 2026) -> tuple[dict[str, list[list[Any]]], list[Planted]]:
+def generate(
+    today: date, *, customers: int = 300, seed: int = 2026
+) -> tuple[dict[str, list[list[Any]]], list[Planted]]:
     """Rows for each standard sheet and the list of planted mistakes. Deterministic per seed."""
     if customers < 100:
         raise ValueError("the demo ledger needs at least 100 customers for its planted mistakes")
@@ -69,25 +153,56 @@ def generate(today: date, *, customers: int = 300, seed: int = 2026) -> tuple[di
         limit = CLASS_DAYS["战略" if strategic else klass]
         last_visit = today - timedelta(days=rng.randint(3, limit - 5))
         contact = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        landline = rng.randint(2000000, 8999999) if len(area) == 4 else rng.randint(20000000, 89999999)
         mobile = f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
-        phone: Any = [int(mobile), f"+86 {mobile[:3]} {mobile[3:7]} {mobile[7:]}", mobile,
-                      f"{area}-{rng.randint(2000000, 8999999) if len(area) == 4 else rng.randint(20000000, 89999999)}转{rng.randint(100, 899)}",
-                      f"{mobile}; {area}-{rng.randint(20000000, 29999999) if len(area) == 3 else rng.randint(2000000, 2999999)}"][n % 5]
+        phone: Any = [
+            int(mobile),
+            f"+86 {mobile[:3]} {mobile[3:7]} {mobile[7:]}",
+            mobile,
+            f"{area}-{landline}转{rng.randint(100, 899)}",
+            f"{mobile}; {area}-{rng.randint(20000000, 29999999) if len(area) == 3 else rng.randint(2000000, 2999999)}",
+        ][n % 5]
         sales_wan = round(rng.lognormvariate(6.2, 1.1), 1)
         sales: Any = [sales_wan, f"{sales_wan:,.1f}", f"{sales_wan}万", f"{sales_wan / 10000:.4f}亿"][n % 4]
-        visit_text: Any = [last_visit, last_visit.strftime("%Y/%-m/%-d"), f"{last_visit.year}年{last_visit.month}月{last_visit.day}日",
-                           last_visit.strftime("%Y.%-m.%-d"), last_visit.isoformat()][n % 5]
+        visit_text: Any = [
+            last_visit,
+            last_visit.strftime("%Y/%-m/%-d"),
+            f"{last_visit.year}年{last_visit.month}月{last_visit.day}日",
+            last_visit.strftime("%Y.%-m.%-d"),
+            last_visit.isoformat(),
+        ][n % 5]
         since = today - timedelta(days=rng.randint(400, 3000))
-        rows.append([
-            f"KH{n:04d}", name, contact, phone, f"{login}.{n}@example.cn" if n % 3 == 0 else "",
-            owner, f"{login}@example.com", klass, "是" if strategic else "否", sales,
-            f"{rng.uniform(0.1, 6):.1f}%", rng.choice(["AAA", "AA", "A", "BBB", "BB"]), 0,
-            rng.choice(["强", "较强", "一般", "待观察"]), rng.choice(["高", "中", "低"]),
-            rng.choice(["大型", "中型", "小型"]), rng.choice(["龙头", "领先", "较强", "一般"]), industry,
-            REGIONS[city], city, f"{city}市{rng.choice(WORDS)}路{rng.randint(1, 999)}号", visit_text, since,
-            date(rng.randint(1965, 1995), rng.randint(1, 12), rng.randint(1, 28)), rng.choice(["是", "否"]),
-            "正常", "",
-        ])
+        rows.append(
+            [
+                f"KH{n:04d}",
+                name,
+                contact,
+                phone,
+                f"{login}.{n}@example.cn" if n % 3 == 0 else "",
+                owner,
+                f"{login}@example.com",
+                klass,
+                "是" if strategic else "否",
+                sales,
+                f"{rng.uniform(0.1, 6):.1f}%",
+                rng.choice(["AAA", "AA", "A", "BBB", "BB"]),
+                0,
+                rng.choice(["强", "较强", "一般", "待观察"]),
+                rng.choice(["高", "中", "低"]),
+                rng.choice(["大型", "中型", "小型"]),
+                rng.choice(["龙头", "领先", "较强", "一般"]),
+                industry,
+                REGIONS[city],
+                city,
+                f"{city}市{rng.choice(WORDS)}路{rng.randint(1, 999)}号",
+                visit_text,
+                since,
+                date(rng.randint(1965, 1995), rng.randint(1, 12), rng.randint(1, 28)),
+                rng.choice(["是", "否"]),
+                "正常",
+                "",
+            ]
+        )
 
     top = 2  # the title row, then the header: data starts on Excel row 3
     C = "客户台账"
@@ -136,11 +251,24 @@ def generate(today: date, *, customers: int = 300, seed: int = 2026) -> tuple[di
     visits.append(["上周三", rows[30][0], rows[30][1], "李娜", "实地", "例行回访", "", "", ""])
     planted.append(Planted("bad_date", V, f"A{len(visits) + 1}", "a date in words"))
     received = datetime.combine(today - timedelta(days=3), datetime.min.time()).replace(hour=10)
-    complaints.append(["TS9001", received, rows[40][0], rows[40][1], "服务", "安装延误", "刘洋",
-                       received - timedelta(hours=2), "是", received + timedelta(days=1)])
+    complaints.append(
+        [
+            "TS9001",
+            received,
+            rows[40][0],
+            rows[40][1],
+            "服务",
+            "安装延误",
+            "刘洋",
+            received - timedelta(hours=2),
+            "是",
+            received + timedelta(days=1),
+        ]
+    )
     planted.append(Planted("reply_before_received", P, f"H{len(complaints) + 1}", "reply before complaint"))
-    complaints.append(["TS9002", received, "KH9999", "", "质量", "外壳破损", "刘洋", received + timedelta(hours=3),
-                       "否", ""])
+    complaints.append(
+        ["TS9002", received, "KH9999", "", "质量", "外壳破损", "刘洋", received + timedelta(hours=3), "否", ""]
+    )
     planted.append(Planted("unknown_customer", P, f"C{len(complaints) + 1}", "unknown customer ID"))
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     monthly.append([f"{last_month:%Y-%m}", rows[50][0], rows[50][1], -35.0, 0])
@@ -153,20 +281,41 @@ def _history(rng: random.Random, rows: list[list[Any]], today: date, c: dict[str
     for row in rows[30:]:
         for _ in range(rng.randint(0, 3)):
             day = today - timedelta(days=rng.randint(1, 300))
-            visits.append([day, row[c["客户编号"]], row[c["客户名称"]], row[c["客户经理"]],
-                           rng.choice(["实地", "电话", "邮件"]), rng.choice(["例行回访", "需求沟通", "回款跟进", "新品介绍"]),
-                           "沟通合作情况", rng.choice(["满意", "一般", "希望降价", "交期需改善"]), "按计划跟进"])
+            visits.append(
+                [
+                    day,
+                    row[c["客户编号"]],
+                    row[c["客户名称"]],
+                    row[c["客户经理"]],
+                    rng.choice(["实地", "电话", "邮件"]),
+                    rng.choice(["例行回访", "需求沟通", "回款跟进", "新品介绍"]),
+                    "沟通合作情况",
+                    rng.choice(["满意", "一般", "希望降价", "交期需改善"]),
+                    "按计划跟进",
+                ]
+            )
     visits.sort(key=lambda v: v[0])
     for n in range(1, 41):
         row = rows[30 + rng.randrange(len(rows) - 30)]
         received = datetime.combine(today - timedelta(days=rng.randint(1, 200)), datetime.min.time()).replace(
-            hour=rng.randint(8, 18), minute=rng.choice([0, 15, 30, 45]))
+            hour=rng.randint(8, 18), minute=rng.choice([0, 15, 30, 45])
+        )
         replied = received + timedelta(hours=rng.choice([1, 3, 8, 20, 30]))
         resolved = rng.random() < 0.8
-        complaints.append([f"TS{n:04d}", received, row[c["客户编号"]], row[c["客户名称"]],
-                           rng.choice(["质量", "交付", "服务"]), rng.choice(["产品有划痕", "到货延迟", "售后响应慢", "发票错误"]),
-                           row[c["客户经理"]], replied if replied < datetime.combine(today, datetime.min.time()) else "",
-                           "是" if resolved else "否", replied + timedelta(days=2) if resolved else ""])
+        complaints.append(
+            [
+                f"TS{n:04d}",
+                received,
+                row[c["客户编号"]],
+                row[c["客户名称"]],
+                rng.choice(["质量", "交付", "服务"]),
+                rng.choice(["产品有划痕", "到货延迟", "售后响应慢", "发票错误"]),
+                row[c["客户经理"]],
+                replied if replied < datetime.combine(today, datetime.min.time()) else "",
+                "是" if resolved else "否",
+                replied + timedelta(days=2) if resolved else "",
+            ]
+        )
     month = today.replace(day=1)
     months = []
     for _ in range(12):
@@ -176,8 +325,15 @@ def _history(rng: random.Random, rows: list[list[Any]], today: date, c: dict[str
         level = rng.uniform(20, 400)
         for m in reversed(months):
             level = max(1.0, level * rng.uniform(0.8, 1.2))
-            monthly.append([f"{m:%Y-%m}", row[c["客户编号"]], row[c["客户名称"]], round(level, 1),
-                            round(level * rng.uniform(0, 0.2), 1)])
+            monthly.append(
+                [
+                    f"{m:%Y-%m}",
+                    row[c["客户编号"]],
+                    row[c["客户名称"]],
+                    round(level, 1),
+                    round(level * rng.uniform(0, 0.2), 1),
+                ]
+            )
     return visits, complaints, monthly
 
 

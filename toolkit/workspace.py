@@ -20,14 +20,58 @@ LEDGER_PATH = "台账/客户台账.xlsx"
 # The standard ledger: sheet name → headers. The reader does not depend on these names;
 # they are what `crm init` hands a team that has no ledger yet.
 LEDGER_SHEETS: dict[str, list[str]] = {
-    "客户台账": ["客户编号", "客户名称", "联系人", "联系电话", "电子邮箱", "客户经理", "客户经理邮箱",
-             "客户分类", "战略客户", "年销售额(万元)", "业务占比", "信用等级", "逾期金额(万元)", "合作意向",
-             "发展潜力", "企业规模", "行业地位", "所属行业", "区域", "城市", "地址", "最近拜访日期",
-             "建档日期", "联系人生日", "节日问候", "客户状态", "备注"],
-    "拜访记录": ["拜访日期", "客户编号", "客户名称", "拜访人", "拜访方式", "拜访目的", "拜访内容", "客户反馈",
-             "下一步"],
-    "投诉记录": ["投诉编号", "投诉时间", "客户编号", "客户名称", "投诉类别", "投诉内容", "处理人", "回复时间",
-             "是否解决", "解决时间"],
+    "客户台账": [
+        "客户编号",
+        "客户名称",
+        "联系人",
+        "联系电话",
+        "电子邮箱",
+        "客户经理",
+        "客户经理邮箱",
+        "客户分类",
+        "战略客户",
+        "年销售额(万元)",
+        "业务占比",
+        "信用等级",
+        "逾期金额(万元)",
+        "合作意向",
+        "发展潜力",
+        "企业规模",
+        "行业地位",
+        "所属行业",
+        "区域",
+        "城市",
+        "地址",
+        "最近拜访日期",
+        "建档日期",
+        "联系人生日",
+        "节日问候",
+        "客户状态",
+        "备注",
+    ],
+    "拜访记录": [
+        "拜访日期",
+        "客户编号",
+        "客户名称",
+        "拜访人",
+        "拜访方式",
+        "拜访目的",
+        "拜访内容",
+        "客户反馈",
+        "下一步",
+    ],
+    "投诉记录": [
+        "投诉编号",
+        "投诉时间",
+        "客户编号",
+        "客户名称",
+        "投诉类别",
+        "投诉内容",
+        "处理人",
+        "回复时间",
+        "是否解决",
+        "解决时间",
+    ],
     "月度业务": ["月份", "客户编号", "客户名称", "业务量(万元)", "新增业务(万元)"],
 }
 
@@ -61,8 +105,11 @@ def init_workspace(folder: str | os.PathLike[str], *, company: str = "示例公�
     """
     folder = Path(folder)
     if (folder / CONFIG_NAME).exists() and not force:
-        raise InputError(f"a workspace already exists here ({CONFIG_NAME})", file=folder,
-                         hint="pick another folder, or add --force to overwrite its config and rules")
+        raise InputError(
+            f"a workspace already exists here ({CONFIG_NAME})",
+            file=folder,
+            hint="pick another folder, or add --force to overwrite its config and rules",
+        )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "out").mkdir(exist_ok=True)
     templates = templates_dir()
@@ -71,13 +118,17 @@ def init_workspace(folder: str | os.PathLike[str], *, company: str = "示例公�
     ledger.parent.mkdir(parents=True, exist_ok=True)
     if not ledger.exists():
         shutil.copyfile(templates / LEDGER_TEMPLATE_NAME, ledger)
-    (folder / CONFIG_NAME).write_text(CONFIG_TEMPLATE.format(company=company, ledger=LEDGER_PATH),
-                                      encoding="utf-8")
+    (folder / CONFIG_NAME).write_text(CONFIG_TEMPLATE.format(company=company, ledger=LEDGER_PATH), encoding="utf-8")
     return folder
 
 
-def write_ledger(path: Path, sheets: dict[str, Sequence[Sequence[Any]]], *, title: str = "",
-                 choices: dict[str, Sequence[str]] | None = None) -> Path:
+def write_ledger(
+    path: Path,
+    sheets: dict[str, Sequence[Sequence[Any]]],
+    *,
+    title: str = "",
+    choices: dict[str, Sequence[str]] | None = None,
+) -> Path:
     """Write a ledger in the standard layout: a merged title row (if any) above each header,
     frozen header, filter, drop-down lists for the columns named in ``choices``."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,9 +166,18 @@ def write_ledger(path: Path, sheets: dict[str, Sequence[Sequence[Any]]], *, titl
             sheet.set_column(col, col, width)
         for col, header in enumerate(headers):
             if choices and header in choices:
-                sheet.data_validation(top + 1, col, top + 5000, col, {
-                    "validate": "list", "source": list(choices[header]), "ignore_blank": True,
-                    "error_type": "warning"})
+                sheet.data_validation(
+                    top + 1,
+                    col,
+                    top + 5000,
+                    col,
+                    {
+                        "validate": "list",
+                        "source": list(choices[header]),
+                        "ignore_blank": True,
+                        "error_type": "warning",
+                    },
+                )
         sheet.freeze_panes(top + 1, 0)
         sheet.autofilter(top, 0, top + max(len(rows), 1), len(headers) - 1)
     book.close()

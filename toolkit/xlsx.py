@@ -48,16 +48,18 @@ class Book:
     """A thin wrapper that gives every sheet the house formats."""
 
     def __init__(self, path: str, *, title: str = "", company: str = "") -> None:
-        self.workbook = xlsxwriter.Workbook(path, {"strings_to_urls": False, "strings_to_formulas": False,
-                                                   "default_date_format": "yyyy-mm-dd"})
+        self.workbook = xlsxwriter.Workbook(
+            path, {"strings_to_urls": False, "strings_to_formulas": False, "default_date_format": "yyyy-mm-dd"}
+        )
         self.workbook.set_properties({"title": title, "company": company, "author": "crm toolkit"})
         self.title = title
         base = {"font_name": FONT, "font_size": 10, "valign": "top"}
         self.formats = {
             "text": self.workbook.add_format({**base, "text_wrap": False}),
             "wrap": self.workbook.add_format({**base, "text_wrap": True}),
-            "header": self.workbook.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                                "text_wrap": True, "valign": "vcenter"}),
+            "header": self.workbook.add_format(
+                {**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
+            ),
             "title": self.workbook.add_format({**base, "bold": True, "font_size": 14}),
             "date": self.workbook.add_format({**base, "num_format": "yyyy-mm-dd"}),
             "datetime": self.workbook.add_format({**base, "num_format": "yyyy-mm-dd hh:mm"}),
@@ -92,10 +94,19 @@ class Book:
         else:
             sheet.write_string(row, col, str(value), formats[fmt or "text"])
 
-    def table(self, sheet, headers: Sequence[str], rows: Iterable[Sequence[Any]], *,
-              start_row: int = 0, row_formats: Sequence[str | None] | None = None,
-              max_width: int = 60, max_widths: Sequence[int] | None = None,
-              wrap_columns: Sequence[int] = (), landscape: bool = True) -> int:
+    def table(
+        self,
+        sheet,
+        headers: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        *,
+        start_row: int = 0,
+        row_formats: Sequence[str | None] | None = None,
+        max_width: int = 60,
+        max_widths: Sequence[int] | None = None,
+        wrap_columns: Sequence[int] = (),
+        landscape: bool = True,
+    ) -> int:
         """Write a header and rows with the house setup; return the number of data rows."""
         widths = [display_width(h) for h in headers]
         for col, header in enumerate(headers):
@@ -126,7 +137,7 @@ class Book:
         if repeat_row is not None:
             sheet.repeat_rows(repeat_row)
         header_text = self.title.replace("&", "&&")
-        sheet.set_header(f"&L&\"{FONT},Bold\"{header_text}&R&D")
+        sheet.set_header(f'&L&"{FONT},Bold"{header_text}&R&D')
         sheet.set_footer("&C&P / &N")
         sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
 

@@ -140,8 +140,24 @@ def parse_month(value: Any, date1904: bool = False) -> Coerced:
 
 # ---------------------------------------------------------------- amounts
 
-UNITS = {"": 1.0, "元": 1.0, "千": 1e3, "千元": 1e3, "k": 1e3, "万": 1e4, "万元": 1e4, "w": 1e4,
-         "百万": 1e6, "百万元": 1e6, "m": 1e6, "mm": 1e6, "亿": 1e8, "亿元": 1e8, "b": 1e9, "bn": 1e9}
+UNITS = {
+    "": 1.0,
+    "元": 1.0,
+    "千": 1e3,
+    "千元": 1e3,
+    "k": 1e3,
+    "万": 1e4,
+    "万元": 1e4,
+    "w": 1e4,
+    "百万": 1e6,
+    "百万元": 1e6,
+    "m": 1e6,
+    "mm": 1e6,
+    "亿": 1e8,
+    "亿元": 1e8,
+    "b": 1e9,
+    "bn": 1e9,
+}
 _CURRENCY = re.compile(r"^(?:rmb|cny|usd|us\$|\$|¥|￥|€|£)\s*|\s*(?:rmb|cny|usd)$", re.IGNORECASE)
 _AMOUNT = re.compile(r"^([-+]?)\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z\u4e00-\u9fff]*)$", re.IGNORECASE)
 
@@ -292,8 +308,43 @@ def parse_email(value: Any) -> Coerced:
 
 # ---------------------------------------------------------------- small kinds
 
-_TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "对", "有", "要", "需要", "已解决", "解决", "已完成", "完成", "是的"}
-_FALSE = {"否", "n", "no", "false", "0", "×", "✗", "x", "无", "不", "不要", "不需要", "未解决", "未完成", "处理中", "待处理"}
+_TRUE = {
+    "是",
+    "y",
+    "yes",
+    "true",
+    "1",
+    "√",
+    "✓",
+    "✔",
+    "对",
+    "有",
+    "要",
+    "需要",
+    "已解决",
+    "解决",
+    "已完成",
+    "完成",
+    "是的",
+}
+_FALSE = {
+    "否",
+    "n",
+    "no",
+    "false",
+    "0",
+    "×",
+    "✗",
+    "x",
+    "无",
+    "不",
+    "不要",
+    "不需要",
+    "未解决",
+    "未完成",
+    "处理中",
+    "待处理",
+}
 
 
 def parse_bool(value: Any) -> Coerced:
@@ -344,8 +395,9 @@ def coercer(kind: str, *, unit: float = 1.0, date1904: bool = False) -> Callable
         return lambda v: parse_amount(v, unit)
     if kind == "percent":
         return lambda v: parse_percent(v, unit)
-    return {"phone": parse_phone, "email": parse_email, "bool": parse_bool, "enum": parse_enum,
-            "id": parse_id}.get(kind, parse_text)
+    return {"phone": parse_phone, "email": parse_email, "bool": parse_bool, "enum": parse_enum, "id": parse_id}.get(
+        kind, parse_text
+    )
 
 
 _LEGAL_FORMS = (("有限责任公司", "有限公司"), ("股份有限公司", "股份公司"), ("(集团)", "集团"))

@@ -166,15 +166,20 @@ def find_header(
             score = _score(table, list(mapped))
             if score == 0:
                 continue
-            if best is None or score > best.score or (
-                    score == best.score and len(rows_used) < len(best.header_rows)
-                    and rows_used[-1] <= best.header_rows[-1]):
+            if (
+                best is None
+                or score > best.score
+                or (
+                    score == best.score
+                    and len(rows_used) < len(best.header_rows)
+                    and rows_used[-1] <= best.header_rows[-1]
+                )
+            ):
                 columns = {
                     key: Column(key, column_letter(col), col, header, _unit(unit))
                     for key, (_, col, header, unit) in mapped.items()
                 }
-                best = HeaderMatch(table, score, rows_used, columns, unmapped,
-                                   [str(x).strip() for x in labels])
+                best = HeaderMatch(table, score, rows_used, columns, unmapped, [str(x).strip() for x in labels])
     return best
 
 

@@ -96,7 +96,7 @@ def _no_header_error(path, sheets: list[RawSheet], heads: dict[str, list[list[An
         + (f"; headers seen: {seen[0]}" if seen else "; no header-like row was seen"),
         file=path,
         hint=f"expected a column such as {expected} (or Company Name / Customer ID); "
-             "name yours in the workspace config under [columns.customers]",
+        "name yours in the workspace config under [columns.customers]",
     )
 
 
@@ -114,8 +114,12 @@ _CHUNK = 8192
 def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
     fields = FIELDS_BY_TABLE[found.table]
     columns = [
-        _ColumnReader(key, column.index, coercer(fields[key].kind, unit=column.unit, date1904=date1904),
-                      fields[key].kind == "percent")
+        _ColumnReader(
+            key,
+            column.index,
+            coercer(fields[key].kind, unit=column.unit, date1904=date1904),
+            fields[key].kind == "percent",
+        )
         for key, column in found.columns.items()
     ]
     key_columns = [c.index for k, c in found.columns.items() if k in ("name", "customer", "customer_id")]
@@ -144,9 +148,16 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
             chunk = []
     for column in columns:
         column.take(chunk, len(rows) - len(chunk))
-    table = Table(found.table, sheet.name, tuple(r + 1 for r in found.header_rows), found.columns, rows,
-                  {c.key: c.values for c in columns}, bad={c.key: c.bad for c in columns if c.bad},
-                  unmapped_headers=found.unmapped)
+    table = Table(
+        found.table,
+        sheet.name,
+        tuple(r + 1 for r in found.header_rows),
+        found.columns,
+        rows,
+        {c.key: c.values for c in columns},
+        bad={c.key: c.bad for c in columns if c.bad},
+        unmapped_headers=found.unmapped,
+    )
     _scale_percent_fractions(table, {c.key: c.typed_numbers for c in columns if c.percent})
     return table
 

@@ -78,7 +78,7 @@ def _who_has_it_open(lock: Path) -> str:
         size = data[0]
         name = data[1 : 1 + size].decode("latin-1").strip()
         if len(data) > 56:
-            wide = data[56:56 + 2 * data[54]].decode("utf-16-le", "ignore").strip("\x00 ")
+            wide = data[56 : 56 + 2 * data[54]].decode("utf-16-le", "ignore").strip("\x00 ")
             name = wide or name
         return name
     except (OSError, IndexError):
@@ -91,8 +91,9 @@ def open_source(path: str | os.PathLike[str], password: str | None = None) -> So
     if not path.exists():
         raise InputError("file not found", file=path, hint="check the path (quote it if it has spaces)")
     if path.is_dir():
-        raise InputError("is a folder, not a ledger file", file=path,
-                         hint="give the path of an .xlsx, .xlsm, .xls or .csv file")
+        raise InputError(
+            "is a folder, not a ledger file", file=path, hint="give the path of an .xlsx, .xlsm, .xls or .csv file"
+        )
     try:
         return _open(path, password)
     except InputError as error:
@@ -101,7 +102,8 @@ def open_source(path: str | os.PathLike[str], password: str | None = None) -> So
             who = _who_has_it_open(lock)
             error.hint = (error.hint or "") + (
                 f"; the workbook is open in Excel{' by ' + who if who else ''} ({lock.name} beside it):"
-                " close it there and try again")
+                " close it there and try again"
+            )
         raise
 
 
@@ -110,19 +112,22 @@ def _open(path: Path, password: str | None) -> Source:
     with path.open("rb") as handle:
         magic = handle.read(8)
     if not magic:
-        raise InputError("the file is empty (0 bytes)", file=path,
-                         hint="save the ledger again from Excel, or pick another file")
+        raise InputError(
+            "the file is empty (0 bytes)", file=path, hint="save the ledger again from Excel, or pick another file"
+        )
     if suffix == ".csv" or (suffix not in SPREADSHEET_SUFFIXES and _looks_like_text(path)):
         return _open_csv(path)
     if suffix not in SPREADSHEET_SUFFIXES and magic[:4] != _ZIP_MAGIC and magic != _OLE_MAGIC:
-        raise InputError("is not a spreadsheet", file=path,
-                         hint="give an .xlsx, .xlsm, .xls or .csv file")
+        raise InputError("is not a spreadsheet", file=path, hint="give an .xlsx, .xlsm, .xls or .csv file")
     data: bytes | None = None
     if magic == _OLE_MAGIC:
         data = _decrypt_if_needed(path, password)
     elif magic[:4] != _ZIP_MAGIC:
-        raise InputError(f"is not a spreadsheet although it is named {suffix}", file=path,
-                         hint="open it in Excel and save it as .xlsx")
+        raise InputError(
+            f"is not a spreadsheet although it is named {suffix}",
+            file=path,
+            hint="open it in Excel and save it as .xlsx",
+        )
     return _open_workbook(path, data)
 
 
@@ -143,17 +148,21 @@ def _decrypt_if_needed(path: Path, password: str | None) -> bytes | None:
                 return None
             password = password or os.environ.get(PASSWORD_ENV)
             if not password:
-                raise InputError("the workbook is password-protected", file=path,
-                                 hint=f"give its password with --password or the {PASSWORD_ENV} "
-                                      "environment variable")
+                raise InputError(
+                    "the workbook is password-protected",
+                    file=path,
+                    hint=f"give its password with --password or the {PASSWORD_ENV} environment variable",
+                )
             office.load_key(password=password)
             out = io.BytesIO()
             office.decrypt(out)
             return out.getvalue()
     except (InvalidKeyError, DecryptionError) as error:
-        raise InputError("the password does not open this workbook", file=path,
-                         hint="check the password given with --password or "
-                              f"{PASSWORD_ENV}") from error
+        raise InputError(
+            "the password does not open this workbook",
+            file=path,
+            hint=f"check the password given with --password or {PASSWORD_ENV}",
+        ) from error
     except FileFormatError:
         return None  # a plain legacy .xls: calamine reads it
 
@@ -162,13 +171,18 @@ def _open_workbook(path: Path, data: bytes | None) -> Source:
     from python_calamine import CalamineWorkbook
 
     try:
-        book = (CalamineWorkbook.from_filelike(io.BytesIO(data)) if data is not None
-                else CalamineWorkbook.from_path(str(path)))
+        book = (
+            CalamineWorkbook.from_filelike(io.BytesIO(data))
+            if data is not None
+            else CalamineWorkbook.from_path(str(path))
+        )
         metadata = book.sheets_metadata
     except Exception as error:  # calamine raises its own error types for damaged files
-        raise InputError(f"cannot be opened as a workbook, it looks damaged or truncated "
-                         f"({_short(error)})", file=path,
-                         hint="open it in Excel or WPS and save it again, or restore a backup") from error
+        raise InputError(
+            f"cannot be opened as a workbook, it looks damaged or truncated ({_short(error)})",
+            file=path,
+            hint="open it in Excel or WPS and save it again, or restore a backup",
+        ) from error
     sheets = []
     for meta in metadata:
         if str(meta.typ).endswith("ChartSheet"):
@@ -176,12 +190,14 @@ def _open_workbook(path: Path, data: bytes | None) -> Source:
         try:
             sheet = book.get_sheet_by_name(meta.name)
         except Exception as error:
-            raise InputError(f"sheet cannot be read, the file looks damaged ({_short(error)})",
-                             file=path, sheet=meta.name,
-                             hint="open it in Excel or WPS and save it again") from error
+            raise InputError(
+                f"sheet cannot be read, the file looks damaged ({_short(error)})",
+                file=path,
+                sheet=meta.name,
+                hint="open it in Excel or WPS and save it again",
+            ) from error
         merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
-        sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), merged,
-                               _sheet=sheet))
+        sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), merged, _sheet=sheet))
     return Source(path, sheets, date1904=_is_1904(path, data))
 
 
@@ -214,8 +230,9 @@ def decode_text(raw: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         non_ascii = [c for c in text if ord(c) > 127]
-        cjk = sum(1 for c in non_ascii if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
-                  or "\uff00" <= c <= "\uffef")
+        cjk = sum(
+            1 for c in non_ascii if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+        )
         if non_ascii and cjk / len(non_ascii) > 0.9:
             return text, encoding
     return raw.decode("cp1252", "replace"), "cp1252"  # Western exports (Salesforce, Excel on Windows)

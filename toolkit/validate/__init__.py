@@ -38,8 +38,10 @@ class ValidationResult:
             "customers": len(self.ledger.customers),
             "errors": self.errors,
             "warnings": self.warnings,
-            "tables": {kind: {"sheet": t.sheet, "header_row": t.header_rows[-1], "rows": len(t)}
-                       for kind, t in self.ledger.tables.items()},
+            "tables": {
+                kind: {"sheet": t.sheet, "header_row": t.header_rows[-1], "rows": len(t)}
+                for kind, t in self.ledger.tables.items()
+            },
             "issues": [f.as_json() for f in self.findings],
             "outputs": [str(p) for p in self.outputs],
         }
@@ -69,6 +71,7 @@ def validate(
         target = settings.output_dir(out_dir) / f"{stem}_校验结果_{today:%Y%m%d}.xlsx"
         if settings.lang == "en":
             target = target.with_name(f"{stem}_validation_{today:%Y%m%d}.xlsx")
-        result.outputs.append(write_report(target, ledger, findings, today=today, lang=settings.lang,
-                                           company=settings.company))
+        result.outputs.append(
+            write_report(target, ledger, findings, today=today, lang=settings.lang, company=settings.company)
+        )
     return result

@@ -15,8 +15,9 @@ from ..xlsx import Book
 _MAX_LINKS = 65000  # Excel allows 65,530 hyperlinks per sheet
 
 
-def write_report(path: Path, ledger: Ledger, findings: list[Finding], *, today: date, lang: str,
-                 company: str = "") -> Path:
+def write_report(
+    path: Path, ledger: Ledger, findings: list[Finding], *, today: date, lang: str, company: str = ""
+) -> Path:
     """Write the validation workbook to ``path`` and return it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     L = lambda key: label(key, lang)  # noqa: E731
@@ -63,8 +64,10 @@ def _summary(book: Book, ledger: Ledger, findings: list[Finding], today: date, l
     row = len(facts) + 4
     sheet.write_string(row, 0, L("summary.by_rule"), book.formats["bold"])
     rule_counts = Counter((f.code, f.severity) for f in findings)
-    rule_rows = [(CODES[code].title(lang), code, L(f"severity.{sev}"), n)
-                 for (code, sev), n in sorted(rule_counts.items(), key=lambda x: (x[0][1], -x[1]))]
+    rule_rows = [
+        (CODES[code].title(lang), code, L(f"severity.{sev}"), n)
+        for (code, sev), n in sorted(rule_counts.items(), key=lambda x: (x[0][1], -x[1]))
+    ]
     if not rule_rows:
         sheet.write_string(row + 1, 0, L("summary.none"))
     for r, values in enumerate([(L("col.rule"), L("col.code"), L("col.severity"), L("col.count")), *rule_rows]):
@@ -75,8 +78,10 @@ def _summary(book: Book, ledger: Ledger, findings: list[Finding], today: date, l
     owner_counts: dict[str, Counter[str]] = {}
     for f in findings:
         owner_counts.setdefault(f.owner or L("owner.none"), Counter())[f.severity] += 1
-    owner_rows = [(o, c["error"], c["warning"], c["error"] + c["warning"])
-                  for o, c in sorted(owner_counts.items(), key=lambda x: -sum(x[1].values()))]
+    owner_rows = [
+        (o, c["error"], c["warning"], c["error"] + c["warning"])
+        for o, c in sorted(owner_counts.items(), key=lambda x: -sum(x[1].values()))
+    ]
     header = (L("col.owner"), L("summary.errors"), L("summary.warnings"), L("col.total"))
     for r, values in enumerate([header, *owner_rows]):
         for c, value in enumerate(values):
@@ -89,12 +94,37 @@ def _summary(book: Book, ledger: Ledger, findings: list[Finding], today: date, l
 
 def _issues(book: Book, sheet, findings: list[Finding], lang: str, link_base: str | None) -> None:
     L = lambda key: label(key, lang)  # noqa: E731
-    headers = [L(k) for k in ("col.severity", "col.sheet", "col.cell", "col.field", "col.value",
-                              "col.message", "col.hint", "col.owner", "col.group", "col.code")]
-    rows = ([L(f"severity.{f.severity}"), f.sheet, f.cell, f.label or f.field, _value(f.value),
-             f.message, f.hint, f.owner, f.group, f.code] for f in findings)
-    count = book.table(sheet, headers, rows, max_widths=[8, 12, 8, 14, 24, 44, 40, 10, 22, 20],
-                       wrap_columns=(5, 6))
+    headers = [
+        L(k)
+        for k in (
+            "col.severity",
+            "col.sheet",
+            "col.cell",
+            "col.field",
+            "col.value",
+            "col.message",
+            "col.hint",
+            "col.owner",
+            "col.group",
+            "col.code",
+        )
+    ]
+    rows = (
+        [
+            L(f"severity.{f.severity}"),
+            f.sheet,
+            f.cell,
+            f.label or f.field,
+            _value(f.value),
+            f.message,
+            f.hint,
+            f.owner,
+            f.group,
+            f.code,
+        ]
+        for f in findings
+    )
+    count = book.table(sheet, headers, rows, max_widths=[8, 12, 8, 14, 24, 44, 40, 10, 22, 20], wrap_columns=(5, 6))
     if link_base:
         for n, f in enumerate(findings[:_MAX_LINKS], start=1):
             if f.cell and f.row:
@@ -102,9 +132,13 @@ def _issues(book: Book, sheet, findings: list[Finding], lang: str, link_base: st
                 sheet.write_url(n, 2, target, book.formats["link"], string=f.cell)
     if count:
         for sev, fmt in (("error", "error"), ("warning", "warning")):
-            sheet.conditional_format(1, 0, count, 0, {"type": "cell", "criteria": "==",
-                                                       "value": f'"{L("severity." + sev)}"',
-                                                       "format": book.formats[fmt]})
+            sheet.conditional_format(
+                1,
+                0,
+                count,
+                0,
+                {"type": "cell", "criteria": "==", "value": f'"{L("severity." + sev)}"', "format": book.formats[fmt]},
+            )
 
 
 def _value(value):
@@ -116,11 +150,18 @@ def _value(value):
 def _tables(book: Book, ledger: Ledger, lang: str) -> None:
     L = lambda key: label(key, lang)  # noqa: E731
     sheet = book.add_sheet(L("sheet.tables"))
-    headers = [L(k) for k in ("col.table", "col.sheet", "col.header_row", "col.rows", "col.columns",
-                              "col.unmapped")]
+    headers = [L(k) for k in ("col.table", "col.sheet", "col.header_row", "col.rows", "col.columns", "col.unmapped")]
     rows = []
     for kind, table in ledger.tables.items():
         columns = "、".join(f"{c.letter}={c.header}→{field_label(kind, k, lang)}" for k, c in table.columns.items())
-        rows.append([TABLE_LABELS[lang][kind], table.sheet, "、".join(map(str, table.header_rows)),
-                     len(table), columns, "、".join(table.unmapped_headers)])
+        rows.append(
+            [
+                TABLE_LABELS[lang][kind],
+                table.sheet,
+                "、".join(map(str, table.header_rows)),
+                len(table),
+                columns,
+                "、".join(table.unmapped_headers),
+            ]
+        )
     book.table(sheet, headers, rows, max_width=80)

@@ -14,11 +14,29 @@ from typing import Any
 from ..config import Rules
 from ..findings import CODES, message
 from ..ledger.coerce import normalize_name
-from ..model import (COMPLAINTS, CUSTOMERS, FIELDS_BY_TABLE, MONTHLY, TABLE_LABELS, VISITS, Finding,
-                     Ledger, Table, field_label)
+from ..model import (
+    COMPLAINTS,
+    CUSTOMERS,
+    FIELDS_BY_TABLE,
+    MONTHLY,
+    TABLE_LABELS,
+    VISITS,
+    Finding,
+    Ledger,
+    Table,
+    field_label,
+)
 
-_BAD_CODE = {"date": "bad_date", "datetime": "bad_date", "month": "bad_date", "amount": "bad_amount",
-             "percent": "bad_percent", "phone": "bad_phone", "email": "bad_email", "bool": "bad_bool"}
+_BAD_CODE = {
+    "date": "bad_date",
+    "datetime": "bad_date",
+    "month": "bad_date",
+    "amount": "bad_amount",
+    "percent": "bad_percent",
+    "phone": "bad_phone",
+    "email": "bad_email",
+    "bool": "bad_bool",
+}
 STRATEGIC = "战略"
 
 
@@ -31,19 +49,34 @@ class _Collector:
     def enabled(self, code: str) -> bool:
         return self.rules.enabled.get(code, True)
 
-    def add(self, code: str, table: Table, i: int | None, key: str, value: Any, owner: str = "",
-            group: str = "", **details: Any) -> None:
+    def add(
+        self,
+        code: str,
+        table: Table,
+        i: int | None,
+        key: str,
+        value: Any,
+        owner: str = "",
+        group: str = "",
+        **details: Any,
+    ) -> None:
         if not self.enabled(code):
             return
         label = field_label(table.kind, key, self.lang) if key in FIELDS_BY_TABLE[table.kind] else key
-        fill = {"field": label, "value": _show(value), "table": TABLE_LABELS[self.lang][table.kind],
-                "table_key": table.kind, **details}
+        fill = {
+            "field": label,
+            "value": _show(value),
+            "table": TABLE_LABELS[self.lang][table.kind],
+            "table_key": table.kind,
+            **details,
+        }
         text, hint = message(code, self.lang, **fill)
         row = table.rows[i] if i is not None else (table.header_rows[-1] if table.header_rows else None)
         column = table.columns[key].letter if key in table.columns else ""
         severity = self.rules.severity.get(code, CODES[code].severity)
-        self.findings.append(Finding(code, severity, table.sheet, row, column, key, value, text, hint,
-                                     owner, group, fill["field"]))  # type: ignore[arg-type]
+        self.findings.append(
+            Finding(code, severity, table.sheet, row, column, key, value, text, hint, owner, group, fill["field"])
+        )  # type: ignore[arg-type]
 
 
 def _show(value: Any) -> str:
@@ -77,33 +110,39 @@ def check_ledger(ledger: Ledger, rules: Rules, today: date, lang: str = "zh") ->
                     if m not in last_contact or visit_day > last_contact[m]:
                         last_contact[m] = visit_day
         if kind == COMPLAINTS and table.has("replied") and table.has("received"):
-            for i, (got, replied) in enumerate(zip(table.column("received"), table.column("replied"))):
+            for i, (got, replied) in enumerate(zip(table.column("received"), table.column("replied"), strict=True)):
                 if got and replied and replied < got:
                     owner = owners[matched[i]] if matched[i] is not None else ""
-                    out.add("reply_before_received", table, i, "replied", replied, owner,
-                            received=_show(got))
+                    out.add("reply_before_received", table, i, "replied", replied, owner, received=_show(got))
     _check_contact(out, customers, owners, rules, today, last_contact)
     order = {name: n for n, name in enumerate(ledger.sheets)}
     out.findings.sort(key=lambda f: (order.get(f.sheet, 99), f.row or 0, f.column))
     return out.findings
 
 
-def _check_customers(out: _Collector, table: Table, owners: list[Any], rules: Rules, today: date,
-                     name_keys: list[str | None]) -> None:
+def _check_customers(
+    out: _Collector, table: Table, owners: list[Any], rules: Rules, today: date, name_keys: list[str | None]
+) -> None:
     n = len(table)
     for key in rules.required:
         if key == "phone_or_email":
             if not (table.has("phone") or table.has("email")):
-                out.add("missing_column", table, None, "phone", None,
-                        field=f"{field_label(CUSTOMERS, 'phone', out.lang)}/"
-                              f"{field_label(CUSTOMERS, 'email', out.lang)}")
+                out.add(
+                    "missing_column",
+                    table,
+                    None,
+                    "phone",
+                    None,
+                    field=f"{field_label(CUSTOMERS, 'phone', out.lang)}/{field_label(CUSTOMERS, 'email', out.lang)}",
+                )
                 continue
             phones, emails = table.column("phone"), table.column("email")
             bad = set(table.bad.get("phone", ())) | set(table.bad.get("email", ()))
             for i in range(n):
                 if phones[i] is None and emails[i] is None and i not in bad:
-                    out.add("contact_missing", table, i, "phone" if table.has("phone") else "email", None,
-                            owners[i] or "")
+                    out.add(
+                        "contact_missing", table, i, "phone" if table.has("phone") else "email", None, owners[i] or ""
+                    )
             continue
         if not table.has(key):
             out.add("missing_column", table, None, key, None)
@@ -165,8 +204,9 @@ def _check_duplicates(out: _Collector, table: Table, owners: list[Any], name_key
             flagged_by_id.add(tuple(rows))
             for i in rows:
                 others = "、".join(str(table.rows[j]) for j in rows if j != i)
-                out.add("duplicate_id", table, i, "customer_id", ids[i], owners[i] or "",
-                        group=f"ID {ids[i]}", rows=others)
+                out.add(
+                    "duplicate_id", table, i, "customer_id", ids[i], owners[i] or "", group=f"ID {ids[i]}", rows=others
+                )
     if table.has("name"):
         names = table.values["name"]
         for rows in _groups(name_keys):
@@ -174,8 +214,9 @@ def _check_duplicates(out: _Collector, table: Table, owners: list[Any], name_key
                 continue  # one ID: already a duplicate_id group
             for i in rows:
                 others = "、".join(str(table.rows[j]) for j in rows if j != i)
-                out.add("duplicate_name", table, i, "name", names[i], owners[i] or "",
-                        group=names[rows[0]], rows=others)
+                out.add(
+                    "duplicate_name", table, i, "name", names[i], owners[i] or "", group=names[rows[0]], rows=others
+                )
 
 
 class CustomerIndex:
@@ -231,8 +272,9 @@ def customer_class(table: Table, i: int) -> str | None:
     return value or None
 
 
-def _check_contact(out: _Collector, table: Table, owners: list[Any], rules: Rules, today: date,
-                   last_contact: dict[int, date]) -> None:
+def _check_contact(
+    out: _Collector, table: Table, owners: list[Any], rules: Rules, today: date, last_contact: dict[int, date]
+) -> None:
     if not (out.enabled("overdue_contact") or out.enabled("never_contacted")):
         return
     last_visits = table.column("last_visit")
@@ -255,5 +297,15 @@ def _check_contact(out: _Collector, table: Table, owners: list[Any], rules: Rule
             continue
         days = (today - last).days
         if days > limit:
-            out.add("overdue_contact", table, i, "last_visit", last, owners[i] or "", klass=klass,
-                    days=days, limit=limit, last=last.isoformat())
+            out.add(
+                "overdue_contact",
+                table,
+                i,
+                "last_visit",
+                last,
+                owners[i] or "",
+                klass=klass,
+                days=days,
+                limit=limit,
+                last=last.isoformat(),
+            )
