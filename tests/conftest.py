@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("CRM_CORPUS", ROOT.parent / "shared" / "corpus"))  # beside the project
 TODAY = date(2026, 11, 26)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -124,7 +124,7 @@ def init_workspace(folder: str | os.PathLike[str], *, company: str = "示例公�
 
 def write_ledger(
     path: Path,
-    sheets: dict[str, Sequence[Sequence[Any]]],
+    sheets: Mapping[str, Sequence[Sequence[Any]]],
     *,
     title: str = "",
     choices: dict[str, Sequence[str]] | None = None,

@@ -145,7 +145,7 @@ def find_header(
     header_merges = {r1 for (r1, c1), (r2, c2) in merged if r1 < HEADER_SCAN_ROWS and (r2 > r1 or c2 > c1)}
     best: HeaderMatch | None = None
     for r, row in enumerate(rows):
-        candidates = [((r,), list(row))]
+        candidates: list[tuple[tuple[int, ...], list[Any]]] = [((r,), list(row))]
         if r in header_merges and r + 1 < len(rows):
             below = rows[r + 1]
             width = max(len(row), len(below))

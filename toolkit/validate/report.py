@@ -83,8 +83,8 @@ def _summary(book: Book, ledger: Ledger, findings: list[Finding], today: date, l
         for o, c in sorted(owner_counts.items(), key=lambda x: -sum(x[1].values()))
     ]
     header = (L("col.owner"), L("summary.errors"), L("summary.warnings"), L("col.total"))
-    for r, values in enumerate([header, *owner_rows]):
-        for c, value in enumerate(values):
+    for r, cells in enumerate([header, *owner_rows]):
+        for c, value in enumerate(cells):
             book.write_cell(sheet, row + 1 + r, c, value, "header" if r == 0 else None)
     widths = [max([12] + [len(str(x[0])) * 2 for x in rule_rows + owner_rows]), 40, 10, 10]
     for c, width in enumerate(widths):

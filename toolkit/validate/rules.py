@@ -23,6 +23,7 @@ from ..model import (
     VISITS,
     Finding,
     Ledger,
+    Severity,
     Table,
     field_label,
 )
@@ -44,7 +45,8 @@ class _Collector:
     """Builds findings with the right severity and wording; drops disabled rules."""
 
     def __init__(self, rules: Rules, lang: str) -> None:
-        self.rules, self.lang, self.findings = rules, lang, []
+        self.rules, self.lang = rules, lang
+        self.findings: list[Finding] = []
 
     def enabled(self, code: str) -> bool:
         return self.rules.enabled.get(code, True)
@@ -73,10 +75,10 @@ class _Collector:
         text, hint = message(code, self.lang, **fill)
         row = table.rows[i] if i is not None else (table.header_rows[-1] if table.header_rows else None)
         column = table.columns[key].letter if key in table.columns else ""
-        severity = self.rules.severity.get(code, CODES[code].severity)
+        severity: Severity = "error" if self.rules.severity.get(code, CODES[code].severity) == "error" else "warning"
         self.findings.append(
             Finding(code, severity, table.sheet, row, column, key, value, text, hint, owner, group, fill["field"])
-        )  # type: ignore[arg-type]
+        )
 
 
 def _show(value: Any) -> str:
@@ -112,7 +114,8 @@ def check_ledger(ledger: Ledger, rules: Rules, today: date, lang: str = "zh") ->
         if kind == COMPLAINTS and table.has("replied") and table.has("received"):
             for i, (got, replied) in enumerate(zip(table.column("received"), table.column("replied"), strict=True)):
                 if got and replied and replied < got:
-                    owner = owners[matched[i]] if matched[i] is not None else ""
+                    m = matched[i]
+                    owner = owners[m] if m is not None else ""
                     out.add("reply_before_received", table, i, "replied", replied, owner, received=_show(got))
     _check_contact(out, customers, owners, rules, today, last_contact)
     order = {name: n for n, name in enumerate(ledger.sheets)}
@@ -137,9 +140,9 @@ def _check_customers(
                 )
                 continue
             phones, emails = table.column("phone"), table.column("email")
-            bad = set(table.bad.get("phone", ())) | set(table.bad.get("email", ()))
+            unreadable = set(table.bad.get("phone", ())) | set(table.bad.get("email", ()))
             for i in range(n):
-                if phones[i] is None and emails[i] is None and i not in bad:
+                if phones[i] is None and emails[i] is None and i not in unreadable:
                     out.add(
                         "contact_missing", table, i, "phone" if table.has("phone") else "email", None, owners[i] or ""
                     )
