@@ -27,7 +27,9 @@ def test_init_creates_a_workspace_with_editable_rules(tmp_path):
     params = {r[0]: r[2] for r in rules["参数"].iter_rows(min_row=2, values_only=True)}
     assert params["sales.key_min"] == 2000 and params["sales.major_min"] == 500
     assert params["share.strategic_min"] == 5 and params["share.key_min"] == 3
-    assert params["complaint.reply_hours"] == 24
+    risks = {r[0]: (r[3], r[4]) for r in rules["风险规则"].iter_rows(min_row=2, values_only=True)}
+    assert risks["complaint_unanswered"] == ("严重", 24)
+    assert rules["ABCD分级"]["A2"].value == "A" and rules["ABCD分级"]["B2"].value == 2.5
     cadence = {(r[0], r[1]): r[2] for r in rules["拜访周期"].iter_rows(min_row=2, values_only=True)}
     assert cadence[("A", "例行回访")] == 3 and cadence[("B", "例行回访")] == 6 and cadence[("C", "例行回访")] == 12
     assert cadence[("战略", "客户经理拜访")] == 1 and cadence[("战略", "高层拜访")] == 6

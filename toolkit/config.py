@@ -36,6 +36,11 @@ RULES_SHEET = "校验规则"
 REQUIRED_SHEET = "必填字段"
 VALUES_SHEET = "取值范围"
 ALIASES_SHEET = "列名"
+ABCD_POINTS_SHEET = "ABCD评分"
+ABCD_CUTOFFS_SHEET = "ABCD分级"
+RISKS_SHEET = "风险规则"
+RISK_LEVELS = {"提示": "info", "预警": "warning", "严重": "severe", "info": "info", "warning": "warning",
+               "severe": "severe"}
 
 _YES = {"是", "y", "yes", "true", "1", "启用", "√"}
 _SEVERITY = {"错误": "error", "error": "error", "警告": "warning", "warning": "warning"}
@@ -65,6 +70,16 @@ class Cadence:
 
 
 @dataclass
+class RiskRule:
+    code: str
+    title: str
+    enabled: bool
+    level: str  # info | warning | severe
+    threshold: float | list[str]
+    unit: str
+
+
+@dataclass
 class Rules:
     """What the rules workbook says."""
 
@@ -76,6 +91,16 @@ class Rules:
     required: list[str]  # field keys of the customer sheet, plus "phone_or_email"
     allowed: dict[str, list[str]]  # field key → allowed values
     aliases: dict[str, dict[str, str]]  # table → header → field key
+    abcd_points: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)  # factor → level → (points, forced)
+    abcd_cutoffs: list[tuple[str, float]] = field(default_factory=list)  # (class, lowest average), best first
+    risks: dict[str, RiskRule] = field(default_factory=dict)
+
+    def parameter(self, key: str) -> float:
+        value = self.parameters.get(key)
+        if not isinstance(value, (int, float)):
+            raise ConfigError(f"parameter '{key}' is missing or not a number", file=self.path,
+                              sheet=PARAMETERS_SHEET, hint="copy the row back from templates/rules.xlsx")
+        return float(value)
 
     def max_days(self, klass: str | None) -> int | None:
         """The longest a customer of ``klass`` may go without contact, or None if no rule."""
@@ -214,10 +239,12 @@ def load_rules(path: Path) -> Rules:
         return [(i + 1, r) for i, r in enumerate(sheets[sheet]) if i > 0 and any(str(c).strip() for c in r)]
 
     parameters: dict[str, float | str] = {}
-    for _, row in rows(PARAMETERS_SHEET):
+    parameter_cells: dict[str, str] = {}
+    for number, row in rows(PARAMETERS_SHEET):
         key, value = clean_text(row[0]), row[2] if len(row) > 2 else ""
         if key:
             parameters[key] = value if isinstance(value, (int, float)) else clean_text(value)
+            parameter_cells[key] = f"C{number}"
 
     cadences = []
     for number, row in rows(CADENCE_SHEET):
@@ -292,7 +319,60 @@ def load_rules(path: Path) -> Rules:
             )
         aliases.setdefault(table, {})[header] = key
 
-    return Rules(path, parameters, cadences, enabled, severity, required, allowed, aliases)
+    abcd_points: dict[str, dict[str, tuple[float, str]]] = {}
+    for number, row in rows(ABCD_POINTS_SHEET):
+        factor, _, level, points, forced = (list(row) + [""] * 5)[:5]
+        factor, level, forced = clean_text(factor), clean_text(level), clean_text(forced).upper()
+        if factor not in ("industry_position", "scale", "intent", "potential"):
+            raise ConfigError(f"unknown factor '{factor}'", file=path, sheet=ABCD_POINTS_SHEET, cell=f"A{number}",
+                              hint="use industry_position, scale, intent or potential")
+        score = _number(points, path, ABCD_POINTS_SHEET, f"D{number}")
+        abcd_points.setdefault(factor, {})[level.upper() if level.isascii() else level] = (score, forced)
+
+    abcd_cutoffs: list[tuple[str, float]] = []
+    for number, row in rows(ABCD_CUTOFFS_SHEET):
+        klass = clean_text(row[0]).upper()
+        lowest = _number(row[1], path, ABCD_CUTOFFS_SHEET, f"B{number}")
+        if abcd_cutoffs and lowest >= abcd_cutoffs[-1][1]:
+            raise ConfigError(
+                f"cut-offs overlap or are out of order: {klass} {lowest:g} is not below "
+                f"{abcd_cutoffs[-1][0]} {abcd_cutoffs[-1][1]:g}",
+                file=path, sheet=ABCD_CUTOFFS_SHEET, cell=f"B{number}",
+                hint="list the classes best first, each with a lower average than the one above")
+        abcd_cutoffs.append((klass, lowest))
+    forced_unknown = {f for levels in abcd_points.values() for _, f in levels.values() if f} - {k for k, _ in abcd_cutoffs}
+    if forced_unknown:
+        raise ConfigError(f"「直接归为」names a class not in {ABCD_CUTOFFS_SHEET}: {', '.join(sorted(forced_unknown))}",
+                          file=path, sheet=ABCD_POINTS_SHEET, hint="use one of the classes of ABCD分级")
+
+    risks: dict[str, RiskRule] = {}
+    for number, row in rows(RISKS_SHEET):
+        code, title, on, level, threshold, unit = (list(row) + [""] * 6)[:6]
+        code = clean_text(code)
+        level_key = RISK_LEVELS.get(clean_text(level).lower())
+        if level_key is None:
+            raise ConfigError(f"level '{level}' is not 提示, 预警 or 严重", file=path, sheet=RISKS_SHEET,
+                              cell=f"D{number}", hint="type 提示, 预警 or 严重")
+        if code == "low_credit":
+            value: float | list[str] = [v.strip().upper() if v.strip().isascii() else v.strip()
+                                        for v in clean_text(threshold).replace(",", "、").split("、") if v.strip()]
+        else:
+            value = _number(threshold, path, RISKS_SHEET, f"E{number}")
+        risks[code] = RiskRule(code, clean_text(title), clean_text(on).lower() in _YES, level_key, value,
+                               clean_text(unit))
+
+    rules = Rules(path, parameters, cadences, enabled, severity, required, allowed, aliases,
+                  abcd_points, abcd_cutoffs, risks)
+    for key, value in parameters.items():
+        if not isinstance(value, (int, float)) and key.split(".")[0] in ("sales", "share"):
+            raise ConfigError(f"'{value}' is not a number", file=path, sheet=PARAMETERS_SHEET,
+                              cell=parameter_cells[key], hint="type a number")
+    for lower, upper in (("sales.major_min", "sales.key_min"), ("share.key_min", "share.strategic_min")):
+        if lower in parameters and upper in parameters and rules.parameter(lower) >= rules.parameter(upper):
+            raise ConfigError(f"thresholds out of order: {lower} {rules.parameter(lower):g} is not below "
+                              f"{upper} {rules.parameter(upper):g}", file=path, sheet=PARAMETERS_SHEET,
+                              cell=parameter_cells[lower], hint="the lower class needs the lower threshold")
+    return rules
 
 
 def _number(value: Any, path: Path, sheet: str, cell: str) -> float:

@@ -112,6 +112,19 @@ GIVEN = [
 ]
 CLASS_DAYS = {"A": 92, "B": 183, "C": 365, "D": 365, "战略": 31}
 
+# (行业地位, 企业规模, 合作意向, 发展潜力) choices that score each class under the shipped abcd table
+_CLASS_FACTORS = {
+    "A": (["龙头", "领先"], ["大型", "中型"], ["强"], ["高"]),
+    "B": (["较强"], ["中型", "大型"], ["较强", "一般"], ["较高"]),
+    "C": (["一般"], ["小型", "中型"], ["一般", "待观察"], ["中"]),
+    "D": (["一般", "较弱"], ["小型", "微型"], ["不明确", "弱"], ["低"]),
+}
+
+
+def _factors(rng: random.Random, klass: str) -> tuple[str, str, str, str]:
+    position, scale, intent, potential = _CLASS_FACTORS[klass]
+    return rng.choice(position), rng.choice(scale), rng.choice(intent), rng.choice(potential)
+
 
 @dataclass(frozen=True)
 class Planted:
@@ -172,37 +185,23 @@ def generate(
             last_visit.isoformat(),
         ][n % 5]
         since = today - timedelta(days=rng.randint(400, 3000))
-        rows.append(
-            [
-                f"KH{n:04d}",
-                name,
-                contact,
-                phone,
-                f"{login}.{n}@example.cn" if n % 3 == 0 else "",
-                owner,
-                f"{login}@example.com",
-                klass,
-                "是" if strategic else "否",
-                sales,
-                f"{rng.uniform(0.1, 6):.1f}%",
-                rng.choice(["AAA", "AA", "A", "BBB", "BB"]),
-                0,
-                rng.choice(["强", "较强", "一般", "待观察"]),
-                rng.choice(["高", "中", "低"]),
-                rng.choice(["大型", "中型", "小型"]),
-                rng.choice(["龙头", "领先", "较强", "一般"]),
-                industry,
-                REGIONS[city],
-                city,
-                f"{city}市{rng.choice(WORDS)}路{rng.randint(1, 999)}号",
-                visit_text,
-                since,
-                date(rng.randint(1965, 1995), rng.randint(1, 12), rng.randint(1, 28)),
-                rng.choice(["是", "否"]),
-                "正常",
-                "",
-            ]
-        )
+        position, scale, intent, potential = _factors(rng, klass)
+        record = {
+            "客户编号": f"KH{n:04d}", "客户名称": name, "联系人": contact, "联系电话": phone,
+            "电子邮箱": f"{login}.{n}@example.cn" if n % 3 == 0 else "", "客户经理": owner,
+            "客户经理邮箱": f"{login}@example.com", "客户分类": klass, "战略客户": "是" if strategic else "否",
+            "年销售额(万元)": sales, "业务占比": f"{rng.uniform(0.1, 6):.1f}%",
+            "信用等级": "CCC" if n % 47 == 0 else rng.choice(["AAA", "AA", "A", "BBB", "BB"]),
+            "逾期金额(万元)": round(rng.uniform(5, 80), 1) if n % 53 == 0 else 0,
+            "逾期天数": rng.randint(10, 90) if n % 53 == 0 else 0,
+            "合作意向": intent, "发展潜力": potential, "企业规模": scale, "行业地位": position,
+            "所属行业": industry, "区域": REGIONS[city], "城市": city,
+            "地址": f"{city}市{rng.choice(WORDS)}路{rng.randint(1, 999)}号", "最近拜访日期": visit_text,
+            "建档日期": since, "联系人生日": date(rng.randint(1965, 1995), rng.randint(1, 12), rng.randint(1, 28)),
+            "节日问候": rng.choice(["是", "否"]), "客户状态": "正常",
+            "满意度": round(rng.uniform(2.2, 2.9), 1) if n % 41 == 0 else round(rng.uniform(3.5, 5), 1),
+        }
+        rows.append([record.get(h, "") for h in headers["客户台账"]])
 
     top = 2  # the title row, then the header: data starts on Excel row 3
     C = "客户台账"

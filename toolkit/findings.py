@@ -120,6 +120,16 @@ CODES: dict[str, Code] = {
             "use one of the allowed values; they are kept in the rules workbook, sheet 'Values'",
         ),
         Code(
+            "bad_number",
+            "error",
+            "数值无法识别",
+            "Unreadable number",
+            "{field}「{value}」不是可识别的数值",
+            "{field} '{value}' is not a number",
+            "只填数字，如 4.5 或 90",
+            "type a number, e.g. 4.5 or 90",
+        ),
+        Code(
             "bad_bool",
             "warning",
             "是/否无法识别",

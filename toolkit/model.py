@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["text", "id", "date", "datetime", "amount", "percent", "phone", "email", "enum", "bool", "month"]
+Kind = Literal[
+    "text", "id", "date", "datetime", "amount", "percent", "phone", "email", "enum", "bool", "month", "score", "number"
+]
 Severity = Literal["error", "warning"]
 
 CUSTOMERS, VISITS, COMPLAINTS, MONTHLY = "customers", "visits", "complaints", "monthly"
@@ -178,6 +180,8 @@ FIELDS: tuple[Field, ...] = (
     _f(C, "share", "percent", "业务占比", "Share", "占公司业务比例", "业务比重", "占比", "份额", "Share of Business"),
     _f(C, "credit_rating", "enum", "信用等级", "Credit Rating", "信用评级", "資信等級", "Credit"),
     _f(C, "overdue_amount", "amount", "逾期金额", "Overdue Amount", "逾期欠款", "欠款金额", "Overdue"),
+    _f(C, "overdue_days", "number", "逾期天数", "Days Overdue", "欠款天数", "账龄天数"),
+    _f(C, "satisfaction", "score", "满意度", "Satisfaction", "客户满意度", "满意度评分", "滿意度", "CSAT"),
     _f(C, "intent", "enum", "合作意向", "Intent", "意向", "合作意願", "Cooperation Intent"),
     _f(C, "potential", "enum", "发展潜力", "Potential", "潜力", "發展潛力"),
     _f(C, "scale", "enum", "企业规模", "Scale", "规模", "企業規模", "Company Size"),

@@ -378,6 +378,26 @@ def parse_id(value: Any) -> Coerced:
     return parse_text(value)
 
 
+def parse_number(value: Any) -> Coerced:
+    """A plain number: 12, '12', '１２', '1,200'."""
+    return parse_amount(value) if not isinstance(value, str) or not re.search(r"[万亿元$¥￥]", value) else (None, False)
+
+
+_SCORE_WORDS = {"非常满意": 5.0, "很满意": 5.0, "满意": 4.0, "比较满意": 4.0, "较满意": 4.0, "一般": 3.0,
+                "不满意": 2.0, "不太满意": 2.0, "很不满意": 1.0, "非常不满意": 1.0}
+
+
+def parse_score(value: Any) -> Coerced:
+    """A satisfaction score: a number (4.5, '90') or the survey words 非常满意 … 非常不满意 (5 … 1)."""
+    if isinstance(value, str):
+        text = clean_text(value).replace(" ", "")
+        if text in _SCORE_WORDS:
+            return _SCORE_WORDS[text], True
+        if text.endswith("分"):
+            value = text[:-1]
+    return parse_number(value)
+
+
 def parse_enum(value: Any) -> Coerced:
     text, ok = parse_text(value)
     return (text.upper() if text and text.isascii() else text), ok
@@ -395,9 +415,9 @@ def coercer(kind: str, *, unit: float = 1.0, date1904: bool = False) -> Callable
         return lambda v: parse_amount(v, unit)
     if kind == "percent":
         return lambda v: parse_percent(v, unit)
-    return {"phone": parse_phone, "email": parse_email, "bool": parse_bool, "enum": parse_enum, "id": parse_id}.get(
-        kind, parse_text
-    )
+    named = {"phone": parse_phone, "email": parse_email, "bool": parse_bool, "enum": parse_enum, "id": parse_id,
+             "number": parse_number, "score": parse_score}
+    return named.get(kind, parse_text)
 
 
 _LEGAL_FORMS = (("有限责任公司", "有限公司"), ("股份有限公司", "股份公司"), ("(集团)", "集团"))

@@ -37,6 +37,8 @@ _BAD_CODE = {
     "phone": "bad_phone",
     "email": "bad_email",
     "bool": "bad_bool",
+    "number": "bad_number",
+    "score": "bad_number",
 }
 STRATEGIC = "战略"
 
