@@ -39,8 +39,14 @@ ALIASES_SHEET = "列名"
 ABCD_POINTS_SHEET = "ABCD评分"
 ABCD_CUTOFFS_SHEET = "ABCD分级"
 RISKS_SHEET = "风险规则"
-RISK_LEVELS = {"提示": "info", "预警": "warning", "严重": "severe", "info": "info", "warning": "warning",
-               "severe": "severe"}
+RISK_LEVELS = {
+    "提示": "info",
+    "预警": "warning",
+    "严重": "severe",
+    "info": "info",
+    "warning": "warning",
+    "severe": "severe",
+}
 
 _YES = {"是", "y", "yes", "true", "1", "启用", "√"}
 _SEVERITY = {"错误": "error", "error": "error", "警告": "warning", "warning": "warning"}
@@ -91,15 +97,20 @@ class Rules:
     required: list[str]  # field keys of the customer sheet, plus "phone_or_email"
     allowed: dict[str, list[str]]  # field key → allowed values
     aliases: dict[str, dict[str, str]]  # table → header → field key
-    abcd_points: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)  # factor → level → (points, forced)
+    # factor → level → (points, class it forces or "")
+    abcd_points: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)
     abcd_cutoffs: list[tuple[str, float]] = field(default_factory=list)  # (class, lowest average), best first
     risks: dict[str, RiskRule] = field(default_factory=dict)
 
     def parameter(self, key: str) -> float:
         value = self.parameters.get(key)
         if not isinstance(value, (int, float)):
-            raise ConfigError(f"parameter '{key}' is missing or not a number", file=self.path,
-                              sheet=PARAMETERS_SHEET, hint="copy the row back from templates/rules.xlsx")
+            raise ConfigError(
+                f"parameter '{key}' is missing or not a number",
+                file=self.path,
+                sheet=PARAMETERS_SHEET,
+                hint="copy the row back from templates/rules.xlsx",
+            )
         return float(value)
 
     def max_days(self, klass: str | None) -> int | None:
@@ -324,8 +335,13 @@ def load_rules(path: Path) -> Rules:
         factor, _, level, points, forced = (list(row) + [""] * 5)[:5]
         factor, level, forced = clean_text(factor), clean_text(level), clean_text(forced).upper()
         if factor not in ("industry_position", "scale", "intent", "potential"):
-            raise ConfigError(f"unknown factor '{factor}'", file=path, sheet=ABCD_POINTS_SHEET, cell=f"A{number}",
-                              hint="use industry_position, scale, intent or potential")
+            raise ConfigError(
+                f"unknown factor '{factor}'",
+                file=path,
+                sheet=ABCD_POINTS_SHEET,
+                cell=f"A{number}",
+                hint="use industry_position, scale, intent or potential",
+            )
         score = _number(points, path, ABCD_POINTS_SHEET, f"D{number}")
         abcd_points.setdefault(factor, {})[level.upper() if level.isascii() else level] = (score, forced)
 
@@ -337,13 +353,21 @@ def load_rules(path: Path) -> Rules:
             raise ConfigError(
                 f"cut-offs overlap or are out of order: {klass} {lowest:g} is not below "
                 f"{abcd_cutoffs[-1][0]} {abcd_cutoffs[-1][1]:g}",
-                file=path, sheet=ABCD_CUTOFFS_SHEET, cell=f"B{number}",
-                hint="list the classes best first, each with a lower average than the one above")
+                file=path,
+                sheet=ABCD_CUTOFFS_SHEET,
+                cell=f"B{number}",
+                hint="list the classes best first, each with a lower average than the one above",
+            )
         abcd_cutoffs.append((klass, lowest))
-    forced_unknown = {f for levels in abcd_points.values() for _, f in levels.values() if f} - {k for k, _ in abcd_cutoffs}
+    forced = {f for levels in abcd_points.values() for _, f in levels.values() if f}
+    forced_unknown = forced - {k for k, _ in abcd_cutoffs}
     if forced_unknown:
-        raise ConfigError(f"「直接归为」names a class not in {ABCD_CUTOFFS_SHEET}: {', '.join(sorted(forced_unknown))}",
-                          file=path, sheet=ABCD_POINTS_SHEET, hint="use one of the classes of ABCD分级")
+        raise ConfigError(
+            f"「直接归为」names a class not in {ABCD_CUTOFFS_SHEET}: {', '.join(sorted(forced_unknown))}",
+            file=path,
+            sheet=ABCD_POINTS_SHEET,
+            hint="use one of the classes of ABCD分级",
+        )
 
     risks: dict[str, RiskRule] = {}
     for number, row in rows(RISKS_SHEET):
@@ -351,27 +375,47 @@ def load_rules(path: Path) -> Rules:
         code = clean_text(code)
         level_key = RISK_LEVELS.get(clean_text(level).lower())
         if level_key is None:
-            raise ConfigError(f"level '{level}' is not 提示, 预警 or 严重", file=path, sheet=RISKS_SHEET,
-                              cell=f"D{number}", hint="type 提示, 预警 or 严重")
+            raise ConfigError(
+                f"level '{level}' is not 提示, 预警 or 严重",
+                file=path,
+                sheet=RISKS_SHEET,
+                cell=f"D{number}",
+                hint="type 提示, 预警 or 严重",
+            )
         if code == "low_credit":
-            value: float | list[str] = [v.strip().upper() if v.strip().isascii() else v.strip()
-                                        for v in clean_text(threshold).replace(",", "、").split("、") if v.strip()]
+            value: float | list[str] = [
+                v.strip().upper() if v.strip().isascii() else v.strip()
+                for v in clean_text(threshold).replace(",", "、").split("、")
+                if v.strip()
+            ]
         else:
             value = _number(threshold, path, RISKS_SHEET, f"E{number}")
-        risks[code] = RiskRule(code, clean_text(title), clean_text(on).lower() in _YES, level_key, value,
-                               clean_text(unit))
+        risks[code] = RiskRule(
+            code, clean_text(title), clean_text(on).lower() in _YES, level_key, value, clean_text(unit)
+        )
 
-    rules = Rules(path, parameters, cadences, enabled, severity, required, allowed, aliases,
-                  abcd_points, abcd_cutoffs, risks)
+    rules = Rules(
+        path, parameters, cadences, enabled, severity, required, allowed, aliases, abcd_points, abcd_cutoffs, risks
+    )
     for key, value in parameters.items():
         if not isinstance(value, (int, float)) and key.split(".")[0] in ("sales", "share"):
-            raise ConfigError(f"'{value}' is not a number", file=path, sheet=PARAMETERS_SHEET,
-                              cell=parameter_cells[key], hint="type a number")
+            raise ConfigError(
+                f"'{value}' is not a number",
+                file=path,
+                sheet=PARAMETERS_SHEET,
+                cell=parameter_cells[key],
+                hint="type a number",
+            )
     for lower, upper in (("sales.major_min", "sales.key_min"), ("share.key_min", "share.strategic_min")):
         if lower in parameters and upper in parameters and rules.parameter(lower) >= rules.parameter(upper):
-            raise ConfigError(f"thresholds out of order: {lower} {rules.parameter(lower):g} is not below "
-                              f"{upper} {rules.parameter(upper):g}", file=path, sheet=PARAMETERS_SHEET,
-                              cell=parameter_cells[lower], hint="the lower class needs the lower threshold")
+            raise ConfigError(
+                f"thresholds out of order: {lower} {rules.parameter(lower):g} is not below "
+                f"{upper} {rules.parameter(upper):g}",
+                file=path,
+                sheet=PARAMETERS_SHEET,
+                cell=parameter_cells[lower],
+                hint="the lower class needs the lower threshold",
+            )
     return rules
 
 

@@ -383,8 +383,18 @@ def parse_number(value: Any) -> Coerced:
     return parse_amount(value) if not isinstance(value, str) or not re.search(r"[万亿元$¥￥]", value) else (None, False)
 
 
-_SCORE_WORDS = {"非常满意": 5.0, "很满意": 5.0, "满意": 4.0, "比较满意": 4.0, "较满意": 4.0, "一般": 3.0,
-                "不满意": 2.0, "不太满意": 2.0, "很不满意": 1.0, "非常不满意": 1.0}
+_SCORE_WORDS = {
+    "非常满意": 5.0,
+    "很满意": 5.0,
+    "满意": 4.0,
+    "比较满意": 4.0,
+    "较满意": 4.0,
+    "一般": 3.0,
+    "不满意": 2.0,
+    "不太满意": 2.0,
+    "很不满意": 1.0,
+    "非常不满意": 1.0,
+}
 
 
 def parse_score(value: Any) -> Coerced:
@@ -415,8 +425,15 @@ def coercer(kind: str, *, unit: float = 1.0, date1904: bool = False) -> Callable
         return lambda v: parse_amount(v, unit)
     if kind == "percent":
         return lambda v: parse_percent(v, unit)
-    named = {"phone": parse_phone, "email": parse_email, "bool": parse_bool, "enum": parse_enum, "id": parse_id,
-             "number": parse_number, "score": parse_score}
+    named = {
+        "phone": parse_phone,
+        "email": parse_email,
+        "bool": parse_bool,
+        "enum": parse_enum,
+        "id": parse_id,
+        "number": parse_number,
+        "score": parse_score,
+    }
     return named.get(kind, parse_text)
 
 

@@ -27,6 +27,7 @@ from ..model import (
     Table,
     field_label,
 )
+from ..relations import CustomerIndex, last_contacts, typed_class
 
 _BAD_CODE = {
     "date": "bad_date",
@@ -40,7 +41,6 @@ _BAD_CODE = {
     "number": "bad_number",
     "score": "bad_number",
 }
-STRATEGIC = "战略"
 
 
 class _Collector:
@@ -100,26 +100,19 @@ def check_ledger(ledger: Ledger, rules: Rules, today: date, lang: str = "zh") ->
     owners = customers.column("owner")
     index = CustomerIndex(customers)
     _check_customers(out, customers, owners, rules, today, index.name_keys)
-    last_contact: dict[int, date] = {}
     for kind in (VISITS, COMPLAINTS, MONTHLY):
         table = ledger.tables.get(kind)
         if table is None:
             continue
-        matched = _check_references(out, table, index, owners)
+        matched = _check_references(out, table, index)
         _check_cells(out, table, [owners[m] if m is not None else "" for m in matched], today)
-        if kind == VISITS:
-            for i, visit_day in enumerate(table.column("visit_date")):
-                m = matched[i]
-                if m is not None and visit_day and visit_day <= today:
-                    if m not in last_contact or visit_day > last_contact[m]:
-                        last_contact[m] = visit_day
         if kind == COMPLAINTS and table.has("replied") and table.has("received"):
             for i, (got, replied) in enumerate(zip(table.column("received"), table.column("replied"), strict=True)):
                 if got and replied and replied < got:
                     m = matched[i]
                     owner = owners[m] if m is not None else ""
                     out.add("reply_before_received", table, i, "replied", replied, owner, received=_show(got))
-    _check_contact(out, customers, owners, rules, today, last_contact)
+    _check_contact(out, ledger, owners, rules, today, index)
     order = {name: n for n, name in enumerate(ledger.sheets)}
     out.findings.sort(key=lambda f: (order.get(f.sheet, 99), f.row or 0, f.column))
     return out.findings
@@ -224,41 +217,11 @@ def _check_duplicates(out: _Collector, table: Table, owners: list[Any], name_key
                 )
 
 
-class CustomerIndex:
-    """Finds the customer row a visit, complaint or business row means: by ID, else by name."""
-
-    def __init__(self, customers: Table) -> None:
-        self.by_id: dict[str, int] = {}
-        self.by_name: dict[str, list[int]] = defaultdict(list)
-        for i, value in enumerate(customers.column("customer_id")):
-            if value and value not in self.by_id:
-                self.by_id[value] = i
-        self.name_keys = [normalize_name(v) if v else None for v in customers.column("name")]
-        for i, key in enumerate(self.name_keys):
-            if key:
-                self.by_name[key].append(i)
-
-    def find(self, customer_id: str | None, name: str | None) -> tuple[int | None, str]:
-        """(row index, '') when found; (None, 'unknown' | 'ambiguous') otherwise."""
-        if customer_id:
-            found = self.by_id.get(customer_id)
-            if found is not None:
-                return found, ""
-            if not name:
-                return None, "unknown"
-        if not name:
-            return None, ""
-        rows = self.by_name.get(normalize_name(name), [])
-        if len(rows) == 1:
-            return rows[0], ""
-        return None, ("ambiguous" if rows else "unknown")
-
-
-def _check_references(out: _Collector, table: Table, index: CustomerIndex, owners: list[Any]) -> list[int | None]:
-    ids, names = table.column("customer_id"), table.column("customer")
+def _check_references(out: _Collector, table: Table, index: CustomerIndex) -> list[int | None]:
+    names = table.column("customer")
+    ids = table.column("customer_id")
     matched: list[int | None] = []
-    for i in range(len(table)):
-        found, problem = index.find(ids[i], names[i])
+    for i, (found, problem) in enumerate(index.match(table)):
         matched.append(found)
         if problem == "unknown":
             key = "customer_id" if ids[i] and not names[i] else "customer"
@@ -269,33 +232,22 @@ def _check_references(out: _Collector, table: Table, index: CustomerIndex, owner
     return matched
 
 
-def customer_class(table: Table, i: int) -> str | None:
-    """The class typed in the ledger; a customer marked strategic is 战略."""
-    if table.has("strategic") and table.values["strategic"][i]:
-        return STRATEGIC
-    value = table.values["class"][i] if table.has("class") else None
-    return value or None
-
-
 def _check_contact(
-    out: _Collector, table: Table, owners: list[Any], rules: Rules, today: date, last_contact: dict[int, date]
+    out: _Collector, ledger: Ledger, owners: list[Any], rules: Rules, today: date, index: CustomerIndex
 ) -> None:
     if not (out.enabled("overdue_contact") or out.enabled("never_contacted")):
         return
-    last_visits = table.column("last_visit")
-    has_history = table.has("last_visit") or bool(last_contact)
+    table = ledger.customers
+    typed_last = table.column("last_visit")
+    latest = last_contacts(ledger, index, today)
+    has_history = table.has("last_visit") or VISITS in ledger.tables
     unreadable = table.bad.get("last_visit", {})
     for i in range(len(table)):
-        klass = customer_class(table, i)
+        klass = typed_class(table, i)
         limit = rules.max_days(klass)
-        if limit is None or i in unreadable:
+        if limit is None or i in unreadable or (typed_last[i] is not None and typed_last[i] > today):
             continue  # no rule for the class, or the date itself is reported already
-        last = last_visits[i]
-        if last is not None and last > today:
-            continue  # reported as a future date already
-        seen = last_contact.get(i)
-        if seen and (last is None or seen > last):
-            last = seen
+        last = latest[i]
         if last is None:
             if has_history:
                 out.add("never_contacted", table, i, "last_visit", None, owners[i] or "", klass=klass)

@@ -1,0 +1,74 @@
+"""How the sheets of a ledger refer to each other: which customer a visit, complaint or
+business row means, and when each customer was last contacted. Pure functions over tables."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from .ledger.coerce import normalize_name
+from .model import VISITS, Ledger, Table
+
+STRATEGIC = "战略"
+
+
+class CustomerIndex:
+    """Finds the customer row a visit, complaint or business row means: by ID, else by name.
+
+    Two customers with the same name are never guessed between: a row naming one of them
+    without an ID is 'ambiguous'.
+    """
+
+    def __init__(self, customers: Table) -> None:
+        self.by_id: dict[str, int] = {}
+        self.by_name: dict[str, list[int]] = defaultdict(list)
+        for i, value in enumerate(customers.column("customer_id")):
+            if value and value not in self.by_id:
+                self.by_id[value] = i
+        self.name_keys = [normalize_name(v) if v else None for v in customers.column("name")]
+        for i, key in enumerate(self.name_keys):
+            if key:
+                self.by_name[key].append(i)
+
+    def find(self, customer_id: str | None, name: str | None) -> tuple[int | None, str]:
+        """(row index, '') when found; (None, 'unknown' | 'ambiguous' | '') otherwise."""
+        if customer_id:
+            found = self.by_id.get(customer_id)
+            if found is not None:
+                return found, ""
+            if not name:
+                return None, "unknown"
+        if not name:
+            return None, ""
+        rows = self.by_name.get(normalize_name(name), [])
+        if len(rows) == 1:
+            return rows[0], ""
+        return None, ("ambiguous" if rows else "unknown")
+
+    def match(self, table: Table) -> list[tuple[int | None, str]]:
+        """For each row of a visit, complaint or monthly table: (customer row, problem)."""
+        ids, names = table.column("customer_id"), table.column("customer")
+        return [self.find(ids[i], names[i]) for i in range(len(table))]
+
+
+def last_contacts(ledger: Ledger, index: CustomerIndex, today: date) -> list[date | None]:
+    """Per customer row: the latest of the ledger's last-visit date and the visit records, up to
+    ``today`` (later dates are typing mistakes, reported by validation, not contacts)."""
+    customers = ledger.customers
+    latest: list[date | None] = [d if d is not None and d <= today else None for d in customers.column("last_visit")]
+    visits = ledger.tables.get(VISITS)
+    if visits is not None:
+        for (row, _), day in zip(index.match(visits), visits.column("visit_date"), strict=True):
+            if row is not None and day is not None and day <= today:
+                current = latest[row]
+                if current is None or day > current:
+                    latest[row] = day
+    return latest
+
+
+def typed_class(table: Table, i: int) -> str | None:
+    """The class typed in the ledger; a customer marked strategic (战略客户 = 是) is 战略."""
+    if table.has("strategic") and table.values["strategic"][i]:
+        return STRATEGIC
+    value = table.values["class"][i] if table.has("class") else None
+    return value or None
