@@ -6,12 +6,13 @@ import json
 import sys
 from collections import Counter
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from .config import Settings, find_workspace, load_settings
@@ -82,9 +83,9 @@ def init(
     if as_json:
         _print_json({"job": "init", "workspace": str(folder), "outputs": [str(f) for f in files]})
         return
-    out_console.print(f"Workspace created in [bold]{folder}[/]:")
+    out_console.print(f"Workspace created in [bold]{escape(str(folder))}[/]:")
     for f in files:
-        out_console.print(f"  {f}")
+        out_console.print(f"  {escape(str(f))}")
     out_console.print(
         f"Next: put your ledger path in crm.toml under [ledgers], then run [bold]crm validate --workspace {folder}[/]"
     )
@@ -96,18 +97,23 @@ def demo(
     customers: int = typer.Option(300, min=100, help="How many customers to generate."),
     today: str | None = TodayOpt,
     lang: str | None = LangOpt,
+    force: bool = typer.Option(False, "--force", help="Replace the workspace in a folder that is not empty."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Create a demo workspace with a generated ledger (with planted mistakes) and run every job on it."""
+    from .classify import classify
     from .demo import make_demo
     from .validate import validate
 
     as_of = _today(today)
     with _progress("Generating the demo ledger…", as_json):
-        ledger, planted = make_demo(folder, as_of, customers=customers)
+        ledger, planted = make_demo(folder, as_of, customers=customers, force=force)
     settings = load_settings(folder, lang=lang)
     with _progress("Validating…", as_json):
-        result = validate(ledger, settings, today=as_of)
+        checked = validate(ledger, settings, today=as_of)
+    with _progress("Classifying…", as_json):
+        classified = classify(ledger, settings, today=as_of)
+    outputs = [*checked.outputs, *classified.outputs]
     if as_json:
         _print_json(
             {
@@ -115,15 +121,24 @@ def demo(
                 "workspace": str(folder),
                 "ledger": str(ledger),
                 "planted": len(planted),
-                "jobs": {"validate": result.as_json()},
-                "outputs": [str(p) for p in result.outputs],
+                "jobs": {"validate": checked.as_json(), "classify": classified.as_json()},
+                "outputs": [str(p) for p in outputs],
             }
         )
         return
-    out_console.print(f"Demo workspace: [bold]{folder}[/]  ({len(planted)} mistakes planted in the ledger)")
-    out_console.print(f"  ledger      {ledger}")
-    out_console.print(f"  validate →  {result.outputs[0]}  ({result.errors} errors, {result.warnings} warnings)")
-    out_console.print(f"Try: crm validate --workspace {folder}")
+    risks = sum(len(c.tags) for c in classified.customers)
+    out_console.print(
+        f"Demo workspace: [bold]{escape(str(folder))}[/]  ({len(planted)} mistakes planted in the ledger)"
+    )
+    out_console.print(f"  ledger      {escape(str(ledger))}")
+    out_console.print(
+        f"  validate →  {escape(str(checked.outputs[0]))}  ({checked.errors} errors, {checked.warnings} warnings)"
+    )
+    out_console.print(
+        f"  classify →  {escape(str(classified.outputs[0]))}  "
+        f"({', '.join(f'{k} {n}' for k, n in classified.counts.items())}; {risks} risk tags)"
+    )
+    out_console.print(f"Try: crm validate --workspace {escape(str(folder))}")
 
 
 @app.command("validate")
@@ -146,13 +161,7 @@ def validate_command(
     from .validate import validate
 
     settings = _settings(workspace, lang=lang)
-    if ledger is None:
-        ledger = settings.ledgers.get("main")
-        if ledger is None:
-            raise InputError(
-                "no ledger given",
-                hint="crm validate LEDGER.xlsx, or name it under [ledgers] main = ... in the workspace's crm.toml",
-            )
+    ledger = _ledger_argument(ledger, settings)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = validate(ledger, settings, today=_today(today), out_dir=out, password=password)
     if as_json:
@@ -163,11 +172,85 @@ def validate_command(
         raise typer.Exit(EXIT_FINDINGS)
 
 
+@app.command("classify")
+def classify_command(
+    ledger: Path | None = typer.Argument(None, help="The ledger. Default: the workspace's main ledger."),
+    policy: str | None = typer.Option(
+        None, "--policy", help="abcd, sales or share, for this run only (default: the workspace's, else abcd)."
+    ),
+    workspace: Path | None = WorkspaceOpt,
+    out: Path | None = OutOpt,
+    lang: str | None = LangOpt,
+    today: str | None = TodayOpt,
+    password: str | None = typer.Option(None, "--password", help="Password of a protected workbook."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Put each customer in a class under a policy, with the reason spelled out; tag risks; list
+    what changed since the last run. Writes a classification workbook; never changes the ledger."""
+    from .classify import classify
+
+    settings = _settings(workspace, lang=lang)
+    ledger = _ledger_argument(ledger, settings)
+    as_of = _today(today)
+    now = datetime.now() if today is None else None
+    with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
+        result = classify(ledger, settings, today=as_of, now=now, policy=policy, out_dir=out, password=password)
+    if as_json:
+        _print_json(result.as_json())
+        return
+    _print_classification(result, settings.lang)
+
+
+def _ledger_argument(ledger: Path | None, settings: Settings) -> Path:
+    if ledger is not None:
+        return ledger
+    found = settings.ledgers.get("main")
+    if found is None:
+        raise InputError(
+            "no ledger given",
+            hint="give the ledger's path, or name it under [ledgers] main = ... in the workspace's crm.toml",
+        )
+    return found
+
+
+def _print_classification(result, lang: str) -> None:
+    out_console.print(
+        f"[bold]{escape(result.ledger.path)}[/]: {len(result.customers)} {label('cli.customers', lang)}, "
+        f"{label('summary.policy', lang)} {result.policy}"
+    )
+    table = RichTable(show_header=True, header_style="bold")
+    for name in ("col.class", "col.count"):
+        table.add_column(label(name, lang))
+    for klass, n in result.counts.items():
+        table.add_row(klass, str(n))
+    unclassified = sum(1 for c in result.customers if not c.klass)
+    if unclassified:
+        table.add_row(label("summary.unclassified", lang), str(unclassified))
+    out_console.print(table)
+    levels = Counter(t.level for c in result.customers for t in c.tags)
+    if levels:
+        out_console.print(
+            label("summary.risk_levels", lang)
+            + ": "
+            + ", ".join(f"{label('level.' + level, lang)} {n}" for level, n in sorted(levels.items()))
+        )
+    if result.previous is None:
+        out_console.print(label("summary.first_run", lang))
+    else:
+        kinds = Counter(c.kind for c in result.changes)
+        out_console.print(
+            f"{label('summary.previous', lang)} {result.previous.recorded}: "
+            + (", ".join(f"{label('change.' + k, lang)} {n}" for k, n in kinds.items()) or "-")
+        )
+    for path in result.outputs:
+        out_console.print(f"{label('cli.written', lang)} {escape(str(path))}")
+
+
 def _print_validation(result, lang: str) -> None:
     ledger = result.ledger
     out_console.print(
-        f"[bold]{ledger.path}[/]: {len(ledger.customers)} {label('cli.customers', lang)}; "
-        + "; ".join(f"{t.sheet} ({len(t)})" for t in ledger.tables.values())
+        f"[bold]{escape(ledger.path)}[/]: {len(ledger.customers)} {label('cli.customers', lang)}; "
+        + "; ".join(f"{escape(t.sheet)} ({len(t)})" for t in ledger.tables.values())
     )
     counts = Counter((f.code, f.severity) for f in result.findings)
     if counts:
@@ -181,7 +264,7 @@ def _print_validation(result, lang: str) -> None:
     else:
         out_console.print(label("summary.none", lang))
     for path in result.outputs:
-        out_console.print(f"{label('cli.written', lang)} {path}")
+        out_console.print(f"{label('cli.written', lang)} {escape(str(path))}")
 
 
 def main() -> None:

@@ -136,11 +136,10 @@ class Settings:
     raw: dict[str, Any] = field(default_factory=dict)
 
     def output_dir(self, override: str | os.PathLike[str] | None = None) -> Path:
-        if override:
-            return Path(override)
-        if self.out_dir:
-            return self.out_dir
-        return Path.cwd() / "out"
+        folder = Path(override) if override else self.out_dir or Path.cwd() / "out"
+        if folder.exists() and not folder.is_dir():
+            raise InputError("the output folder is a file", file=folder, hint="give --out a folder")
+        return folder
 
     def overrides_for_reader(self) -> dict[str, dict[str, str]]:
         merged: dict[str, dict[str, str]] = {t: dict(self.rules.aliases.get(t, {})) for t in TABLES}
@@ -180,16 +179,33 @@ def load_settings(workspace: str | os.PathLike[str] | None = None, **overrides: 
                 file=config_path,
                 hint="fix the line named, or copy it again from a new `crm init`",
             ) from error
-        section = raw.get("workspace", {})
-        rules_path = folder / section.get("rules", RULES_NAME)
+
+        def text(table: str, key: str, default: str) -> str:
+            section = raw.get(table, {})
+            if not isinstance(section, dict):
+                raise ConfigError(
+                    f"[{table}] must be a table of settings",
+                    file=config_path,
+                    hint=f"write it as a [{table}] section, as crm init does",
+                )
+            value = section.get(key, default)
+            if not isinstance(value, str):
+                raise ConfigError(
+                    f"{table}.{key} must be text in quotes, not {value!r}",
+                    file=config_path,
+                    hint=f'write it as {key} = "..."',
+                )
+            return value
+
+        ledgers = {key: folder / text("ledgers", key, "") for key in raw.get("ledgers", {}) or {}}
         settings = Settings(
-            rules=load_rules(rules_path),
+            rules=load_rules(folder / text("workspace", "rules", RULES_NAME)),
             workspace=folder,
-            lang=section.get("language", "zh"),
-            company=section.get("company", ""),
-            ledgers={k: folder / v for k, v in raw.get("ledgers", {}).items()},
-            out_dir=folder / section.get("out", "out"),
-            policy=raw.get("policy", {}).get("name", "abcd"),
+            lang=text("workspace", "language", "zh"),
+            company=text("workspace", "company", ""),
+            ledgers=ledgers,
+            out_dir=folder / text("workspace", "out", "out"),
+            policy=text("policy", "name", "abcd"),
             column_overrides=_column_overrides(raw.get("columns", {}), config_path),
             raw=raw,
         )
@@ -382,16 +398,17 @@ def load_rules(path: Path) -> Rules:
                 cell=f"D{number}",
                 hint="type 提示, 预警 or 严重",
             )
+        limit: float | list[str]
         if code == "low_credit":
-            value: float | list[str] = [
+            limit = [
                 v.strip().upper() if v.strip().isascii() else v.strip()
                 for v in clean_text(threshold).replace(",", "、").split("、")
                 if v.strip()
             ]
         else:
-            value = _number(threshold, path, RISKS_SHEET, f"E{number}")
+            limit = _number(threshold, path, RISKS_SHEET, f"E{number}")
         risks[code] = RiskRule(
-            code, clean_text(title), clean_text(on).lower() in _YES, level_key, value, clean_text(unit)
+            code, clean_text(title), clean_text(on).lower() in _YES, level_key, limit, clean_text(unit)
         )
 
     rules = Rules(

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .errors import InputError
 from .workspace import LEDGER_PATH, LEDGER_SHEETS, init_workspace, write_ledger
 
 OWNERS = [
@@ -351,10 +352,18 @@ def _history(rng: random.Random, rows: list[list[Any]], today: date, c: dict[str
     return visits, complaints, monthly
 
 
-def make_demo(folder: str | Path, today: date, *, customers: int = 300) -> tuple[Path, list[Planted]]:
+def make_demo(
+    folder: str | Path, today: date, *, customers: int = 300, force: bool = False
+) -> tuple[Path, list[Planted]]:
     """Create a demo workspace in ``folder`` (overwriting its demo ledger) and return the
     ledger path and the planted mistakes."""
     folder = Path(folder)
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise InputError(
+            "the folder is not empty; the demo would overwrite what is in it",
+            file=folder,
+            hint="give a new folder, or add --force to replace its workspace with the demo",
+        )
     init_workspace(folder, company="星海示范集团", force=True)
     sheets, planted = generate(today, customers=customers)
     ledger = folder / LEDGER_PATH

@@ -110,6 +110,7 @@ FIELDS: tuple[Field, ...] = (
         "手机",
         "手机号",
         "手机号码",
+        "行动电话",
         "联系方式",
         "座机",
         "聯絡電話",
@@ -119,7 +120,20 @@ FIELDS: tuple[Field, ...] = (
         "Phone Number",
         weight=2,
     ),
-    _f(C, "email", "email", "电子邮箱", "Email", "邮箱", "电子邮件", "E-mail", "EmailAddress", "Email Address", "Mail"),
+    _f(
+        C,
+        "email",
+        "email",
+        "电子邮箱",
+        "Email",
+        "邮箱",
+        "电子邮件",
+        "E-mail",
+        "EmailAddress",
+        "电邮",
+        "Email Address",
+        "Mail",
+    ),
     _f(
         C,
         "owner",
@@ -132,6 +146,7 @@ FIELDS: tuple[Field, ...] = (
         "销售人员",
         "销售经理",
         "跟进人",
+        "负责业务",
         "归属人",
         "负责销售",
         "Account Manager",
@@ -215,6 +230,8 @@ FIELDS: tuple[Field, ...] = (
         "最近联系日期",
         "最近联系",
         "上次联系",
+        "上次联系日期",
+        "最后联系日期",
         "上次到店时间",
         "Last Contact",
         "LastActivityDate",
@@ -323,6 +340,7 @@ class Column:
     index: int  # 0-based column index in the sheet
     header: str
     unit: float = 1.0  # a unit in the header (万元 → 10000) applied to every amount once
+    extra: tuple[int, ...] = ()  # more columns feeding the same field (手机 and 座机 → phone)
 
 
 @dataclass

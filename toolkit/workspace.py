@@ -106,6 +106,8 @@ def init_workspace(folder: str | os.PathLike[str], *, company: str = "示例公�
     Refuses (``InputError``) to overwrite an existing workspace unless ``force``.
     """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError("is a file, not a folder", file=folder, hint="give the name of a new folder")
     if (folder / CONFIG_NAME).exists() and not force:
         raise InputError(
             f"a workspace already exists here ({CONFIG_NAME})",

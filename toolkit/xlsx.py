@@ -47,10 +47,16 @@ def sheet_name(name: str, taken: Iterable[str] = ()) -> str:
 class Book:
     """A thin wrapper that gives every sheet the house formats."""
 
-    def __init__(self, path: str, *, title: str = "", company: str = "") -> None:
-        self.workbook = xlsxwriter.Workbook(
-            path, {"strings_to_urls": False, "strings_to_formulas": False, "default_date_format": "yyyy-mm-dd"}
-        )
+    def __init__(self, path: str, *, title: str = "", company: str = "", constant_memory: bool = False) -> None:
+        """``constant_memory`` streams rows to disk (for sheets of 100k rows): each sheet must then
+        be written top to bottom, with no cell written after a later row."""
+        options = {
+            "strings_to_urls": False,
+            "strings_to_formulas": False,
+            "default_date_format": "yyyy-mm-dd",
+            "constant_memory": constant_memory,
+        }
+        self.workbook = xlsxwriter.Workbook(path, options)
         self.workbook.set_properties({"title": title, "company": company, "author": "crm toolkit"})
         self.title = title
         base = {"font_name": FONT, "font_size": 10, "valign": "top"}
@@ -65,6 +71,7 @@ class Book:
             "datetime": self.workbook.add_format({**base, "num_format": "yyyy-mm-dd hh:mm"}),
             "int": self.workbook.add_format({**base, "num_format": "#,##0"}),
             "number": self.workbook.add_format({**base, "num_format": "#,##0.00"}),
+            "percent": self.workbook.add_format({**base, "num_format": "0.0%"}),
             "link": self.workbook.add_format({**base, "font_color": "#0563C1", "underline": 1}),
             "error": self.workbook.add_format({**base, "bg_color": "#F8CBAD"}),
             "warning": self.workbook.add_format({**base, "bg_color": "#FFF2CC"}),

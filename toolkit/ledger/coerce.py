@@ -47,9 +47,20 @@ def is_blank(value: Any) -> bool:
 # ---------------------------------------------------------------- dates
 
 _DATE_TEXT = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:[ T]+(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?)?"
-    r"\s*(?:Z|[+-]\d{2}:?\d{2})?$"
+    r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"
+    r"(?:[ T]*(?P<half>上午|下午|早上|晚上|中午|am|pm)?\s*(?P<hh>\d{1,2})\s*[:时点]\s*(?P<mi>\d{1,2})?"
+    r"(?:\s*[:分]\s*(?P<ss>\d{1,2})(?:\.\d+)?)?\s*[秒分]?\s*(?P<half2>am|pm)?)?"
+    r"\s*(?:Z|[+-]\d{2}:?\d{2})?$",
+    re.IGNORECASE,
+)
+_MONTHS_EN = {
+    m: n
+    for n, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
+}
+_DATE_EN = re.compile(  # Mar 5, 2024 · March 5 2024 · 5-Mar-2024 · 5 March 2024
+    r"^(?:(?P<mon>[a-z]{3,9})\.?\s+(?P<d>\d{1,2}),?\s+(?P<y>\d{4})"
+    r"|(?P<d2>\d{1,2})[-\s](?P<mon2>[a-z]{3,9})\.?[-\s](?P<y2>\d{2,4}))$",
+    re.IGNORECASE,
 )
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DATE_US = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
@@ -97,8 +108,21 @@ def parse_datetime(value: Any, date1904: bool = False) -> Coerced:
         return None, True
     match = _DATE_TEXT.match(text)
     if match:
-        y, m, d, hh, mi, ss = (int(g) if g else 0 for g in match.groups())
-        found = _make(y, m, d, hh, mi, ss)
+        parts = {k: int(v) for k, v in match.groupdict().items() if v and v.isdigit()}
+        hour = parts.get("hh", 0)
+        half = (match["half"] or match["half2"] or "").lower()
+        if half in ("下午", "晚上", "pm") and hour < 12:
+            hour += 12
+        elif half in ("中午",) and hour < 11:
+            hour += 12
+        found = _make(parts["y"], parts["m"], parts["d"], hour, parts.get("mi", 0), parts.get("ss", 0))
+        return (found, True) if found else (None, False)
+    match = _DATE_EN.match(text)
+    if match:
+        month = _MONTHS_EN.get((match["mon"] or match["mon2"] or "")[:3].lower())
+        year = int(match["y"] or match["y2"])
+        year += 2000 if year < 100 else 0
+        found = _make(year, month, int(match["d"] or match["d2"])) if month else None
         return (found, True) if found else (None, False)
     match = _DATE_COMPACT.match(text)
     if match:
@@ -159,7 +183,7 @@ UNITS = {
     "bn": 1e9,
 }
 _CURRENCY = re.compile(r"^(?:rmb|cny|usd|us\$|\$|¥|￥|€|£)\s*|\s*(?:rmb|cny|usd)$", re.IGNORECASE)
-_AMOUNT = re.compile(r"^([-+]?)\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z\u4e00-\u9fff]*)$", re.IGNORECASE)
+_AMOUNT = re.compile(r"^([-+]?)\s*(\d+(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+)\s*([a-z\u4e00-\u9fff]*)$", re.IGNORECASE)
 
 
 def unit_factor(unit: str) -> float | None:
@@ -234,18 +258,22 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 _SERVICE = re.compile(r"^(?:400|800)-?\d{3}-?\d{4}$")
 _NANP = re.compile(r"^(?:\(\d{3}\)\s*|\d{3}[-.\s])\d{3}[-.\s]\d{4}$")  # 585-255-1127
-_INTERNATIONAL = re.compile(r"^\+\d[\d-]{6,17}$")
+_INTERNATIONAL = re.compile(r"^\+\d[\d\- ]{6,18}$")
+_DASHED_EXTENSION = re.compile(r"^(0\d{2,3}-\d{7,8})-(\d{1,5})$")  # 0571-88888888-8001
 _EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
 
 
 def _one_phone(part: str) -> tuple[str, bool]:
     extension = ""
+    part = part.strip()
+    if re.fullmatch(r"\d+\.0+", part):  # a number that went through a float: '13812345678.0'
+        part = part.split(".")[0]
     found = _EXTENSION.search(part)
     if found:
         extension, part = found[1], part[: found.start()]
+    elif found := _DASHED_EXTENSION.match(part):
+        extension, part = found[2], found[1]
     digits = re.sub(r"[\s()\[\]（）.]", "", part).replace("—", "-").replace("–", "-").strip("-")
-    if digits.endswith(".0") or re.fullmatch(r"\d+\.0", digits):
-        digits = digits[:-2]
     if digits.startswith("+86") or digits.startswith("0086"):
         digits = digits.split("86", 1)[1].lstrip("-")
     elif re.fullmatch(r"86-?1[3-9]\d{9}", digits):
@@ -284,11 +312,30 @@ def parse_phone(value: Any) -> Coerced:
         return None, True
     if _MOBILE.match(text):  # the common case: one mobile number, nothing to normalise
         return text, True
-    parts = [p for p in _PHONE_SPLIT.split(text) if p]
-    if len(parts) == 1 and re.fullmatch(r"1[3-9]\d{9}\s+1[3-9]\d{9}", text):
-        parts = text.split()
-    numbers = [_one_phone(p) for p in parts]
+    numbers = []
+    for part in (p for p in _PHONE_SPLIT.split(text) if p):
+        found = _one_phone(part)
+        if not found[1] and " " in part.strip():
+            found_several = _split_on_spaces(part)
+            if found_several:
+                numbers.extend(found_several)
+                continue
+        numbers.append(found)
     return "; ".join(n for n, _ in numbers), all(ok for _, ok in numbers)
+
+
+def _split_on_spaces(part: str) -> list[tuple[str, bool]] | None:
+    """'010-12345678 13812345678' or '138 1234 5678 139 1234 5678': numbers separated by spaces
+    only. Tokens are joined until they make a valid number; None if that never works out."""
+    found: list[tuple[str, bool]] = []
+    pending = ""
+    for token in part.split():
+        pending += token
+        number, ok = _one_phone(pending)
+        if ok:
+            found.append((number, ok))
+            pending = ""
+    return found if found and not pending else None
 
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")

@@ -24,10 +24,12 @@ HEADER_SCAN_ROWS = 30
 _TRAD = str.maketrans(
     "戶稱話電額銷聯繫業務訪問級類別區負責員經歷錄訴處滿號碼郵網營規評價據資檔購買實際"
     "貨單總計產開發紀記錄簡體歲齡齊時間週報數當點單純擊態狀圖標誌證書帳賬齊潛願絡設與屬"
-    "現達這們個對為於從來說結機構關係劃進計劃項範條約審專區縣鎮鄉號樓層務價",
+    "現達這們個對為於從來說結機構關係劃進計劃項範條約審專區縣鎮鄉號樓層務價"
+    "後覆決內佔動撥幣寫圍優質題議見饋採備註稅額與應舊總類續絡聯標識倉儲運輸貿",
     "户称话电额销联系业务访问级类别区负责员经历录诉处满号码邮网营规评价据资档购买实际"
     "货单总计产开发纪记录简体岁龄齐时间周报数当点单纯击态状图标志证书帐账齐潜愿络设与属"
-    "现达这们个对为于从来说结机构关系划进计划项范条约审专区县镇乡号楼层务价",
+    "现达这们个对为于从来说结机构关系划进计划项范条约审专区县镇乡号楼层务价"
+    "后复决内占动拨币写围优质题议见馈采备注税额与应旧总类续络联标识仓储运输贸",
 )
 _UNIT_IN_BRACKETS = re.compile(r"[(\[（【]\s*([^()\[\]（）【】]*?)\s*[)\]）】]\s*$")
 _UNIT_AFTER_SLASH = re.compile(r"[/／]\s*(万元|元|亿元|千元|万|亿|%)$")
@@ -103,8 +105,12 @@ def _fill_merged(rows: list[list[Any]], merged: Sequence[tuple[tuple[int, int], 
     return filled
 
 
-def _map(labels: Sequence[Any], index: dict[str, tuple[str, int]], units: Sequence[str] | None = None):
+MULTI_COLUMN_FIELDS = {"phone", "email"}  # several columns are combined, not dropped
+
+
+def _map(labels: Sequence[Any], index: dict[str, tuple[str, int]]):
     best: dict[str, tuple[int, int, str, str]] = {}  # key → (priority, column, header, unit)
+    extra: dict[str, list[int]] = {}
     unmapped = []
     for col, label in enumerate(labels):
         norm, unit = normalize_header(label)
@@ -115,13 +121,15 @@ def _map(labels: Sequence[Any], index: dict[str, tuple[str, int]], units: Sequen
             unmapped.append(str(label).strip())
             continue
         key, priority = hit
-        if key not in best or priority < best[key][0]:
+        if key in best and key in MULTI_COLUMN_FIELDS:
+            extra.setdefault(key, []).append(col)
+        elif key not in best or priority < best[key][0]:
             if key in best:
                 unmapped.append(best[key][2])
-            best[key] = (priority, col, str(label).strip(), unit or (units[col] if units else ""))
+            best[key] = (priority, col, str(label).strip(), unit)
         else:
             unmapped.append(str(label).strip())
-    return best, unmapped
+    return best, unmapped, extra
 
 
 def _score(table: str, keys: Sequence[str]) -> int:
@@ -154,15 +162,15 @@ def find_header(
                 top = row[c] if c < len(row) else ""
                 low = below[c] if c < len(below) else ""
                 top_s, low_s = str(top or "").strip(), str(low or "").strip()
-                if low_s and low_s != top_s and normalize_header(low_s)[0] in index:
-                    combined.append(low_s)
-                elif top_s and low_s and low_s != top_s and normalize_header(top_s + low_s)[0] in index:
+                if top_s and low_s and low_s != top_s and normalize_header(top_s + low_s)[0] in index:
                     combined.append(top_s + low_s)
+                elif low_s and low_s != top_s and normalize_header(low_s)[0] in index:
+                    combined.append(low_s)
                 else:
                     combined.append(top_s if top_s else low_s)
             candidates.append(((r, r + 1), combined))
         for rows_used, labels in candidates:
-            mapped, unmapped = _map(labels, index)
+            mapped, unmapped, extra = _map(labels, index)
             score = _score(table, list(mapped))
             if score == 0:
                 continue
@@ -176,7 +184,7 @@ def find_header(
                 )
             ):
                 columns = {
-                    key: Column(key, column_letter(col), col, header, _unit(unit))
+                    key: Column(key, column_letter(col), col, header, _unit(unit), tuple(extra.get(key, ())))
                     for key, (_, col, header, unit) in mapped.items()
                 }
                 best = HeaderMatch(table, score, rows_used, columns, unmapped, [str(x).strip() for x in labels])

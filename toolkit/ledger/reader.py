@@ -119,22 +119,31 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
             column.index,
             coercer(fields[key].kind, unit=column.unit, date1904=date1904),
             fields[key].kind == "percent",
+            column.extra,
         )
         for key, column in found.columns.items()
     ]
     key_columns = [c.index for k, c in found.columns.items() if k in ("name", "customer", "customer_id")]
     markers = _TOTAL_ROW | {label.strip().lower() for label in found.labels if label}
-    mapped_indexes = [c.index for c in found.columns.values()]
+    mapped_indexes = [i for c in found.columns.values() for i in (c.index, *c.extra)]
     need = max(mapped_indexes) + 1
     padding = [""] * need
     rows: list[int] = []
     chunk: list[list[Any]] = []
     start = found.data_start
+    # a value merged down over several rows (an owner for a block of customers) fills each of them
+    merged_down: dict[int, list[tuple[int, int, int]]] = {}
+    for (r1, c1), (r2, c2) in sheet.merged:
+        if r1 >= start and r2 > r1:
+            merged_down.setdefault(r1, []).append((c1, c2, r2))
+    fills: dict[int, list[tuple[int, Any]]] = {}
     for number, row in enumerate(sheet.iter_rows()):
         if number < start:
             continue
         if len(row) < need:
             row = row + padding[: need - len(row)]
+        if merged_down:
+            row = _fill_merged_down(row, number, merged_down, fills)
         if not any(row[i] not in ("", None) for i in mapped_indexes):
             if sum(1 for cell in row if cell not in ("", None)) <= 1:
                 continue  # blank, or a note beside the ledger's columns
@@ -165,8 +174,11 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
 class _ColumnReader:
     """Coerces one column, a chunk of rows at a time; remembers repeated values while that pays."""
 
-    def __init__(self, key: str, index: int, coerce: Callable[[Any], Coerced], percent: bool) -> None:
+    def __init__(
+        self, key: str, index: int, coerce: Callable[[Any], Coerced], percent: bool, extra: tuple[int, ...] = ()
+    ) -> None:
         self.key, self.index, self.coerce, self.percent = key, index, coerce, percent
+        self.extra = extra
         self.values: list[Any] = []
         self.bad: dict[int, Any] = {}
         self.typed_numbers: set[int] = set()
@@ -175,8 +187,9 @@ class _ColumnReader:
     def take(self, chunk: list[list[Any]], base: int) -> None:
         index, coerce, cache, out, bad = self.index, self.coerce, self.cache, self.values, self.bad
         append = out.append
+        extra = self.extra
         for j, row in enumerate(chunk):
-            raw = row[index]
+            raw = _combined(row, index, extra) if extra else row[index]
             if raw == "" or raw is None:
                 append(None)
                 continue
@@ -197,12 +210,68 @@ class _ColumnReader:
             self.cache = None  # mostly distinct values (names, phones): caching only costs memory
 
 
+def _fill_merged_down(
+    row: list[Any],
+    number: int,
+    merged_down: dict[int, list[tuple[int, int, int]]],
+    fills: dict[int, list[tuple[int, Any]]],
+) -> list[Any]:
+    for c1, c2, r2 in merged_down.get(number, ()):
+        value = row[c1] if c1 < len(row) else ""
+        for r in range(number, r2 + 1):
+            fills.setdefault(r, []).extend((c, value) for c in range(c1, c2 + 1) if (r, c) != (number, c1))
+    pending = fills.pop(number, None)
+    if pending:
+        row = list(row)
+        for c, value in pending:
+            if c >= len(row):
+                row.extend([""] * (c + 1 - len(row)))
+            if row[c] in ("", None):
+                row[c] = value
+    return row
+
+
+def _combined(row: list[Any], index: int, extra: tuple[int, ...]) -> Any:
+    """The cells of several columns feeding one field (手机, 座机), joined with '; '."""
+    cells = [row[i] for i in (index, *extra) if row[i] not in ("", None)]
+    if len(cells) <= 1:
+        return cells[0] if cells else ""
+    return "; ".join(str(int(c)) if isinstance(c, float) and c.is_integer() else str(c) for c in cells)
+
+
 _NOTE_MARKS = ("注", "备注", "说明", "註", "note", "*", "※", "制表", "填表")
+# the first cell of a footer line, whatever else the line holds
+_FOOTER_MARKS = (
+    "注：",
+    "注:",
+    "备注：",
+    "备注:",
+    "说明：",
+    "说明:",
+    "填表人",
+    "制表人",
+    "审核人",
+    "审批人",
+    "复核人",
+    "制表：",
+    "制表:",
+    "填表日期",
+    "prepared by",
+    "checked by",
+)
 
 
 def _not_a_record(row: list[Any], key_columns: list[int], markers: set[str]) -> bool:
-    """A totals row, a repeated header, or a one-cell note under the data."""
+    """A totals row (合计 in any leading cell), a repeated header, a footer line (填表人：…)
+    or a one-cell note under the data."""
     width = len(row)
+    for cell in row[:3]:
+        if cell not in ("", None):
+            if isinstance(cell, str):
+                text = cell.strip().lower()
+                if text in _TOTAL_ROW or text.startswith(_FOOTER_MARKS):
+                    return True
+            break
     for index in key_columns:
         cell = row[index] if index < width else None
         if isinstance(cell, str) and cell:
@@ -215,13 +284,15 @@ def _not_a_record(row: list[Any], key_columns: list[int], markers: set[str]) -> 
 
 
 def _scale_percent_fractions(table: Table, typed_numbers: dict[str, set[int]]) -> None:
-    """A share column of Excel percent cells holds 0.05 for 5 %: when every number typed in
-    the column (not '5%' text) is within ±1 and the header names no unit, scale those once."""
+    """A share column of Excel percent cells holds 0.05 for 5 %: when nearly all numbers typed
+    in the column (not '5%' text) are within ±1 and the header names no unit, scale them all
+    once, so that a stray 1.3 (130 %) is scaled too and then reported as out of range."""
     for key, indexes in typed_numbers.items():
         header = table.columns[key].header
         if not indexes or "%" in header or "％" in header:
             continue
         values = table.values[key]
-        if max(abs(values[i]) for i in indexes) <= 1.0:
+        within = sum(1 for i in indexes if abs(values[i]) <= 1.0)
+        if within >= 0.9 * len(indexes):
             for i in indexes:
                 values[i] *= 100

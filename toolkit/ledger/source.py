@@ -115,7 +115,8 @@ def _open(path: Path, password: str | None) -> Source:
         raise InputError(
             "the file is empty (0 bytes)", file=path, hint="save the ledger again from Excel, or pick another file"
         )
-    if suffix == ".csv" or (suffix not in SPREADSHEET_SUFFIXES and _looks_like_text(path)):
+    is_workbook = magic[:4] == _ZIP_MAGIC or magic == _OLE_MAGIC
+    if not is_workbook and (suffix == ".csv" or (suffix not in SPREADSHEET_SUFFIXES and _looks_like_text(path))):
         return _open_csv(path)
     if suffix not in SPREADSHEET_SUFFIXES and magic[:4] != _ZIP_MAGIC and magic != _OLE_MAGIC:
         raise InputError("is not a spreadsheet", file=path, hint="give an .xlsx, .xlsm, .xls or .csv file")
@@ -240,12 +241,22 @@ def decode_text(raw: bytes) -> tuple[str, str]:
 
 def _open_csv(path: Path) -> Source:
     text, encoding = decode_text(path.read_bytes())
-    sample = text[:20000]
+    dialect: Any = csv.excel
+    first_line = text[:20].splitlines()[0] if text else ""
+    if first_line.lower().startswith("sep=") and len(first_line) == 5:  # Excel's "sep=;" line
+        dialect = type("ExcelSep", (csv.excel,), {"delimiter": first_line[4]})
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    else:
+        try:
+            dialect = csv.Sniffer().sniff(text[:20000], delimiters=",;\t|")
+        except csv.Error:
+            pass
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    rows = [row for row in csv.reader(io.StringIO(text), dialect)]
+        rows = [row for row in csv.reader(io.StringIO(text), dialect)]
+    except csv.Error as error:
+        raise InputError(
+            f"cannot be read as CSV ({error})", file=path, hint="open it in Excel and save it as .xlsx or as CSV UTF-8"
+        ) from error
     if not any(any(cell.strip() for cell in row) for row in rows):
         raise InputError("the CSV file holds no data", file=path, hint="pick the exported file again")
     note = [] if encoding.startswith("utf-8") else [f"{path.name}: read as {encoding}"]

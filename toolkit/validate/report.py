@@ -128,7 +128,8 @@ def _issues(book: Book, sheet, findings: list[Finding], lang: str, link_base: st
     if link_base:
         for n, f in enumerate(findings[:_MAX_LINKS], start=1):
             if f.cell and f.row:
-                target = f"external:{link_base}#'{f.sheet}'!{f.cell}"
+                quoted = f.sheet.replace("'", "''")
+                target = f"external:{link_base}#'{quoted}'!{f.cell}"
                 sheet.write_url(n, 2, target, book.formats["link"], string=f.cell)
     if count:
         for sev, fmt in (("error", "error"), ("warning", "warning")):

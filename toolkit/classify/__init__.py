@@ -1,0 +1,266 @@
+"""``crm classify``: put each customer in a class under the workspace's policy, with the reason
+spelled out, tag risks, record the run, and list what changed since the last run."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings, load_settings
+from ..i18n import label
+from ..ledger import read_ledger
+from ..model import Ledger
+from ..relations import CustomerIndex
+from ..state import PreviousRun, Snapshot, StateStore
+from .policies import POLICIES, Computed, compute, policy_classes
+from .report import write_report
+from .risks import Tag, highest_level, risk_tags
+
+__all__ = ["POLICIES", "Change", "ClassificationResult", "CustomerClass", "classify"]
+
+STATE_NAME = "state.sqlite"
+
+
+@dataclass
+class CustomerClass:
+    row: int  # 1-based Excel row
+    key: str  # the customer's identity across runs: its ID, else its normalised name
+    customer_id: str
+    name: str
+    owner: str
+    klass: str | None
+    computed: str | None
+    override: bool
+    reason: str
+    tags: list[Tag]
+    share: float | None = None
+
+    @property
+    def level(self) -> str | None:
+        return highest_level(self.tags)
+
+
+@dataclass
+class Change:
+    kind: str  # upgrade | downgrade | changed | new | vanished | new_risk | risk_cleared
+    key: str
+    name: str
+    owner: str
+    before: str
+    after: str
+    detail: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "name": self.name,
+            "owner": self.owner,
+            "before": self.before,
+            "after": self.after,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class ClassificationResult:
+    ledger: Ledger
+    policy: str
+    classes: list[str]
+    customers: list[CustomerClass]
+    changes: list[Change]
+    previous: PreviousRun | None
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(c.klass for c in self.customers if c.klass)
+        ordered = {k: found.pop(k) for k in self.classes if k in found}
+        ordered.update(found)  # classes typed by hand outside the policy's list
+        return ordered
+
+    def as_json(self) -> dict[str, Any]:
+        sheet = self.ledger.customers.sheet
+        return {
+            "job": "classify",
+            "ledger": self.ledger.path,
+            "policy": self.policy,
+            "counts": self.counts,
+            "unclassified": sum(1 for c in self.customers if not c.klass),
+            "customers": [
+                {
+                    "sheet": sheet,
+                    "row": c.row,
+                    "name": c.name,
+                    "customer_id": c.customer_id,
+                    "owner": c.owner,
+                    "class": c.klass,
+                    "computed_class": c.computed,
+                    "override": c.override,
+                    "reason": c.reason,
+                    "tags": [t.as_json() for t in c.tags],
+                }
+                for c in self.customers
+            ],
+            "changes": [c.as_json() for c in self.changes],
+            "previous_run": self.previous.recorded if self.previous else None,
+            "outputs": [str(p) for p in self.outputs],
+        }
+
+
+def classify(
+    ledger_path: str | os.PathLike[str],
+    settings: Settings | None = None,
+    *,
+    today: date,
+    now: datetime | None = None,
+    policy: str | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    password: str | None = None,
+    write: bool = True,
+    record: bool = True,
+) -> ClassificationResult:
+    """Classify the customers of the ledger at ``ledger_path`` as of ``today``.
+
+    ``policy`` overrides the workspace's for this run. ``now`` (default: the end of ``today``)
+    dates the complaint checks. With ``record``, the run is stored in the state database and
+    compared with the previous run of the same ledger and policy. Raises ``InputError`` when
+    the ledger cannot be read or lacks the columns the policy needs. The ledger is only read.
+    """
+    settings = settings or load_settings()
+    policy = policy or settings.policy
+    now = now or datetime.combine(today, time(23, 59, 59))
+    lang = settings.lang
+    ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
+    table = ledger.customers
+    index = CustomerIndex(table)
+    computed = compute(policy, ledger, settings.rules, index, today, lang)
+    classes = policy_classes(policy, settings.rules)
+    final = [_final(table, i, found, classes, policy, lang) for i, found in enumerate(computed)]
+    keys = _keys(table, index)
+    out_dir_path = settings.output_dir(out_dir)
+    state_path = (settings.workspace / STATE_NAME) if settings.workspace else out_dir_path / STATE_NAME
+    ledger_key = str(Path(ledger_path).resolve())
+    previous: PreviousRun | None = None
+    store = StateStore(state_path) if record else None
+    try:
+        if store is not None:
+            previous = store.last_classification(ledger_key, policy)
+        before = [previous.customers[k].satisfaction if previous and k in previous.customers else None for k in keys]
+        tags = risk_tags(
+            ledger,
+            settings.rules,
+            index,
+            [f[0] for f in final],
+            today=today,
+            now=now,
+            previous_satisfaction=before,
+            lang=lang,
+        )
+        ids, names, owners = table.column("customer_id"), table.column("name"), table.column("owner")
+        customers = [
+            CustomerClass(
+                table.rows[i],
+                keys[i],
+                ids[i] or "",
+                names[i] or "",
+                owners[i] or "",
+                klass,
+                computed[i].klass,
+                override,
+                reason,
+                tags[i],
+                computed[i].share,
+            )
+            for i, (klass, override, reason) in enumerate(final)
+        ]
+        snapshots = [(c.key, _snapshot(c, table, i)) for i, c in enumerate(customers)]
+        changes = compare(previous, snapshots, classes, lang) if previous else []
+        if store is not None:
+            store.record_classification(
+                ledger_key, policy, today, snapshots, summary=str(dict(Counter(c.klass for c in customers)))
+            )
+    finally:
+        if store is not None:
+            store.close()
+    result = ClassificationResult(ledger, policy, classes, customers, changes, previous)
+    if write:
+        stem = Path(ledger_path).stem
+        name = f"{stem}_{label('classify.file', lang)}_{policy}_{today:%Y%m%d}.xlsx"
+        result.outputs.append(
+            write_report(out_dir_path / name, result, today=today, lang=lang, company=settings.company)
+        )
+    return result
+
+
+def _final(table, i: int, found: Computed, classes: list[str], policy: str, lang: str) -> tuple[str | None, bool, str]:
+    """A class typed by hand in the ledger wins over the computed one, if it is a class of the policy."""
+    typed = table.values["class"][i] if table.has("class") else None
+    if typed and typed in classes:
+        if typed == found.klass:
+            return typed, False, found.reason
+        return (
+            typed,
+            True,
+            label("reason.override", lang, hand=typed, computed=found.klass or "-") + "；" + found.reason,
+        )
+    note = label("reason.hand_not_policy", lang, hand=typed, policy=policy) if typed else ""
+    return found.klass, False, found.reason + note
+
+
+def _keys(table, index: CustomerIndex) -> list[str]:
+    """Each customer's identity across runs: its ID, else its normalised name; repeats numbered."""
+    ids = table.column("customer_id")
+    seen: Counter[str] = Counter()
+    keys = []
+    for i in range(len(table)):
+        base = f"id:{ids[i]}" if ids[i] else f"name:{index.name_keys[i] or table.rows[i]}"
+        seen[base] += 1
+        keys.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return keys
+
+
+def _snapshot(customer: CustomerClass, table, i: int) -> Snapshot:
+    satisfaction = table.values["satisfaction"][i] if table.has("satisfaction") else None
+    return Snapshot(
+        customer.name,
+        customer.owner,
+        customer.klass,
+        customer.computed,
+        {t.code: t.reason for t in customer.tags},
+        satisfaction,
+    )
+
+
+def compare(previous: PreviousRun, current: list[tuple[str, Snapshot]], classes: list[str], lang: str) -> list[Change]:
+    """What changed since ``previous``: upgrades, downgrades, new and vanished customers, new and
+    cleared risks. Pure."""
+    rank = {k: n for n, k in enumerate(classes)}
+    changes: list[Change] = []
+    now_keys = set()
+    for key, now in current:
+        now_keys.add(key)
+        before = previous.customers.get(key)
+        if before is None:
+            changes.append(Change("new", key, now.name, now.owner, "", now.klass or ""))
+            continue
+        if before.klass != now.klass:
+            old, new = rank.get(before.klass or ""), rank.get(now.klass or "")
+            kind = "changed" if old is None or new is None else ("upgrade" if new < old else "downgrade")
+            changes.append(Change(kind, key, now.name, now.owner, before.klass or "", now.klass or ""))
+        for code, reason in now.tags.items():
+            if code not in before.tags:
+                changes.append(Change("new_risk", key, now.name, now.owner, "", code, reason))
+        for code, reason in before.tags.items():
+            if code not in now.tags:
+                changes.append(Change("risk_cleared", key, now.name, now.owner, code, "", reason))
+    for key, before in previous.customers.items():
+        if key not in now_keys:
+            changes.append(Change("vanished", key, before.name, before.owner, before.klass or "", ""))
+    order = {"downgrade": 0, "new_risk": 1, "vanished": 2, "upgrade": 3, "changed": 4, "new": 5, "risk_cleared": 6}
+    changes.sort(key=lambda c: (order[c.kind], c.owner, c.name))
+    return changes

@@ -1,0 +1,227 @@
+"""The three shipped classification policies: pure functions from a ledger and the rules to
+(class, reason) per customer row. Thresholds come from the rules workbook only.
+
+- ``abcd`` (policy 004): a points table per factor (行业地位, 企业规模, 合作意向, 发展潜力); the
+  average over the factors filled in decides the class by the cut-offs; some levels force a
+  class (合作意向 不明确 → D).
+- ``sales`` (policy 002): 战略 marked by hand, 重点 ≥ 2000万 a year, 主要 ≥ 500万, 一般 below.
+- ``share`` (policy 002): 战略合作伙伴 > 5 % of the company's business, 重点客户 > 3 %, 一般客户
+  otherwise; the share computed from the monthly-business sheet when there is no share column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from ..config import Rules
+from ..errors import InputError
+from ..i18n import label
+from ..model import CUSTOMERS, MONTHLY, Ledger, Table, field_label
+from ..relations import CustomerIndex
+
+POLICIES = ("abcd", "sales", "share")
+SALES_CLASSES = ["战略", "重点", "主要", "一般"]
+SHARE_CLASSES = ["战略合作伙伴", "重点客户", "一般客户"]
+ABCD_FACTORS = ("industry_position", "scale", "intent", "potential")
+
+
+@dataclass
+class Computed:
+    klass: str | None
+    reason: str
+    share: float | None = None  # percent, for the share policy
+
+
+def policy_classes(policy: str, rules: Rules) -> list[str]:
+    """The classes of a policy, best first (for upgrades and downgrades)."""
+    if policy == "abcd":
+        return [k for k, _ in rules.abcd_cutoffs]
+    return SALES_CLASSES if policy == "sales" else SHARE_CLASSES
+
+
+def wan(yuan: float) -> str:
+    """20,000,000 → '2,000万'; 19,999,900 → '1,999.99万'."""
+    text = f"{yuan / 1e4:,.2f}".rstrip("0").rstrip(".")
+    return f"{text}万"
+
+
+def percent(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def compute(policy: str, ledger: Ledger, rules: Rules, index: CustomerIndex, today: date, lang: str) -> list[Computed]:
+    """(class, reason) for every customer row under ``policy``.
+
+    Raises ``InputError`` naming the columns the policy needs and the ones it found when the
+    ledger lacks them: nothing is classified on a guess.
+    """
+    if policy not in POLICIES:
+        raise InputError(f"unknown policy '{policy}'", hint=f"use one of: {', '.join(POLICIES)}")
+    if policy == "abcd":
+        return _abcd(ledger.customers, rules, lang, ledger.path)
+    if policy == "sales":
+        return _sales(ledger.customers, rules, lang, ledger.path)
+    return _share(ledger, rules, index, today, lang)
+
+
+def _needs(ledger_path: str, table: Table, policy: str, needed: str, lang: str) -> InputError:
+    found = "、".join(f"{c.header}→{field_label(CUSTOMERS, k, lang)}" for k, c in table.columns.items())
+    return InputError(
+        f"policy {policy} needs {needed}; the customer sheet has: {found or 'no recognised columns'}",
+        file=ledger_path,
+        sheet=table.sheet,
+        hint="add those columns, name yours under [columns.customers] in crm.toml, or pick another --policy",
+    )
+
+
+def _abcd(table: Table, rules: Rules, lang: str, path: str) -> list[Computed]:
+    present = [f for f in ABCD_FACTORS if table.has(f)]
+    if not (table.has("intent") and table.has("potential") and (table.has("scale") or table.has("industry_position"))):
+        needed = (
+            f"{field_label(CUSTOMERS, 'intent', lang)}, {field_label(CUSTOMERS, 'potential', lang)} "
+            f"and {field_label(CUSTOMERS, 'scale', lang)} or {field_label(CUSTOMERS, 'industry_position', lang)}"
+        )
+        raise _needs(path, table, "abcd", needed, lang)
+    sep = label("reason.sep", lang)
+    names = {f: field_label(CUSTOMERS, f, lang) for f in present}
+    columns = [table.values[f] for f in present]
+    memo: dict[tuple[object, ...], Computed] = {}
+    out = []
+    for i in range(len(table)):
+        values = tuple(column[i] for column in columns)
+        found = memo.get(values)
+        if found is None:
+            found = memo[values] = _abcd_one(dict(zip(present, values, strict=True)), names, rules, lang, sep)
+        out.append(found)
+    return out
+
+
+def _abcd_one(values: dict[str, object], names: dict[str, str], rules: Rules, lang: str, sep: str) -> Computed:
+    parts, missing, unknown = [], [], []
+    forced: tuple[str, str, object] | None = None
+    total = 0.0
+    for factor, value in values.items():
+        if value is None:
+            missing.append(names[factor])
+            continue
+        entry = rules.abcd_points.get(factor, {}).get(str(value))
+        if entry is None:
+            unknown.append(f"{names[factor]} {value}")
+            continue
+        points, force = entry
+        parts.append(f"{names[factor]} {value} {points:g}")
+        total += points
+        if force and forced is None:
+            forced = (force, names[factor], value)
+    notes = ""
+    if missing:
+        notes += label("reason.abcd_missing", lang, fields="、".join(missing))
+    if unknown:
+        notes += label("reason.abcd_unknown", lang, values="、".join(unknown))
+    if forced is not None:
+        klass, factor, value = forced
+        return Computed(klass, klass + sep + label("reason.abcd_forced", lang, factor=factor, value=value, klass=klass))
+    if len(parts) < 2:
+        return Computed(None, label("reason.abcd_short", lang, fields="、".join(parts) or "-") + notes)
+    average = total / len(parts)
+    for klass, lowest in rules.abcd_cutoffs:
+        if average >= lowest - 1e-9:
+            text = label("reason.abcd", lang, parts=" + ".join(parts), average=f"{average:.2f}", cutoff=f"{lowest:.2f}")
+            return Computed(klass, klass + sep + text + notes)
+    return Computed(None, label("reason.abcd_short", lang, fields="、".join(parts)) + notes)
+
+
+def _sales(table: Table, rules: Rules, lang: str, path: str) -> list[Computed]:
+    if not table.has("annual_sales"):
+        raise _needs(path, table, "sales", field_label(CUSTOMERS, "annual_sales", lang), lang)
+    key_min = rules.parameter("sales.key_min") * 1e4
+    major_min = rules.parameter("sales.major_min") * 1e4
+    sep = label("reason.sep", lang)
+    strategic = table.column("strategic")
+    out = []
+    for amount, flagged in zip(table.values["annual_sales"], strategic, strict=True):
+        if flagged:
+            out.append(Computed("战略", "战略" + sep + label("reason.strategic_flag", lang)))
+        elif amount is None:
+            out.append(Computed(None, label("reason.no_sales", lang)))
+        elif amount >= key_min:
+            out.append(
+                Computed(
+                    "重点", "重点" + sep + label("reason.sales_ge", lang, amount=wan(amount), threshold=wan(key_min))
+                )
+            )
+        elif amount >= major_min:
+            text = label("reason.sales_between", lang, amount=wan(amount), upper=wan(key_min), lower=wan(major_min))
+            out.append(Computed("主要", "主要" + sep + text))
+        else:
+            out.append(
+                Computed(
+                    "一般", "一般" + sep + label("reason.sales_lt", lang, amount=wan(amount), threshold=wan(major_min))
+                )
+            )
+    return out
+
+
+def _share(ledger: Ledger, rules: Rules, index: CustomerIndex, today: date, lang: str) -> list[Computed]:
+    table = ledger.customers
+    strategic_min = rules.parameter("share.strategic_min")
+    key_min = rules.parameter("share.key_min")
+    sep = label("reason.sep", lang)
+    if table.has("share"):
+        shares: list[float | None] = list(table.values["share"])
+        details = [""] * len(table)
+    else:
+        monthly = ledger.tables.get(MONTHLY)
+        if monthly is None or not monthly.has("volume") or not monthly.has("month"):
+            needed = f"{field_label(CUSTOMERS, 'share', lang)}, or a monthly-business sheet (月份, 客户, 业务量)"
+            raise _needs(ledger.path, table, "share", needed, lang)
+        shares, details = _shares_from_monthly(monthly, index, len(table), today, rules, lang)
+    out = []
+    for share, detail in zip(shares, details, strict=True):
+        if share is None:
+            out.append(Computed(None, label("reason.no_share", lang)))
+        elif share > strategic_min:
+            text = label("reason.share_gt", lang, share=percent(share), threshold=percent(strategic_min))
+            out.append(Computed("战略合作伙伴", "战略合作伙伴" + sep + text + detail, share))
+        elif share > key_min:
+            text = label(
+                "reason.share_between", lang, share=percent(share), upper=percent(strategic_min), lower=percent(key_min)
+            )
+            out.append(Computed("重点客户", "重点客户" + sep + text + detail, share))
+        else:
+            text = label("reason.share_le", lang, share=percent(share), threshold=percent(key_min))
+            out.append(Computed("一般客户", "一般客户" + sep + text + detail, share))
+    return out
+
+
+def _shares_from_monthly(
+    monthly: Table, index: CustomerIndex, customers: int, today: date, rules: Rules, lang: str
+) -> tuple[list[float | None], list[str]]:
+    """Each customer's share of all business over the last N months with data (up to today)."""
+    window = int(rules.parameter("share.window_months"))
+    months = sorted({m for m in monthly.values["month"] if m is not None and m <= today})
+    chosen = set(months[-window:])
+    total = 0.0
+    mine = [0.0] * customers
+    seen = [False] * customers
+    for (row, _), month, volume in zip(
+        index.match(monthly), monthly.values["month"], monthly.values["volume"], strict=True
+    ):
+        if month in chosen and volume is not None:
+            total += volume
+            if row is not None:
+                mine[row] += volume
+                seen[row] = True
+    shares: list[float | None] = []
+    details = []
+    for amount, has in zip(mine, seen, strict=True):
+        if not has or total <= 0:
+            shares.append(None)
+            details.append("")
+        else:
+            shares.append(amount / total * 100)
+            details.append(
+                label("reason.share_from_monthly", lang, months=len(chosen), mine=wan(amount), total=wan(total))
+            )
+    return shares, details

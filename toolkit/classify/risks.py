@@ -1,0 +1,187 @@
+"""Risk tags per customer, from the 风险规则 sheet of the rules workbook. Pure functions:
+``now`` and the previous run's satisfaction scores are parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from ..config import RiskRule, Rules
+from ..i18n import label
+from ..model import COMPLAINTS, MONTHLY, Ledger
+from ..relations import CustomerIndex, last_contacts
+from .policies import percent, wan
+
+LEVEL_ORDER = {"severe": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class Tag:
+    code: str
+    level: str  # info | warning | severe
+    reason: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"code": self.code, "level": self.level, "reason": self.reason}
+
+
+def risk_tags(
+    ledger: Ledger,
+    rules: Rules,
+    index: CustomerIndex,
+    classes: list[str | None],
+    *,
+    today: date,
+    now: datetime,
+    previous_satisfaction: list[float | None],
+    lang: str,
+) -> list[list[Tag]]:
+    """The tags of every customer row (``classes`` are the final classes, for contact limits)."""
+    customers = ledger.customers
+    tags: list[list[Tag]] = [[] for _ in range(len(customers))]
+
+    def rule(code: str) -> RiskRule | None:
+        found = rules.risks.get(code)
+        return found if found is not None and found.enabled else None
+
+    def add(i: int, found: RiskRule, key: str, **details: object) -> None:
+        tags[i].append(
+            Tag(found.code, found.level, found.title + label("reason.sep", lang) + label(key, lang, **details))
+        )
+
+    if (found := rule("low_credit")) and customers.has("credit_rating"):
+        listed = set(found.threshold) if isinstance(found.threshold, list) else set()
+        shown = "、".join(found.threshold) if isinstance(found.threshold, list) else ""
+        for i, rating in enumerate(customers.values["credit_rating"]):
+            if rating in listed:
+                add(i, found, "risk.low_credit", rating=rating, listed=shown)
+
+    if (found := rule("overdue_payment")) and (customers.has("overdue_amount") or customers.has("overdue_days")):
+        limit = float(found.threshold) * 1e4  # type: ignore[arg-type]
+        amounts, days = customers.column("overdue_amount"), customers.column("overdue_days")
+        for i in range(len(customers)):
+            amount, late = amounts[i] or 0.0, days[i] or 0.0
+            if amount > limit or late > 0:
+                extra = label("risk.overdue_days", lang, days=f"{late:g}") if late else ""
+                add(i, found, "risk.overdue_payment", amount=wan(amount), days=extra)
+
+    if found := rule("no_contact"):
+        _no_contact(ledger, rules, index, classes, today, found, add)
+
+    if (found := rule("satisfaction_low")) and customers.has("satisfaction"):
+        for i, score in enumerate(customers.values["satisfaction"]):
+            if score is not None and score < float(found.threshold):  # type: ignore[arg-type]
+                add(i, found, "risk.satisfaction_low", score=f"{score:g}", threshold=f"{found.threshold:g}")
+
+    if (found := rule("satisfaction_falling")) and customers.has("satisfaction"):
+        for i, (score, before) in enumerate(zip(customers.values["satisfaction"], previous_satisfaction, strict=True)):
+            if score is not None and before is not None and before - score > float(found.threshold):  # type: ignore[arg-type]
+                add(
+                    i,
+                    found,
+                    "risk.satisfaction_falling",
+                    before=f"{before:g}",
+                    after=f"{score:g}",
+                    drop=f"{before - score:.2g}",
+                    threshold=f"{found.threshold:g}",
+                )
+
+    _complaints(ledger, index, now, rule("complaint_unanswered"), rule("complaint_open"), add)
+
+    if (found := rule("volume_drop")) and MONTHLY in ledger.tables:
+        _volume_drop(ledger, index, today, found, add)
+
+    for row in tags:
+        row.sort(key=lambda t: LEVEL_ORDER[t.level])
+    return tags
+
+
+def _no_contact(ledger, rules, index, classes, today, found, add) -> None:
+    customers = ledger.customers
+    if not (customers.has("last_visit") or "visits" in ledger.tables):
+        return
+    latest = last_contacts(ledger, index, today)
+    strategic = customers.column("strategic")
+    for i, last in enumerate(latest):
+        klass = "战略" if strategic[i] else classes[i]
+        limit = rules.max_days(klass)
+        if limit is None:
+            continue
+        allowed = int(limit * float(found.threshold))
+        if last is None:
+            add(i, found, "risk.never_contacted", klass=klass)
+        elif (today - last).days > allowed:
+            add(
+                i, found, "risk.no_contact", klass=klass, days=(today - last).days, last=last.isoformat(), limit=allowed
+            )
+
+
+def _complaints(ledger, index, now, unanswered, still_open, add) -> None:
+    complaints = ledger.tables.get(COMPLAINTS)
+    if complaints is None or not complaints.has("received") or not (unanswered or still_open):
+        return
+    ids = complaints.column("complaint_id")
+    replied, resolved = complaints.column("replied"), complaints.column("resolved")
+    for j, ((row, _), received) in enumerate(zip(index.match(complaints), complaints.values["received"], strict=True)):
+        if row is None or received is None or resolved[j] is True:
+            continue
+        hours = (now - received).total_seconds() / 3600
+        name = ids[j] or f"{complaints.sheet}!{complaints.rows[j]}"
+        shown = received.strftime("%Y-%m-%d %H:%M")
+        if unanswered and replied[j] is None and hours > float(unanswered.threshold):
+            add(
+                row,
+                unanswered,
+                "risk.complaint_unanswered",
+                complaint=name,
+                received=shown,
+                hours=int(hours),
+                limit=f"{unanswered.threshold:g}",
+            )
+        elif still_open and hours > float(still_open.threshold):
+            add(
+                row,
+                still_open,
+                "risk.complaint_open",
+                complaint=name,
+                received=shown,
+                hours=int(hours),
+                limit=f"{still_open.threshold:g}",
+            )
+
+
+def _volume_drop(ledger, index, today, found, add) -> None:
+    monthly = ledger.tables[MONTHLY]
+    if not (monthly.has("month") and monthly.has("volume")):
+        return
+    months = sorted({m for m in monthly.values["month"] if m is not None and m <= today})
+    if len(months) < 2:
+        return
+    last, before = months[-1], months[-2]
+    volumes: dict[tuple[int, date], float] = {}
+    for (row, _), month, volume in zip(
+        index.match(monthly), monthly.values["month"], monthly.values["volume"], strict=True
+    ):
+        if row is not None and volume is not None and month in (last, before):
+            volumes[(row, month)] = volumes.get((row, month), 0.0) + volume
+    for (row, month), earlier in volumes.items():
+        if month != before or earlier <= 0 or (row, last) not in volumes:
+            continue  # no month before, or no figure this month: unknown, not a drop
+        now_volume = volumes[(row, last)]
+        drop = (earlier - now_volume) / earlier * 100
+        if drop > float(found.threshold):
+            add(
+                row,
+                found,
+                "risk.volume_drop",
+                prev_month=f"{before:%Y-%m}",
+                before=wan(earlier),
+                month=f"{last:%Y-%m}",
+                after=wan(now_volume),
+                drop=percent(drop),
+                threshold=percent(found.threshold),
+            )
+
+
+def highest_level(tags: list[Tag]) -> str | None:
+    return min((t.level for t in tags), key=LEVEL_ORDER.__getitem__) if tags else None

@@ -1,0 +1,126 @@
+"""The SQLite state store of a workspace: the runs of each job and the classification history.
+
+One file (``state.sqlite`` in the workspace, or in the output folder for a bare ledger). Each
+write is one transaction, so a crash leaves either the whole run recorded or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from .errors import ToolkitError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    job TEXT NOT NULL,
+    ledger TEXT NOT NULL,
+    policy TEXT NOT NULL DEFAULT '',
+    as_of TEXT NOT NULL,
+    recorded TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS class_history (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    key TEXT NOT NULL,
+    name TEXT,
+    owner TEXT,
+    class TEXT,
+    computed TEXT,
+    tags TEXT NOT NULL,
+    satisfaction REAL,
+    PRIMARY KEY (run_id, key)
+);
+"""
+
+
+@dataclass
+class Snapshot:
+    """One customer as a classification run saw it."""
+
+    name: str
+    owner: str
+    klass: str | None
+    computed: str | None
+    tags: dict[str, str]  # code → reason
+    satisfaction: float | None
+
+
+@dataclass
+class PreviousRun:
+    run_id: int
+    recorded: str
+    as_of: str
+    customers: dict[str, Snapshot]
+
+
+class StateStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(path))
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as error:
+            raise ToolkitError(
+                f"{path}: the state database cannot be opened ({error}); move it aside and run again"
+            ) from error
+        self.path = path
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def last_classification(self, ledger: str, policy: str) -> PreviousRun | None:
+        found = self.db.execute(
+            "SELECT id, recorded, as_of FROM runs WHERE job = 'classify' AND ledger = ? AND policy = ? "
+            "ORDER BY id DESC LIMIT 1",
+            (ledger, policy),
+        ).fetchone()
+        if found is None:
+            return None
+        run_id, recorded, as_of = found
+        customers = {
+            key: Snapshot(name or "", owner or "", klass, computed, json.loads(tags), satisfaction)
+            for key, name, owner, klass, computed, tags, satisfaction in self.db.execute(
+                "SELECT key, name, owner, class, computed, tags, satisfaction FROM class_history WHERE run_id = ?",
+                (run_id,),
+            )
+        }
+        return PreviousRun(run_id, recorded, as_of, customers)
+
+    def record_classification(
+        self, ledger: str, policy: str, as_of: date, rows: Iterable[tuple[str, Snapshot]], summary: str = ""
+    ) -> int:
+        with self.db:
+            cursor = self.db.execute(
+                "INSERT INTO runs (job, ledger, policy, as_of, recorded, summary) VALUES ('classify', ?, ?, ?, ?, ?)",
+                (ledger, policy, as_of.isoformat(), datetime.now().isoformat(timespec="seconds"), summary),
+            )
+            run_id = int(cursor.lastrowid or 0)
+            self.db.executemany(
+                "INSERT INTO class_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        run_id,
+                        key,
+                        s.name,
+                        s.owner,
+                        s.klass,
+                        s.computed,
+                        json.dumps(s.tags, ensure_ascii=False),
+                        s.satisfaction,
+                    )
+                    for key, s in rows
+                ),
+            )
+        return run_id
