@@ -142,3 +142,27 @@ def test_reader_error_is_an_input_error_with_location(tmp_path):
     with pytest.raises(InputError) as caught:
         read_ledger(tmp_path / "missing.xlsx")
     assert caught.value.exit_code == 2 and caught.value.file.endswith("missing.xlsx")
+
+
+def test_output_folder_that_is_a_file(tmp_path):
+    path = make_xlsx(tmp_path / "l.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1)]})
+    (tmp_path / "afile").write_text("x")
+    assert_clean_refusal(run_crm("validate", str(path), "-o", str(tmp_path / "afile")), "afile", "is a file")
+
+
+def test_init_and_demo_on_a_file_and_demo_into_a_used_folder(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    assert_clean_refusal(run_crm("init", str(tmp_path / "afile")), "afile", "is a file")
+    assert_clean_refusal(run_crm("demo", str(tmp_path / "afile")), "afile")
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "我的台账.xlsx").write_bytes(b"keep me")
+    assert_clean_refusal(run_crm("demo", str(used)), "not empty", "--force")
+    assert (used / "我的台账.xlsx").read_bytes() == b"keep me"
+
+
+@pytest.mark.parametrize("config", ["[ledgers]\nmain = 5\n", "workspace = 5\n", "[workspace]\nrules = 5\n"])
+def test_config_values_of_the_wrong_type(tmp_path, config):
+    run_crm("init", str(tmp_path / "ws"))
+    (tmp_path / "ws" / "crm.toml").write_text(config, encoding="utf-8")
+    assert_clean_refusal(run_crm("validate", "x.xlsx", "--workspace", str(tmp_path / "ws")), "crm.toml")

@@ -161,3 +161,35 @@ def test_company_names_normalised_for_duplicates():
     assert normalize_name("北京 星辰科技有限公司") == normalize_name("北京星辰科技有限公司")
     assert normalize_name("ＡＢＣ Trading Co.") == normalize_name("abc trading co")
     assert normalize_name("北京星辰科技有限公司") != normalize_name("上海星辰科技有限公司")
+
+
+@pytest.mark.parametrize(
+    "typed,expected",
+    [
+        ("2024年3月5号", datetime(2024, 3, 5)),
+        ("2024/3/5 下午2:30", datetime(2024, 3, 5, 14, 30)),
+        ("Mar 5, 2024", datetime(2024, 3, 5)),
+        ("5-Mar-2024", datetime(2024, 3, 5)),
+        ("2024/3/5 2:30 PM", datetime(2024, 3, 5, 14, 30)),
+    ],
+)
+def test_more_text_dates(typed, expected):
+    assert parse_datetime(typed) == (expected, True)
+
+
+@pytest.mark.parametrize(
+    "typed,normal",
+    [
+        ("13812345678.0", "13812345678"),
+        ("010-12345678 13812345678", "010-12345678; 13812345678"),
+        ("138 1234 5678 139 1234 5678", "13812345678; 13912345678"),
+        ("0571-88888888-8001", "0571-88888888 转8001"),
+        ("+1 585 255 1127", "+1 585 255 1127"),
+    ],
+)
+def test_more_phone_forms(typed, normal):
+    assert parse_phone(typed) == (normal, True)
+
+
+def test_scientific_notation_amounts():
+    assert parse_amount("6.0E7") == (6.0e7, True)

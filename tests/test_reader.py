@@ -175,3 +175,74 @@ def test_csv_big5_and_western(tmp_path):
     path = tmp_path / "w.csv"
     path.write_bytes("Company Name,City\nCafé Lumière,Madrid 5º\n".encode("cp1252"))
     assert read_ledger(path).customers.values["name"] == ["Café Lumière"]
+
+
+def test_totals_and_footer_lines_anywhere_in_the_leading_cells(tmp_path):
+    header = ["序号", *CUSTOMER_HEADER]
+    rows = [
+        header,
+        [1, *customer_row(1)],
+        [2, *customer_row(2)],
+        ["合计", None, None, None, None, None, None, None, None],
+        ["填表人：张三", None, "审核人：李四"],
+    ]
+    assert read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows})).customers.rows == [2, 3]
+
+
+def test_a_value_merged_down_fills_every_row_it_covers(tmp_path):
+    rows = [
+        CUSTOMER_HEADER,
+        customer_row(1, 客户经理="王芳"),
+        customer_row(2, 客户经理=None),
+        customer_row(3, 客户经理=None),
+        customer_row(4, 客户经理="张伟"),
+    ]
+    table = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows}, {"S": ["F2:F4"]})).customers
+    assert table.values["owner"] == ["王芳", "王芳", "王芳", "张伟"]
+
+
+def test_two_phone_columns_are_combined(tmp_path):
+    rows = [
+        ["客户名称", "手机", "座机", "客户经理"],
+        ["甲", 13812345678.0, "010-12345678", "张伟"],
+        ["乙", None, "021-55556666", "张伟"],
+    ]
+    table = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows})).customers
+    assert table.values["phone"] == ["13812345678; 010-12345678", "021-55556666"]
+    assert table.columns["phone"].letter == "B" and table.columns["phone"].extra == (2,)
+
+
+def test_group_header_over_owner_name_and_email(tmp_path):
+    rows = [["客户名称", "客户经理", None], [None, "姓名", "邮箱"], ["甲", "张伟", "zw@example.com"]]
+    table = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows}, {"S": ["A1:A2", "B1:C1"]})).customers
+    assert table.values["owner"] == ["张伟"] and table.values["owner_email"] == ["zw@example.com"]
+
+
+def test_more_traditional_headers(tmp_path):
+    rows = [
+        ["客戶名稱", "行動電話", "電郵", "負責業務", "最後拜訪日期", "業務佔比"],
+        ["甲", "0912345678", "a@b.tw", "林", "2026/10/1", "5%"],
+    ]
+    table = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows})).customers
+    assert {"phone", "email", "owner", "last_visit", "share"} <= set(table.columns)
+
+
+def test_workbook_saved_with_a_csv_name_and_excel_sep_line(tmp_path):
+    real = make_xlsx(tmp_path / "real.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1)]})
+    renamed = tmp_path / "export.csv"
+    renamed.write_bytes(real.read_bytes())
+    assert len(read_ledger(renamed).customers) == 1
+    sep = tmp_path / "sep.csv"
+    sep.write_text("sep=;\n客户名称;客户经理\n甲;张伟\n", encoding="utf-8")
+    assert read_ledger(sep).customers.values["owner"] == ["张伟"]
+
+
+def test_stray_percent_over_one_is_scaled_with_its_column(tmp_path):
+    path = make_xlsx(
+        tmp_path / "l.xlsx",
+        {
+            "S": [["客户名称", "业务占比"]]
+            + [[f"客户{n}", v] for n, v in enumerate([0.05, 0.1, 0.08, 0.02, 0.03, 0.01, 0.04, 0.06, 0.07, 1.3])]
+        },
+    )
+    assert read_ledger(path).customers.values["share"][-1] == pytest.approx(130.0)
