@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS class_history (
     computed TEXT,
     tags TEXT NOT NULL,
     satisfaction REAL,
+    satisfaction_ref REAL,
     PRIMARY KEY (run_id, key)
 );
 """
@@ -49,6 +50,7 @@ class Snapshot:
     computed: str | None
     tags: dict[str, str]  # code → reason
     satisfaction: float | None
+    satisfaction_ref: float | None = None  # the score before the last change, for "falling"
 
 
 @dataclass
@@ -90,9 +92,10 @@ class StateStore:
             return None
         run_id, recorded, as_of = found
         customers = {
-            key: Snapshot(name or "", owner or "", klass, computed, json.loads(tags), satisfaction)
-            for key, name, owner, klass, computed, tags, satisfaction in self.db.execute(
-                "SELECT key, name, owner, class, computed, tags, satisfaction FROM class_history WHERE run_id = ?",
+            key: Snapshot(name or "", owner or "", klass, computed, json.loads(tags), satisfaction, reference)
+            for key, name, owner, klass, computed, tags, satisfaction, reference in self.db.execute(
+                "SELECT key, name, owner, class, computed, tags, satisfaction, satisfaction_ref FROM class_history "
+                "WHERE run_id = ?",
                 (run_id,),
             )
         }
@@ -108,7 +111,7 @@ class StateStore:
             )
             run_id = int(cursor.lastrowid or 0)
             self.db.executemany(
-                "INSERT INTO class_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO class_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         run_id,
@@ -119,6 +122,7 @@ class StateStore:
                         s.computed,
                         json.dumps(s.tags, ensure_ascii=False),
                         s.satisfaction,
+                        s.satisfaction_ref,
                     )
                     for key, s in rows
                 ),

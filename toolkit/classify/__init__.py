@@ -150,7 +150,8 @@ def classify(
     try:
         if store is not None:
             previous = store.last_classification(ledger_key, policy)
-        before = [previous.customers[k].satisfaction if previous and k in previous.customers else None for k in keys]
+        scores = table.column("satisfaction")
+        before = [_reference_score(previous, k, scores[i]) for i, k in enumerate(keys)]
         tags = risk_tags(
             ledger,
             settings.rules,
@@ -178,7 +179,7 @@ def classify(
             )
             for i, (klass, override, reason) in enumerate(final)
         ]
-        snapshots = [(c.key, _snapshot(c, table, i)) for i, c in enumerate(customers)]
+        snapshots = [(c.key, _snapshot(c, scores[i], before[i])) for i, c in enumerate(customers)]
         changes = compare(previous, snapshots, classes, lang) if previous else []
         if store is not None:
             store.record_classification(
@@ -224,16 +225,18 @@ def _keys(table, index: CustomerIndex) -> list[str]:
     return keys
 
 
-def _snapshot(customer: CustomerClass, table, i: int) -> Snapshot:
-    satisfaction = table.values["satisfaction"][i] if table.has("satisfaction") else None
-    return Snapshot(
-        customer.name,
-        customer.owner,
-        customer.klass,
-        customer.computed,
-        {t.code: t.reason for t in customer.tags},
-        satisfaction,
-    )
+def _reference_score(previous: PreviousRun | None, key: str, score: float | None) -> float | None:
+    """The score to compare with: the previous run's, or, if it has not changed since, the one
+    before that change (so a fall stays tagged until the score moves again)."""
+    before = previous.customers.get(key) if previous else None
+    if before is None:
+        return None
+    return before.satisfaction if before.satisfaction != score else before.satisfaction_ref
+
+
+def _snapshot(customer: CustomerClass, satisfaction: float | None, reference: float | None) -> Snapshot:
+    tags = {t.code: t.reason for t in customer.tags}
+    return Snapshot(customer.name, customer.owner, customer.klass, customer.computed, tags, satisfaction, reference)
 
 
 def compare(previous: PreviousRun, current: list[tuple[str, Snapshot]], classes: list[str], lang: str) -> list[Change]:
