@@ -1,4 +1,4 @@
-"""Benchmark: `crm validate` against python-calamine's raw read of the same ledger.
+"""Benchmark: `crm validate` and `crm classify` against python-calamine's raw read of the same ledger.
 
 Generates ledgers of 10k, 100k and 300k customer rows (27 columns, the standard layout,
 values typed the ways people type them, ~1 % planted mistakes), then for each, in fresh
@@ -49,6 +49,31 @@ from toolkit.validate import validate
 result = validate(sys.argv[1], today=date(2026, 11, 26), out_dir=sys.argv[2])
 elapsed = time.perf_counter() - t
 print(elapsed, len(result.findings), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+READ = """
+import resource, sys, time
+sys.path.insert(0, sys.argv[2])
+t = time.perf_counter()
+from toolkit.config import load_settings
+from toolkit.ledger import read_ledger
+settings = load_settings()
+ledger = read_ledger(sys.argv[1], column_overrides=settings.overrides_for_reader())
+elapsed = time.perf_counter() - t
+print(elapsed, len(ledger.customers), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+CLASSIFY = """
+import resource, sys, time
+from datetime import date
+sys.path.insert(0, sys.argv[3])
+t = time.perf_counter()
+from toolkit.classify import classify
+result = classify(sys.argv[1], today=date(2026, 11, 26), out_dir=sys.argv[2], policy="abcd",
+                  write=sys.argv[4] == "write")
+elapsed = time.perf_counter() - t
+print(elapsed, sum(len(c.tags) for c in result.customers), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
@@ -127,8 +152,14 @@ def main() -> None:
             generate(size, path)
             print(f"generated {path.name} in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         raw = min((run(RAW_READ, str(path)) for _ in range(2)), key=lambda r: r[0])
+        read = min((run(READ, str(path), str(ROOT)) for _ in range(2)), key=lambda r: r[0])
         with tempfile.TemporaryDirectory() as out:
             job = min((run(VALIDATE, str(path), out, str(ROOT)) for _ in range(2)), key=lambda r: r[0])
+        with tempfile.TemporaryDirectory() as out:  # a fresh state database each time: a first run
+            runs = [run(CLASSIFY, str(path), tempfile.mkdtemp(dir=out), str(ROOT), "write") for _ in range(2)]
+            sort = min(runs, key=lambda r: r[0])
+            runs = [run(CLASSIFY, str(path), tempfile.mkdtemp(dir=out), str(ROOT), "no") for _ in range(2)]
+            compute = min(runs, key=lambda r: r[0])
         row = {
             "rows": size,
             "raw_read_s": round(raw[0], 2),
@@ -137,6 +168,13 @@ def main() -> None:
             "findings": int(job[1]),
             "validate_peak_mb": round(job[2] / 1024),
             "raw_peak_mb": round(raw[2] / 1024),
+            "toolkit_read_s": round(read[0], 2),
+            "classify_s": round(sort[0], 2),
+            "classify_adds": round((sort[0] - read[0]) / raw[0], 2),
+            "classify_compute_s": round(compute[0], 2),
+            "compute_adds": round((compute[0] - read[0]) / raw[0], 2),
+            "risk_tags": int(sort[1]),
+            "classify_peak_mb": round(sort[2] / 1024),
         }
         results.append(row)
         print(json.dumps(row, ensure_ascii=False))
@@ -146,6 +184,16 @@ def main() -> None:
         print(
             f"| {r['rows']:,} | {r['raw_read_s']} s | {r['validate_s']} s | {r['ratio']}× | {r['findings']:,} "
             f"| {r['validate_peak_mb']} MB |"
+        )
+    print(
+        "\n| rows | calamine raw read | toolkit read | classify, no workbook | adds (× raw read) "
+        "| crm classify, with workbook | adds (× raw read) | peak memory |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(
+            f"| {r['rows']:,} | {r['raw_read_s']} s | {r['toolkit_read_s']} s | {r['classify_compute_s']} s "
+            f"| {r['compute_adds']}× | {r['classify_s']} s | {r['classify_adds']}× | {r['classify_peak_mb']} MB |"
         )
 
 

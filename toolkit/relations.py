@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from functools import cached_property
 
 from .ledger.coerce import normalize_name
 from .model import VISITS, Ledger, Table
@@ -20,15 +21,24 @@ class CustomerIndex:
     """
 
     def __init__(self, customers: Table) -> None:
+        self.customers = customers
         self.by_id: dict[str, int] = {}
-        self.by_name: dict[str, list[int]] = defaultdict(list)
         for i, value in enumerate(customers.column("customer_id")):
             if value and value not in self.by_id:
                 self.by_id[value] = i
-        self.name_keys = [normalize_name(v) if v else None for v in customers.column("name")]
+
+    @cached_property
+    def name_keys(self) -> list[str | None]:
+        """Each customer's normalised name (computed on first use: it is the slow part)."""
+        return [normalize_name(v) if v else None for v in self.customers.column("name")]
+
+    @cached_property
+    def by_name(self) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = defaultdict(list)
         for i, key in enumerate(self.name_keys):
             if key:
-                self.by_name[key].append(i)
+                found[key].append(i)
+        return found
 
     def find(self, customer_id: str | None, name: str | None) -> tuple[int | None, str]:
         """(row index, '') when found; (None, 'unknown' | 'ambiguous' | '') otherwise."""

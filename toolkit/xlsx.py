@@ -14,7 +14,10 @@ from typing import Any
 
 import xlsxwriter
 
-FONT = "等线"  # Excel's default CJK font; WPS and LibreOffice substitute a CJK font
+FONT = "等线"
+WIDTH_SAMPLE = (
+    2000  # rows measured for column widths  # Excel's default CJK font; WPS and LibreOffice substitute a CJK font
+)
 _INVALID_SHEET_CHARS = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
@@ -27,6 +30,8 @@ def display_width(value: Any) -> int:
     if isinstance(value, date):
         return 10
     text = value if isinstance(value, str) else f"{value:,.2f}" if isinstance(value, float) else str(value)
+    if text.isascii() and "\n" not in text:
+        return len(text)
     longest = 0
     for line in text.splitlines() or [""]:
         longest = max(longest, sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line))
@@ -114,19 +119,30 @@ class Book:
         wrap_columns: Sequence[int] = (),
         landscape: bool = True,
     ) -> int:
-        """Write a header and rows with the house setup; return the number of data rows."""
+        """Write a header and rows with the house setup; return the number of data rows.
+
+        Column widths are measured over the first ``WIDTH_SAMPLE`` rows, which is what a reader
+        sees first; strings take a direct path (most cells of a big sheet are text)."""
         widths = [display_width(h) for h in headers]
         for col, header in enumerate(headers):
             sheet.write_string(start_row, col, header, self.formats["header"])
         count = 0
+        text, wrap = self.formats["text"], self.formats["wrap"]
+        write_string = sheet.write_string
         for count, row in enumerate(rows, start=1):
             fmt = row_formats[count - 1] if row_formats else None
+            r = start_row + count
+            measure = count <= WIDTH_SAMPLE
             for col, value in enumerate(row):
-                cell_fmt = fmt or ("wrap" if col in wrap_columns and isinstance(value, str) else None)
-                self.write_cell(sheet, start_row + count, col, value, cell_fmt)
-                width = display_width(value)
-                if width > widths[col]:
-                    widths[col] = width
+                if fmt is None and value.__class__ is str:
+                    if value:
+                        write_string(r, col, value, wrap if col in wrap_columns else text)
+                else:
+                    self.write_cell(sheet, r, col, value, fmt)
+                if measure:
+                    width = display_width(value)
+                    if width > widths[col]:
+                        widths[col] = width
         for col, width in enumerate(widths):
             cap = max_widths[col] if max_widths and col < len(max_widths) else max_width
             sheet.set_column(col, col, min(max(width + 2, 6), cap))

@@ -219,7 +219,7 @@ def _keys(table, index: CustomerIndex) -> list[str]:
     seen: Counter[str] = Counter()
     keys = []
     for i in range(len(table)):
-        base = f"id:{ids[i]}" if ids[i] else f"name:{index.name_keys[i] or table.rows[i]}"
+        base = f"id:{ids[i]}" if ids[i] else f"name:{index.name_keys[i] or table.rows[i]}"  # names only if needed
         seen[base] += 1
         keys.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
     return keys

@@ -102,9 +102,12 @@ def _no_contact(ledger, rules, index, classes, today, found, add) -> None:
         return
     latest = last_contacts(ledger, index, today)
     strategic = customers.column("strategic")
+    limits: dict[str | None, int | None] = {}
     for i, last in enumerate(latest):
         klass = "战略" if strategic[i] else classes[i]
-        limit = rules.max_days(klass)
+        if klass not in limits:
+            limits[klass] = rules.max_days(klass)
+        limit = limits[klass]
         if limit is None:
             continue
         allowed = int(limit * float(found.threshold))
