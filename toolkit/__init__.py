@@ -1,6 +1,15 @@
-"""Customer-relationship jobs over the Excel ledgers teams already keep."""
+"""Customer-relationship jobs over the Excel ledgers teams already keep.
 
+The public API: read a ledger, load a workspace's settings, and run the jobs as functions
+that return data (the ``crm`` command is a thin wrapper over these).
+"""
+
+from .classify import classify
+from .config import load_settings
+from .demo import make_demo
 from .ledger import read_ledger
+from .validate import validate
+from .workspace import init_workspace
 
-__all__ = ["read_ledger"]
+__all__ = ["classify", "init_workspace", "load_settings", "make_demo", "read_ledger", "validate"]
 __version__ = "0.1.0"

@@ -232,7 +232,11 @@ def _print_classification(result, lang: str) -> None:
         out_console.print(
             label("summary.risk_levels", lang)
             + ": "
-            + ", ".join(f"{label('level.' + level, lang)} {n}" for level, n in sorted(levels.items()))
+            + ", ".join(
+                f"{label('level.' + level, lang)} {levels[level]}"
+                for level in ("severe", "warning", "info")
+                if level in levels
+            )
         )
     if result.previous is None:
         out_console.print(label("summary.first_run", lang))
@@ -240,7 +244,10 @@ def _print_classification(result, lang: str) -> None:
         kinds = Counter(c.kind for c in result.changes)
         out_console.print(
             f"{label('summary.previous', lang)} {result.previous.recorded}: "
-            + (", ".join(f"{label('change.' + k, lang)} {n}" for k, n in kinds.items()) or "-")
+            + (
+                ", ".join(f"{label('change.' + k, lang)} {n}" for k, n in kinds.items())
+                or label("summary.no_changes", lang)
+            )
         )
     for path in result.outputs:
         out_console.print(f"{label('cli.written', lang)} {escape(str(path))}")

@@ -120,7 +120,7 @@ class StateStore:
                         s.owner,
                         s.klass,
                         s.computed,
-                        json.dumps(s.tags, ensure_ascii=False),
+                        json.dumps(s.tags, ensure_ascii=False) if s.tags else "{}",
                         s.satisfaction,
                         s.satisfaction_ref,
                     )

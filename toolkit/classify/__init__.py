@@ -140,7 +140,7 @@ def classify(
     index = CustomerIndex(table)
     computed = compute(policy, ledger, settings.rules, index, today, lang)
     classes = policy_classes(policy, settings.rules)
-    final = [_final(table, i, found, classes, policy, lang) for i, found in enumerate(computed)]
+    final = _final_classes(table, computed, classes, policy, lang)
     keys = _keys(table, index)
     out_dir_path = settings.output_dir(out_dir)
     state_path = (settings.workspace / STATE_NAME) if settings.workspace else out_dir_path / STATE_NAME
@@ -179,7 +179,7 @@ def classify(
             )
             for i, (klass, override, reason) in enumerate(final)
         ]
-        snapshots = [(c.key, _snapshot(c, scores[i], before[i])) for i, c in enumerate(customers)]
+        snapshots = [(c.key, _snapshot(c, scores[i], before[i])) for i, c in enumerate(customers)] if record else []
         changes = compare(previous, snapshots, classes, lang) if previous else []
         if store is not None:
             store.record_classification(
@@ -198,19 +198,31 @@ def classify(
     return result
 
 
-def _final(table, i: int, found: Computed, classes: list[str], policy: str, lang: str) -> tuple[str | None, bool, str]:
-    """A class typed by hand in the ledger wins over the computed one, if it is a class of the policy."""
-    typed = table.values["class"][i] if table.has("class") else None
-    if typed and typed in classes:
-        if typed == found.klass:
-            return typed, False, found.reason
-        return (
-            typed,
-            True,
-            label("reason.override", lang, hand=typed, computed=found.klass or "-") + "；" + found.reason,
-        )
-    note = label("reason.hand_not_policy", lang, hand=typed, policy=policy) if typed else ""
-    return found.klass, False, found.reason + note
+def _final_classes(
+    table, computed: list[Computed], classes: list[str], policy: str, lang: str
+) -> list[tuple[str | None, bool, str]]:
+    """A class typed by hand in the ledger wins over the computed one, if it is a class of the
+    policy; the reason says so. (class, override, reason) per row."""
+    typed_column = table.column("class")
+    prefixes: dict[tuple[object, object], str] = {}  # the same few wordings, built once
+    out: list[tuple[str | None, bool, str]] = []
+    for typed, found in zip(typed_column, computed, strict=True):
+        if typed and typed in classes:
+            if typed == found.klass:
+                out.append((typed, False, found.reason))
+                continue
+            prefix = prefixes.get((typed, found.klass))
+            if prefix is None:
+                prefix = label("reason.override", lang, hand=typed, computed=found.klass or "-") + "；"
+                prefixes[(typed, found.klass)] = prefix
+            out.append((typed, True, prefix + found.reason))
+        elif typed:
+            out.append(
+                (found.klass, False, found.reason + label("reason.hand_not_policy", lang, hand=typed, policy=policy))
+            )
+        else:
+            out.append((found.klass, False, found.reason))
+    return out
 
 
 def _keys(table, index: CustomerIndex) -> list[str]:
