@@ -125,6 +125,7 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
     ]
     key_columns = [c.index for k, c in found.columns.items() if k in ("name", "customer", "customer_id")]
     markers = _TOTAL_ROW | {label.strip().lower() for label in found.labels if label}
+    initials = {m[:1] for m in markers if m} | {m[:1] for m in _NOTE_MARKS}
     mapped_indexes = [i for c in found.columns.values() for i in (c.index, *c.extra)]
     need = max(mapped_indexes) + 1
     padding = [""] * need
@@ -147,7 +148,7 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
         if not any(row[i] not in ("", None) for i in mapped_indexes):
             if sum(1 for cell in row if cell not in ("", None)) <= 1:
                 continue  # blank, or a note beside the ledger's columns
-        if key_columns and _not_a_record(row, key_columns, markers):
+        if key_columns and _not_a_record(row, key_columns, markers, initials):
             continue
         rows.append(number + 1)
         chunk.append(row)
@@ -187,9 +188,11 @@ class _ColumnReader:
     def take(self, chunk: list[list[Any]], base: int) -> None:
         index, coerce, cache, out, bad = self.index, self.coerce, self.cache, self.values, self.bad
         append = out.append
-        extra = self.extra
-        for j, row in enumerate(chunk):
-            raw = _combined(row, index, extra) if extra else row[index]
+        extra, percent, typed_numbers = self.extra, self.percent, self.typed_numbers
+        cells = [_combined(row, index, extra) for row in chunk] if extra else [row[index] for row in chunk]
+        j = base - 1
+        for raw in cells:
+            j += 1
             if raw == "" or raw is None:
                 append(None)
                 continue
@@ -203,9 +206,9 @@ class _ColumnReader:
                 hit = coerce(raw)
             append(hit[0])
             if not hit[1]:
-                bad[base + j] = raw
-            elif self.percent and isinstance(raw, (int, float)):
-                self.typed_numbers.add(base + j)
+                bad[j] = raw
+            elif percent and isinstance(raw, (int, float)):
+                typed_numbers.add(j)
         if cache is not None and len(cache) > 0.5 * len(out) and len(out) >= 1000:
             self.cache = None  # mostly distinct values (names, phones): caching only costs memory
 
@@ -261,20 +264,24 @@ _FOOTER_MARKS = (
 )
 
 
-def _not_a_record(row: list[Any], key_columns: list[int], markers: set[str]) -> bool:
+_LEAD_INITIALS = {m[0] for m in (*_TOTAL_ROW, *_FOOTER_MARKS)} | {m[0].upper() for m in (*_TOTAL_ROW, *_FOOTER_MARKS)}
+
+
+def _not_a_record(row: list[Any], key_columns: list[int], markers: set[str], initials: set[str]) -> bool:
     """A totals row (合计 in any leading cell), a repeated header, a footer line (填表人：…)
-    or a one-cell note under the data."""
+    or a one-cell note under the data. ``initials`` are the first characters of ``markers``
+    and note marks: a cell starting otherwise is looked at no further (the common case)."""
     width = len(row)
     for cell in row[:3]:
         if cell not in ("", None):
-            if isinstance(cell, str):
+            if cell.__class__ is str and cell.lstrip()[:1] in _LEAD_INITIALS:
                 text = cell.strip().lower()
                 if text in _TOTAL_ROW or text.startswith(_FOOTER_MARKS):
                     return True
             break
     for index in key_columns:
         cell = row[index] if index < width else None
-        if isinstance(cell, str) and cell:
+        if cell.__class__ is str and cell and cell.lstrip()[:1].lower() in initials:
             text = cell.strip().lower()
             if text in markers:
                 return True
