@@ -14,6 +14,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,10 +222,8 @@ def decode_text(raw: bytes) -> tuple[str, str]:
         return raw[3:].decode("utf-8", "replace"), "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16"), "utf-16"
-    try:
+    with suppress(UnicodeDecodeError):
         return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
     for encoding in ("gb18030", "big5"):  # Simplified, then Traditional Chinese
         try:
             text = raw.decode(encoding)
@@ -250,7 +249,7 @@ def _open_csv(path: Path) -> Source:
         try:
             dialect = csv.Sniffer().sniff(text[:20000], delimiters=",;\t|")
         except csv.Error:
-            pass
+            dialect = csv.excel  # no clear delimiter: plain commas
     try:
         rows = [row for row in csv.reader(io.StringIO(text), dialect)]
     except csv.Error as error:
