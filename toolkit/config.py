@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, InputError
 from .findings import CODES
-from .ledger.coerce import clean_text
+from .ledger.coerce import clean_text, parse_date
 from .model import FIELDS_BY_TABLE, TABLES
 
 if sys.version_info >= (3, 11):
@@ -32,6 +33,8 @@ LEDGER_TEMPLATE_NAME = "ledger_template.xlsx"
 # Sheet names of the rules workbook (they are what managers see in Excel).
 PARAMETERS_SHEET = "参数"
 CADENCE_SHEET = "拜访周期"
+CAPACITY_SHEET = "拜访能力"
+HOLIDAYS_SHEET = "节假日"
 RULES_SHEET = "校验规则"
 REQUIRED_SHEET = "必填字段"
 VALUES_SHEET = "取值范围"
@@ -73,6 +76,7 @@ class Cadence:
     months: float
     way: str
     max_days: int
+    keyword: str = ""  # a visit record counts for this kind when its purpose or content holds it
 
 
 @dataclass
@@ -101,6 +105,14 @@ class Rules:
     abcd_points: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)
     abcd_cutoffs: list[tuple[str, float]] = field(default_factory=list)  # (class, lowest average), best first
     risks: dict[str, RiskRule] = field(default_factory=dict)
+    capacity: dict[str, tuple[int, int]] = field(default_factory=dict)  # owner or "*" → (a day, on-site a week)
+    holidays: dict[date, tuple[bool, str]] = field(default_factory=dict)  # day → (is a workday, name)
+
+    def capacity_of(self, owner: str) -> tuple[tuple[int, int], bool]:
+        """(visits a day, on-site visits a week) of ``owner``, and whether it is the default row."""
+        if owner in self.capacity:
+            return self.capacity[owner], False
+        return self.capacity.get("*", (4, 8)), True
 
     def parameter(self, key: str) -> float:
         value = self.parameters.get(key)
@@ -275,7 +287,7 @@ def load_rules(path: Path) -> Rules:
 
     cadences = []
     for number, row in rows(CADENCE_SHEET):
-        klass, kind, months, way, max_days = (list(row) + [""] * 5)[:5]
+        klass, kind, months, way, max_days, _, keyword = (list(row) + [""] * 7)[:7]
         if not clean_text(klass):
             continue
         months_value = _number(months, path, CADENCE_SHEET, f"C{number}")
@@ -287,6 +299,7 @@ def load_rules(path: Path) -> Rules:
                 months_value,
                 clean_text(way),
                 int(days or round(months_value * 30.5)),
+                clean_text(keyword),
             )
         )
 
@@ -411,8 +424,49 @@ def load_rules(path: Path) -> Rules:
             code, clean_text(title), clean_text(on).lower() in _YES, level_key, limit, clean_text(unit)
         )
 
+    capacity: dict[str, tuple[int, int]] = {}
+    for number, row in rows(CAPACITY_SHEET):
+        owner = clean_text(row[0]) or "*"
+        per_day = _number(row[1], path, CAPACITY_SHEET, f"B{number}")
+        per_week = _number(row[2], path, CAPACITY_SHEET, f"C{number}")
+        if per_day < 1 or per_week < 0:
+            raise ConfigError(
+                "a capacity must be at least 1 visit a day",
+                file=path,
+                sheet=CAPACITY_SHEET,
+                cell=f"B{number}",
+                hint="type a whole number of visits",
+            )
+        capacity[owner] = (int(per_day), int(per_week))
+
+    holidays: dict[date, tuple[bool, str]] = {}
+    for number, row in rows(HOLIDAYS_SHEET):
+        day, _ = parse_date(row[0])
+        kind = clean_text(row[1])
+        if day is None or kind not in ("放假", "上班"):
+            raise ConfigError(
+                f"'{row[0]}' / '{row[1]}' is not a date with 放假 or 上班",
+                file=path,
+                sheet=HOLIDAYS_SHEET,
+                cell=f"A{number}",
+                hint="type the date as 2027-10-01 and the type as 放假 (day off) or 上班 (make-up workday)",
+            )
+        holidays[day] = (kind == "上班", clean_text(row[2]) if len(row) > 2 else "")
+
     rules = Rules(
-        path, parameters, cadences, enabled, severity, required, allowed, aliases, abcd_points, abcd_cutoffs, risks
+        path,
+        parameters,
+        cadences,
+        enabled,
+        severity,
+        required,
+        allowed,
+        aliases,
+        abcd_points,
+        abcd_cutoffs,
+        risks,
+        capacity,
+        holidays,
     )
     for key, value in parameters.items():
         if not isinstance(value, (int, float)) and key.split(".")[0] in ("sales", "share"):
