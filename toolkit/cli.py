@@ -6,7 +6,7 @@ import json
 import sys
 from collections import Counter
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +199,66 @@ def classify_command(
         _print_json(result.as_json())
         return
     _print_classification(result, settings.lang)
+
+
+@app.command("plan")
+def plan_command(
+    ledger: Path | None = typer.Argument(None, help="The ledger. Default: the workspace's main ledger."),
+    start: str | None = typer.Option(None, "--start", help="First day of the plan, YYYY-MM-DD (default: today)."),
+    months: int | None = typer.Option(None, "--months", min=1, max=36, help="Plan this many months (default 1)."),
+    weeks: int | None = typer.Option(None, "--weeks", min=1, max=156, help="Or this many weeks."),
+    split: bool = typer.Option(False, "--split", help="Also write one workbook per owner with only their customers."),
+    workspace: Path | None = WorkspaceOpt,
+    out: Path | None = OutOpt,
+    lang: str | None = LangOpt,
+    today: str | None = TodayOpt,
+    password: str | None = typer.Option(None, "--password", help="Password of a protected workbook."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Plan visits on Chinese working days from class cadences and the visit history, within each
+    owner's capacity. Writes the schedule workbook and an .ics calendar per owner."""
+    from .plan import plan
+
+    if months and weeks:
+        raise InputError("give --months or --weeks, not both")
+    settings = _settings(workspace, lang=lang)
+    ledger = _ledger_argument(ledger, settings)
+    as_of = _today(today)
+    first = _today(start) if start else None
+    with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
+        result = plan(
+            ledger,
+            settings,
+            today=as_of,
+            start=first,
+            months=months,
+            weeks=weeks,
+            out_dir=out,
+            split=split,
+            password=password,
+        )
+    if as_json:
+        _print_json(result.as_json())
+        return
+    lang_ = settings.lang
+    end = result.end - timedelta(days=1)
+    out_console.print(
+        escape(
+            label(
+                "plan.summary",
+                lang_,
+                planned=len(result.planned),
+                start=result.start.isoformat(),
+                end=end.isoformat(),
+                overdue=len(result.overdue),
+                overflow=len(result.overflow),
+            )
+        )
+    )
+    for note in result.notes:
+        out_console.print(f"- {escape(note)}")
+    for path in result.outputs:
+        out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
 
 
 def _ledger_argument(ledger: Path | None, settings: Settings) -> Path:

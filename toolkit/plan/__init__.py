@@ -1,0 +1,204 @@
+"""``crm plan``: turn class cadences and the visit history into a dated visit schedule on
+Chinese working days, within each owner's capacity, with an overview, a month calendar and an
+.ics file per owner."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings, load_settings
+from ..errors import InputError
+from ..i18n import label
+from ..ledger import read_ledger
+from ..model import VISITS, Ledger
+from ..relations import CustomerIndex, typed_class
+from .calendar import WorkCalendar
+from .due import add_months, due_visits
+from .schedule import Visit, occurrences, place
+
+__all__ = ["PlanResult", "Visit", "WorkCalendar", "add_months", "plan"]
+
+
+@dataclass
+class PlanResult:
+    ledger: Ledger
+    start: date
+    end: date  # exclusive
+    today: date
+    visits: list[Visit]  # planned and overflow, in date order
+    overdue: list[Visit]  # the first occurrence of every visit already due before today
+    calendar: WorkCalendar
+    notes: list[str] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def planned(self) -> list[Visit]:
+        return [v for v in self.visits if v.date is not None]
+
+    @property
+    def overflow(self) -> list[Visit]:
+        return [v for v in self.visits if v.date is None]
+
+    def as_json(self) -> dict[str, Any]:
+        customers = self.ledger.customers
+        names = customers.column("name")
+
+        def visit(v: Visit) -> dict[str, Any]:
+            return {
+                "date": v.date.isoformat() if v.date else None,
+                "owner": v.owner,
+                "customer": names[v.due.row] or "",
+                "row": customers.rows[v.due.row],
+                "kind": v.due.kind,
+                "way": v.due.way,
+                "due": v.earliest.isoformat(),
+                "moved": v.moved,
+                "estimate": bool(v.date and self.calendar.is_estimate(v.date)),
+            }
+
+        return {
+            "job": "plan",
+            "ledger": self.ledger.path,
+            "start": self.start.isoformat(),
+            "end": (self.end - timedelta(days=1)).isoformat(),
+            "visits": [visit(v) for v in self.planned],
+            "overdue": [
+                {
+                    "customer": names[v.due.row] or "",
+                    "owner": v.owner,
+                    "kind": v.due.kind,
+                    "due": v.due.due.isoformat(),
+                    "days_overdue": v.due.overdue_days(self.today),
+                }
+                for v in self.overdue
+            ],
+            "overflow": [visit(v) for v in self.overflow],
+            "notes": self.notes,
+            "outputs": [str(p) for p in self.outputs],
+        }
+
+
+def period_end(start: date, months: int | None, weeks: int | None) -> date:
+    if weeks:
+        return start + timedelta(weeks=weeks)
+    return add_months(start, months or 1)
+
+
+def plan(
+    ledger_path: str | os.PathLike[str],
+    settings: Settings | None = None,
+    *,
+    today: date,
+    start: date | None = None,
+    months: int | None = None,
+    weeks: int | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    split: bool = False,
+    password: str | None = None,
+    write: bool = True,
+) -> PlanResult:
+    """Plan visits from ``start`` (default ``today``) for ``months`` or ``weeks`` (default one month).
+
+    Problems that leave the rest plannable (unknown customers in the visit records, owners
+    without a capacity row, a period in the past, days only estimated) are returned as
+    ``notes``. Raises ``InputError`` only when nothing can be planned.
+    """
+    settings = settings or load_settings()
+    lang = settings.lang
+    start = start or today
+    end = period_end(start, months, weeks)
+    ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
+    customers = ledger.customers
+    index = CustomerIndex(customers)
+    notes: list[str] = []
+    classes = _classes(ledger, settings, index, today, notes)
+    dues = due_visits(ledger, settings.rules, index, classes, today)
+    if not dues:
+        raise InputError(
+            "nothing to plan: no customer has a class with a visit cadence",
+            file=ledger.path,
+            sheet=customers.sheet,
+            hint="fill in 客户分类 (A/B/C/D, 重点 …) or run with a workspace whose policy can classify the ledger",
+        )
+    owners, cities = customers.column("owner"), customers.column("city")
+    strategic = customers.column("strategic")
+    visits = [
+        Visit(
+            due,
+            owners[due.row] or label("owner.none", lang),
+            cities[due.row] or "",
+            classes[due.row],
+            bool(strategic[due.row]),
+            day,
+        )
+        for due, day in occurrences(dues, start, end)
+    ]
+    work = WorkCalendar(settings.rules.holidays)
+    place(visits, work.workdays(start, end), settings.rules)
+    visits.sort(key=lambda v: (v.date or date.max, v.owner, v.due.row, v.due.kind))
+    overdue = sorted(
+        (v for v in visits if v.due.due < today and v.earliest == max(v.due.due, start)),
+        key=lambda v: (-v.due.overdue_days(today), v.owner, v.due.row),
+    )
+    _notes(ledger, index, settings, visits, start, end, today, work, notes)
+    result = PlanResult(ledger, start, end, today, visits, overdue, work, notes)
+    if write:
+        from .report import write_outputs
+
+        result.outputs.extend(
+            write_outputs(
+                result,
+                settings.output_dir(out_dir),
+                Path(ledger_path).stem,
+                lang=lang,
+                company=settings.company,
+                split=split,
+            )
+        )
+    return result
+
+
+def _classes(ledger: Ledger, settings: Settings, index: CustomerIndex, today: date, notes: list[str]) -> list:
+    """The class typed in the ledger; where none is typed, the one the workspace policy computes."""
+    table = ledger.customers
+    typed = [typed_class(table, i) for i in range(len(table))]
+    if all(typed):
+        return typed
+    from ..classify.policies import compute
+
+    try:
+        computed = compute(settings.policy, ledger, settings.rules, index, today, settings.lang)
+    except InputError as error:
+        notes.append(label("plan.note_no_policy", settings.lang, policy=settings.policy, error=error.message))
+        return typed
+    return [t or c.klass for t, c in zip(typed, computed, strict=True)]
+
+
+def _notes(ledger, index, settings, visits, start, end, today, work, notes) -> None:
+    lang = settings.lang
+    if end <= today:
+        notes.append(label("plan.note_past", lang, start=start.isoformat(), end=(end - timedelta(days=1)).isoformat()))
+    visit_table = ledger.tables.get(VISITS)
+    if visit_table is not None:
+        unknown = sum(1 for _, problem in index.match(visit_table) if problem)
+        unreadable = len(visit_table.bad.get("visit_date", {}))
+        if unknown:
+            notes.append(label("plan.note_unknown", lang, count=unknown))
+        if unreadable:
+            notes.append(label("plan.note_bad_dates", lang, count=unreadable))
+    defaults = sorted({v.owner for v in visits if settings.rules.capacity_of(v.owner)[1]})
+    if defaults and "*" in settings.rules.capacity:
+        per_day, per_week = settings.rules.capacity["*"]
+        notes.append(
+            label("plan.note_default_capacity", lang, owners="、".join(defaults), per_day=per_day, per_week=per_week)
+        )
+    estimated = sorted({v.date.year for v in visits if v.date and work.is_estimate(v.date)})
+    if estimated:
+        notes.append(label("plan.note_estimate", lang, years="、".join(map(str, estimated))))
+    overflow = sum(1 for v in visits if v.date is None)
+    if overflow:
+        notes.append(label("plan.note_overflow", lang, count=overflow))

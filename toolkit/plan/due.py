@@ -1,0 +1,78 @@
+"""When each customer is due for each kind of visit. Pure functions: ``today`` is a parameter.
+
+A customer's cadences come from the 拜访周期 sheet for its class (a strategic customer takes the
+战略 rows instead). The last visit of a kind is the latest visit record whose purpose or
+content holds the kind's keyword; kinds without a keyword count any visit and the ledger's
+last-visit column. A customer never visited is due today.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from ..config import Cadence, Rules
+from ..model import VISITS, Ledger
+from ..relations import STRATEGIC, CustomerIndex
+
+
+@dataclass
+class Due:
+    row: int  # customer row index in the table
+    kind: str
+    way: str
+    months: float
+    last: date | None
+    due: date
+
+    def overdue_days(self, today: date) -> int:
+        return max((today - self.due).days, 0)
+
+
+def add_months(day: date, months: float) -> date:
+    """``day`` plus ``months``; the 31st of a month without one becomes its last day (1-31 + 1
+    month = 2-28, or 2-29 in a leap year). A fractional cadence counts 30.44 days a month."""
+    if months != int(months):
+        return day + timedelta(days=round(months * 30.44))
+    total = day.month - 1 + int(months)
+    year, month = day.year + total // 12, total % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def cadences_for(klass: str | None, strategic: bool, rules: Rules) -> list[Cadence]:
+    if strategic:
+        rows = [c for c in rules.cadences if c.klass == STRATEGIC]
+        if rows:
+            return rows
+    return [c for c in rules.cadences if klass and c.klass == klass]
+
+
+def due_visits(ledger: Ledger, rules: Rules, index: CustomerIndex, classes: list[str | None], today: date) -> list[Due]:
+    """Every (customer, kind of visit) with a cadence, and when it is next due."""
+    customers = ledger.customers
+    records: list[list[tuple[date, str]]] = [[] for _ in range(len(customers))]
+    visits = ledger.tables.get(VISITS)
+    if visits is not None:
+        texts = [
+            " ".join(str(v or "") for v in values)
+            for values in zip(visits.column("purpose"), visits.column("content"), visits.column("way"), strict=True)
+        ]
+        for (row, _), day, text in zip(index.match(visits), visits.column("visit_date"), texts, strict=True):
+            if row is not None and day is not None and day <= today:
+                records[row].append((day, text))
+    typed_last = customers.column("last_visit")
+    strategic = customers.column("strategic")
+    out: list[Due] = []
+    for i, klass in enumerate(classes):
+        for cadence in cadences_for(klass, bool(strategic[i]), rules):
+            if cadence.keyword:
+                days = [d for d, text in records[i] if cadence.keyword in text]
+            else:
+                days = [d for d, _ in records[i]]
+                if typed_last[i] is not None and typed_last[i] <= today:
+                    days.append(typed_last[i])
+            last = max(days) if days else None
+            due = add_months(last, cadence.months) if last else today
+            out.append(Due(i, cadence.kind, cadence.way, cadence.months, last, due))
+    return out

@@ -1,0 +1,256 @@
+"""The schedule workbook (overview, calendar per owner, full list, overdue, overflow), one
+workbook per owner with --split, and an .ics file per owner."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+import hashlib
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..i18n import label
+from ..xlsx import Book, sheet_name
+from .schedule import Visit
+
+if TYPE_CHECKING:
+    from . import PlanResult
+
+_SAFE_FILE = str.maketrans({c: "_" for c in '\\/:*?"<>|'})
+
+
+def write_outputs(result: PlanResult, out_dir: Path, stem: str, *, lang: str, company: str, split: bool) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tag = f"{result.start:%Y%m%d}-{result.end - timedelta(days=1):%Y%m%d}"
+    base = f"{stem}_{label('plan.file', lang)}_{tag}"
+    outputs = [_workbook(out_dir / f"{base}.xlsx", result, result.visits, lang, company)]
+    by_owner: dict[str, list[Visit]] = defaultdict(list)
+    for visit in result.visits:
+        by_owner[visit.owner].append(visit)
+    for owner in sorted(by_owner):
+        safe = owner.translate(_SAFE_FILE)
+        if split:
+            outputs.append(_workbook(out_dir / f"{base}_{safe}.xlsx", result, by_owner[owner], lang, company))
+        outputs.append(_ics(out_dir / f"{base}_{safe}.ics", result, owner, by_owner[owner], lang))
+    return outputs
+
+
+def _workbook(path: Path, result: PlanResult, visits: list[Visit], lang: str, company: str) -> Path:
+    L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
+    book = Book(str(path), title=f"{company} {L('plan.title')}".strip(), company=company, constant_memory=True)
+    owners = sorted({v.owner for v in visits})
+    _overview(book, result, visits, owners, lang)
+    _list(book, result, [v for v in visits if v.date is not None], L("sheet.plan_list"), lang, with_date=True)
+    overdue_keys = {id(v) for v in result.overdue}
+    _overdue(book, result, [v for v in visits if id(v) in overdue_keys], lang)
+    _list(book, result, [v for v in visits if v.date is None], L("sheet.plan_overflow"), lang, with_date=False)
+    for owner in owners:
+        _calendar(book, result, [v for v in visits if v.owner == owner and v.date], owner, lang)
+    book.close()
+    return path
+
+
+def _overview(book: Book, result: PlanResult, visits: list[Visit], owners: list[str], lang: str) -> None:
+    L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
+    sheet = book.add_sheet(L("sheet.plan_overview"))
+    sheet.write_string(0, 0, book.title, book.formats["title"])
+    end = result.end - timedelta(days=1)
+    sheet.write_string(1, 0, L("plan.period"), book.formats["bold"])
+    sheet.write_string(1, 1, f"{result.start.isoformat()} — {end.isoformat()}", book.formats["text"])
+    row = 2
+    for note in result.notes:
+        row += 1
+        sheet.write_string(row, 0, L("plan.notes"), book.formats["bold"])
+        sheet.write_string(row, 1, note, book.formats["text"])
+    row += 2
+    headers = [L(k) for k in ("col.owner", "col.due_visits", "col.planned", "col.overdue", "col.overflow")]
+    for c, text in enumerate(headers):
+        sheet.write_string(row, c, text, book.formats["header"])
+    overdue = Counter(v.owner for v in result.overdue)
+    for owner in owners:
+        mine = [v for v in visits if v.owner == owner]
+        row += 1
+        values = [
+            owner,
+            len(mine),
+            sum(1 for v in mine if v.date),
+            overdue.get(owner, 0),
+            sum(1 for v in mine if v.date is None),
+        ]
+        for c, value in enumerate(values):
+            book.write_cell(sheet, row, c, value)
+    row += 2
+    sheet.write_string(row, 0, L("plan.load"), book.formats["bold"])
+    row += 1
+    for c, text in enumerate([L("col.week"), *owners]):
+        sheet.write_string(row, c, text, book.formats["header"])
+    load: dict[date, Counter[str]] = defaultdict(Counter)
+    for v in visits:
+        if v.date:
+            load[v.date - timedelta(days=v.date.weekday())][v.owner] += 1
+    for week in sorted(load):
+        row += 1
+        book.write_cell(sheet, row, 0, week)
+        for c, owner in enumerate(owners, start=1):
+            book.write_cell(sheet, row, c, load[week].get(owner, 0))
+    sheet.set_column(0, 0, 14)
+    sheet.set_column(1, max(len(owners), 4), 12)
+    book.print_setup(sheet, repeat_row=None, landscape=True)
+
+
+def _row(result: PlanResult, v: Visit, lang: str, with_date: bool) -> list:
+    customers = result.ledger.customers
+    i = v.due.row
+    yes = label("yes", lang)
+    weekdays = label("plan.weekdays", lang).split()
+    columns = [customers.column(k)[i] for k in ("customer_id", "name")]
+    contact = [customers.column(k)[i] for k in ("contact", "phone", "city", "address")]
+    common = [v.owner, *columns, v.klass, v.due.kind, v.due.way, v.due.kind, *contact, v.due.last, v.earliest]
+    if with_date:
+        assert v.date is not None
+        flags = [yes if v.moved else "", yes if result.calendar.is_estimate(v.date) else ""]
+        return [v.date, weekdays[v.date.weekday()], *common, *flags]
+    return [*common, label("plan.overflow_reason", lang)]
+
+
+def _list(book: Book, result: PlanResult, visits: list[Visit], name: str, lang: str, *, with_date: bool) -> None:
+    L = lambda key: label(key, lang)  # noqa: E731
+    sheet = book.add_sheet(name)
+    common = [
+        "col.owner",
+        "col.customer_id",
+        "col.customer",
+        "col.class",
+        "col.kind",
+        "col.way",
+        "col.purpose",
+        "col.contact",
+        "col.phone",
+        "col.city",
+        "col.address",
+        "col.last_visit",
+        "col.due",
+    ]
+    keys = ["col.date", "col.weekday", *common, "col.moved", "col.estimate"] if with_date else [*common, "col.detail"]
+    rows = (_row(result, v, lang, with_date) for v in visits)
+    book.table(sheet, [L(k) for k in keys], rows, max_width=30)
+
+
+def _overdue(book: Book, result: PlanResult, visits: list[Visit], lang: str) -> None:
+    L = lambda key: label(key, lang)  # noqa: E731
+    sheet = book.add_sheet(L("sheet.plan_overdue"))
+    names, ids = result.ledger.customers.column("name"), result.ledger.customers.column("customer_id")
+    keys = [
+        "col.owner",
+        "col.customer_id",
+        "col.customer",
+        "col.class",
+        "col.kind",
+        "col.last_visit",
+        "col.due",
+        "col.days_overdue",
+    ]
+    rows = (
+        [
+            v.owner,
+            ids[v.due.row],
+            names[v.due.row],
+            v.klass,
+            v.due.kind,
+            v.due.last,
+            v.due.due,
+            v.due.overdue_days(result.today),
+        ]
+        for v in visits
+    )
+    book.table(sheet, [L(k) for k in keys], rows, max_widths=[10, 12, 30, 8, 12, 12, 12, 10])
+
+
+def _calendar(book: Book, result: PlanResult, visits: list[Visit], owner: str, lang: str) -> None:
+    """A month grid per month of the period: one cell a day, the customers of that day in it."""
+    sheet = book.add_sheet(sheet_name(f"{label('sheet.plan_calendar', lang)}-{owner}", book.names))
+    names = result.ledger.customers.column("name")
+    by_day: dict[date, list[str]] = defaultdict(list)
+    for v in visits:
+        assert v.date is not None
+        by_day[v.date].append(
+            f"{names[v.due.row] or ''}（{v.due.kind}）" if lang == "zh" else f"{names[v.due.row] or ''} ({v.due.kind})"
+        )
+    fmt = book.workbook.add_format(
+        {"font_name": "等线", "font_size": 9, "text_wrap": True, "valign": "top", "border": 1}
+    )
+    off = book.workbook.add_format(
+        {
+            "font_name": "等线",
+            "font_size": 9,
+            "text_wrap": True,
+            "valign": "top",
+            "border": 1,
+            "bg_color": "#EDEDED",
+            "font_color": "#808080",
+        }
+    )
+    row = 0
+    month = result.start.replace(day=1)
+    last_day = result.end - timedelta(days=1)
+    while month <= last_day:
+        sheet.write_string(
+            row, 0, f"{owner}  " + label("plan.month", lang, year=month.year, month=month.month), book.formats["title"]
+        )
+        row += 1
+        for c, text in enumerate(label("plan.weekdays", lang).split()):
+            sheet.write_string(row, c, text, book.formats["header"])
+        row += 1
+        for week in month_calendar.Calendar().monthdatescalendar(month.year, month.month):
+            for c, day in enumerate(week):
+                if day.month != month.month:
+                    sheet.write_blank(row, c, None, off)
+                    continue
+                workday, estimate, holiday = result.calendar.day(day)
+                in_period = result.start <= day <= last_day
+                lines = [f"{day.day}" + (f" {holiday}" if holiday else "") + (" *" if estimate and holiday else "")]
+                entries = by_day.get(day, [])
+                lines += entries[:4] + ([label("plan.more", lang, count=len(entries) - 4)] if len(entries) > 4 else [])
+                sheet.write_string(row, c, "\n".join(lines), fmt if workday and in_period else off)
+            sheet.set_row(row, 78)
+            row += 1
+        row += 1
+        month = (month + timedelta(days=32)).replace(day=1)
+    sheet.set_column(0, 6, 22)
+    book.print_setup(sheet, repeat_row=None, landscape=True)
+
+
+def _ics(path: Path, result: PlanResult, owner: str, visits: list[Visit], lang: str) -> Path:
+    from icalendar import Calendar, Event
+
+    customers = result.ledger.customers
+    cal = Calendar()
+    cal.add("prodid", "-//crm toolkit//visit plan//ZH")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"{owner} {label('plan.title', lang)}")
+    stamp = datetime(result.today.year, result.today.month, result.today.day)
+    for v in visits:
+        if v.date is None:
+            continue
+        i = v.due.row
+        name = customers.column("name")[i] or ""
+        event = Event()
+        key = f"{owner}|{customers.column('customer_id')[i] or name}|{v.due.kind}|{v.date.isoformat()}"
+        event.add("uid", hashlib.sha1(key.encode("utf-8")).hexdigest() + "@crm-toolkit")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", v.date)
+        event.add("dtend", v.date + timedelta(days=1))
+        event.add("summary", label("plan.ics_summary", lang, customer=name, kind=v.due.kind))
+        details = [f"{label('col.way', lang)}: {v.due.way}"]
+        for key_name, col in (("contact", "col.contact"), ("phone", "col.phone")):
+            value = customers.column(key_name)[i]
+            if value:
+                details.append(f"{label(col, lang)}: {value}")
+        event.add("description", "\n".join(details))
+        address = customers.column("address")[i] or customers.column("city")[i]
+        if address:
+            event.add("location", address)
+        cal.add_component(event)
+    path.write_bytes(cal.to_ical())
+    return path

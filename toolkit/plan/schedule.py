@@ -1,0 +1,148 @@
+"""Place due visits on working days within each owner's capacity. Pure and deterministic.
+
+Visits are placed most important first (strategic, then class, then days overdue), each on
+the first working day from its due date where its owner has room (visits a day, and on-site
+visits a week). An on-site visit goes, where it can, to a day of the same week on which the
+owner already visits that city. A visit that finds no room before the period ends is
+overflow: flagged, never dropped. Free days are found with a "next free day" union-find, so
+a heavily overbooked owner costs no more than a light one.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from datetime import date
+
+from ..config import Rules
+from .due import Due, add_months
+
+CLASS_ORDER = ["战略", "战略合作伙伴", "A", "重点", "重点客户", "B", "主要", "C", "一般", "一般客户", "D", "潜在"]
+ON_SITE = "实地"
+
+
+@dataclass
+class Visit:
+    due: Due
+    owner: str
+    city: str
+    klass: str | None
+    strategic: bool
+    earliest: date  # when this occurrence is due (not before the period starts)
+    date: date | None = None  # None: no room before the period ends (overflow)
+    moved: bool = False  # placed later than its first possible working day
+
+    @property
+    def on_site(self) -> bool:
+        return self.due.way == ON_SITE
+
+
+def occurrences(dues: list[Due], start: date, end: date) -> list[tuple[Due, date]]:
+    """Each due visit and its repeats within [start, end): a monthly cadence gives one a month."""
+    out = []
+    for due in dues:
+        day = max(due.due, start)
+        while day < end:
+            out.append((due, day))
+            day = add_months(day, due.months)
+    return out
+
+
+class _NextFree:
+    """find(i): the smallest j ≥ i not yet full (j may be ``size``: none left)."""
+
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size + 1))
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def close(self, i: int) -> None:
+        self.parent[i] = i + 1
+
+
+def place(visits: list[Visit], workdays: list[date], rules: Rules) -> None:
+    """Give each visit a date (or leave it as overflow). Mutates ``visits``."""
+    if not workdays:
+        return
+    monday = workdays[0].toordinal() - workdays[0].weekday()
+    week_of = [(d.toordinal() - monday) // 7 for d in workdays]
+    weeks = week_of[-1] + 1
+    first_of_week = [len(workdays)] * (weeks + 1)
+    for i in range(len(workdays) - 1, -1, -1):
+        first_of_week[week_of[i]] = i
+    for w in range(weeks - 1, -1, -1):  # a week without working days starts where the next one does
+        first_of_week[w] = min(first_of_week[w], first_of_week[w + 1])
+    owners: dict[str, _OwnerBook] = {}
+    order = sorted(range(len(visits)), key=lambda n: _priority(visits[n]))
+    for n in order:
+        visit = visits[n]
+        book = owners.get(visit.owner)
+        if book is None:
+            (per_day, per_week), _ = rules.capacity_of(visit.owner)
+            book = owners[visit.owner] = _OwnerBook(len(workdays), weeks, per_day, per_week)
+        first = bisect_left(workdays, visit.earliest)
+        found = book.place(first, visit.on_site, visit.city if visit.on_site else "", week_of, first_of_week)
+        if found is not None:
+            visit.date = workdays[found]
+            visit.moved = found > first
+
+
+def _priority(visit: Visit) -> tuple:
+    rank = 0 if visit.strategic else (CLASS_ORDER.index(visit.klass) if visit.klass in CLASS_ORDER else 99)
+    overdue = (visit.earliest - visit.due.due).days
+    return (rank, -overdue, visit.earliest, visit.due.row, visit.due.kind)
+
+
+class _OwnerBook:
+    def __init__(self, days: int, weeks: int, per_day: int, per_week: int) -> None:
+        self.count = [0] * days
+        self.onsite = [0] * (weeks + 1)
+        self.per_day, self.per_week = per_day, per_week
+        self.free_day = _NextFree(days)
+        self.free_week = _NextFree(weeks)
+        self.cities: dict[tuple[str, int], list[int]] = {}
+        self.days = days
+        if per_week == 0:
+            for w in range(weeks):
+                self.free_week.close(w)
+
+    def place(self, first: int, on_site: bool, city: str, week_of: list[int], first_of_week: list[int]) -> int | None:
+        i = self.free_day.find(first) if first < self.days else self.days
+        if i < self.days and on_site and city:
+            for j in self.cities.get((city, week_of[i]), ()):  # a day this week already in that city
+                if j >= first and self.count[j] < self.per_day:
+                    i = j
+                    break
+        while i < self.days:
+            if on_site:
+                week = week_of[i]
+                if self.onsite[week] >= self.per_week:
+                    next_week = self.free_week.find(week)
+                    if next_week >= len(first_of_week) - 1:
+                        return None
+                    i = self.free_day.find(max(first_of_week[next_week], i + 1))
+                    continue
+            self._take(i, on_site, city, week_of)
+            return i
+        return None
+
+    def _take(self, i: int, on_site: bool, city: str, week_of: list[int]) -> None:
+        self.count[i] += 1
+        if self.count[i] >= self.per_day:
+            self.free_day.close(i)
+        if on_site:
+            week = week_of[i]
+            self.onsite[week] += 1
+            if self.onsite[week] >= self.per_week:
+                self.free_week.close(week)
+            if city:
+                days = self.cities.setdefault((city, week), [])
+                if i not in days:
+                    days.append(i)
+                    days.sort()
