@@ -431,9 +431,21 @@ def test_libreoffice_opens_the_classification_workbook(tmp_path):
 
     ledger, _ = make_demo(tmp_path / "demo", TODAY, customers=100)
     result = classify(ledger, load_settings(tmp_path / "demo"), today=TODAY)
-    subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "xlsx",
-                    "--outdir", str(tmp_path / "lo-out"), str(result.outputs[0])],
-                   check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            office,
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path / "lo-out"),
+            str(result.outputs[0]),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     resaved = openpyxl.load_workbook(next((tmp_path / "lo-out").glob("*.xlsx")))
     assert resaved.sheetnames == ["汇总", "客户分类", "风险", "变化"]
     listed = [row[6] for row in resaved["客户分类"].iter_rows(min_row=2, values_only=True)]

@@ -111,10 +111,21 @@ def plan(
     lang = settings.lang
     start = start or today
     end = period_end(start, months, weeks)
+    notes: list[str] = []
+    if end <= today:  # a period in the past: plan the same length from today, and say so
+        notes.append(
+            label(
+                "plan.note_past",
+                settings.lang,
+                start=start.isoformat(),
+                end=(end - timedelta(days=1)).isoformat(),
+                today=today.isoformat(),
+            )
+        )
+        start, end = today, today + (end - start)
     ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
     customers = ledger.customers
     index = CustomerIndex(customers)
-    notes: list[str] = []
     classes = _classes(ledger, settings, index, today, notes)
     dues = due_visits(ledger, settings.rules, index, classes, today)
     if not dues:
@@ -180,8 +191,6 @@ def _classes(ledger: Ledger, settings: Settings, index: CustomerIndex, today: da
 
 def _notes(ledger, index, settings, visits, start, end, today, work, notes) -> None:
     lang = settings.lang
-    if end <= today:
-        notes.append(label("plan.note_past", lang, start=start.isoformat(), end=(end - timedelta(days=1)).isoformat()))
     visit_table = ledger.tables.get(VISITS)
     if visit_table is not None:
         unknown = sum(1 for _, problem in index.match(visit_table) if problem)

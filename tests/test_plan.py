@@ -1,0 +1,228 @@
+"""crm plan: cadence arithmetic, Chinese working days, capacity, grouping, determinism, split
+workbooks, .ics read back by a real parser, and the clear notes for bad input."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import openpyxl
+import pytest
+from conftest import make_xlsx, run_crm
+from icalendar import Calendar
+
+from toolkit.config import load_settings
+from toolkit.plan import WorkCalendar, add_months, plan
+from toolkit.workspace import init_workspace
+
+TODAY = date(2026, 9, 28)
+HEADER = [
+    "客户编号",
+    "客户名称",
+    "客户经理",
+    "客户分类",
+    "战略客户",
+    "城市",
+    "最近拜访日期",
+    "联系人",
+    "联系电话",
+    "地址",
+]
+
+
+def customer(n, klass="A", last=date(2026, 7, 1), city="杭州", owner="张伟", strategic="否"):
+    return [f"C{n}", f"客户{n}", owner, klass, strategic, city, last, "王先生", "13812345678", f"{city}市{n}号"]
+
+
+@pytest.mark.parametrize(
+    "day,months,expected",
+    [
+        (date(2024, 1, 31), 1, date(2024, 2, 29)),  # leap year
+        (date(2025, 1, 31), 1, date(2025, 2, 28)),
+        (date(2024, 2, 29), 12, date(2025, 2, 28)),
+        (date(2026, 8, 31), 3, date(2026, 11, 30)),
+        (date(2026, 11, 15), 3, date(2027, 2, 15)),  # across the year end
+        (date(2026, 12, 31), 6, date(2027, 6, 30)),
+    ],
+)
+def test_cadence_arithmetic(day, months, expected):
+    assert add_months(day, months) == expected
+
+
+def test_statutory_holidays_and_make_up_days():
+    work = WorkCalendar()
+    assert [d.day for d in work.workdays(date(2026, 10, 1), date(2026, 10, 12))] == [8, 9, 10]  # 10-10 is a Saturday
+    assert work.day(date(2026, 10, 10)) == (True, False, "国庆节调休")
+    assert work.day(date(2026, 9, 20))[0] is True  # a Sunday made a workday
+    assert work.day(date(2026, 10, 1)) == (False, False, "国庆节")
+    assert not work.is_estimate(date(2026, 6, 1))
+    assert work.day(date(2027, 1, 1)) == (False, True, "元旦")  # no official data yet: estimated
+    announced = WorkCalendar({date(2027, 1, 1): (False, "元旦"), date(2027, 1, 2): (True, "元旦调休")})
+    assert announced.day(date(2027, 1, 2)) == (True, False, "元旦调休")  # the typed-in sheet wins
+
+
+def run_plan(tmp_path, rows, settings=None, visits=None, **kwargs):
+    sheets = {"客户": [HEADER, *rows]}
+    if visits:
+        sheets["拜访"] = [["拜访日期", "客户编号", "客户名称", "拜访人", "拜访方式", "拜访目的"], *visits]
+    path = make_xlsx(tmp_path / "l.xlsx", sheets)
+    return plan(path, settings or load_settings(), today=kwargs.pop("today", TODAY), out_dir=tmp_path / "out", **kwargs)
+
+
+def workspace_with(tmp_path, capacity=(), holidays=()):
+    ws = init_workspace(tmp_path / "ws")
+    book = openpyxl.load_workbook(ws / "rules.xlsx")
+    for row in capacity:
+        book["拜访能力"].append(list(row))
+    for row in holidays:
+        book["节假日"].append(list(row))
+    book.save(ws / "rules.xlsx")
+    return load_settings(ws)
+
+
+def test_due_dates_from_records_and_the_ledger(tmp_path):
+    rows = [
+        customer(1, "A", last=date(2026, 7, 1)),
+        customer(2, "B", last=None),
+        customer(3, "A", last=date(2026, 5, 1)),
+        customer(4, "A", last=date(2026, 2, 1), strategic="是"),
+    ]
+    visits = [
+        [date(2026, 8, 15), "C3", "客户3", "张伟", "实地", "例行回访"],
+        [date(2026, 9, 1), "C4", "客户4", "张伟", "实地", "技术交流会"],
+    ]
+    result = run_plan(tmp_path, rows, visits=visits, start=date(2026, 9, 28), months=12)
+    first = {(v.due.row, v.due.kind): v.due for v in result.visits}
+    assert first[(0, "例行回访")].due == date(2026, 10, 1)  # ledger last visit + 3 months
+    assert first[(1, "例行回访")].due == TODAY  # never visited: due now
+    assert first[(2, "例行回访")].due == date(2026, 11, 15)  # the later visit record wins
+    assert first[(3, "技术交流")].due == date(2027, 3, 1)  # only the record naming 技术 counts
+    assert first[(3, "高层拜访")].last is None and first[(3, "高层拜访")].due == TODAY
+    assert first[(3, "客户经理拜访")].due == date(2026, 10, 1)  # any visit counts: 9-01 + 1 month
+    strategic = [v for v in result.visits if v.due.row == 3 and v.due.kind == "客户经理拜访"]
+    assert len(strategic) == 12  # monthly over 12 months
+    overdue = {(v.due.row, v.due.kind): v.due.overdue_days(TODAY) for v in result.overdue}
+    assert overdue == {}  # nothing due before today in this ledger
+
+
+def test_a_holiday_week_with_a_make_up_saturday(tmp_path):
+    settings = workspace_with(tmp_path, capacity=[("张伟", 1, 10)])
+    rows = [customer(n, "A", last=date(2026, 7, 1)) for n in (1, 2, 3)]  # all due 2026-10-01, a holiday
+    result = run_plan(tmp_path, rows, settings, start=date(2026, 10, 1), weeks=2)
+    assert sorted(v.date for v in result.planned) == [date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 10)]
+    assert all(not v.date.weekday() == 6 for v in result.planned)
+    moved = sorted(v.moved for v in result.planned)
+    assert moved == [False, True, True]  # the first takes 10-08, the first working day; the others move on
+
+
+def test_capacity_overflow_keeps_the_most_important_visits_on_their_dates(tmp_path):
+    settings = workspace_with(tmp_path, capacity=[("张伟", 1, 10)])
+    rows = [
+        customer(1, "C", last=date(2025, 10, 12)),
+        customer(2, "A", last=date(2026, 7, 12)),
+        customer(3, "B", last=date(2026, 4, 12)),
+        customer(4, "A", last=date(2026, 7, 12), strategic="是"),
+    ]
+    # C due 10-12, A due 10-12, B due 10-12; the strategic customer's four kinds are due now (no records)
+    result = run_plan(tmp_path, rows, settings, start=date(2026, 10, 12), weeks=1)
+    planned = {(v.due.row, v.due.kind): v.date for v in result.planned}
+    assert planned[(3, "客户经理拜访")] == date(2026, 10, 12)  # strategic first, on its date
+    assert planned[(1, "例行回访")] == date(2026, 10, 16)  # then A, after the strategic ones
+    overflow = {(v.due.row, v.due.kind) for v in result.overflow}
+    assert overflow == {(2, "例行回访"), (0, "例行回访")}  # B and C do not fit: flagged, not dropped
+    assert len(result.planned) + len(result.overflow) == 7
+    book = openpyxl.load_workbook(result.outputs[0])
+    assert len(list(book["未排入"].iter_rows(min_row=2))) == 2
+    assert any("超出拜访能力" in n for n in result.notes)
+
+
+def test_on_site_visits_in_one_city_share_a_day(tmp_path):
+    settings = workspace_with(tmp_path, capacity=[("张伟", 3, 10)])
+    rows = [
+        customer(1, "A", last=date(2026, 7, 14), city="苏州"),  # due Wed 10-14
+        customer(2, "B", last=date(2026, 4, 12), city="苏州"),  # due Mon 10-12: joins Wednesday in 苏州
+        customer(3, "B", last=date(2026, 4, 12), city="杭州"),
+    ]  # due Mon 10-12, another city: Monday
+    result = run_plan(tmp_path, rows, settings, start=date(2026, 10, 12), weeks=1)
+    dates = {v.due.row: v.date for v in result.planned}
+    assert dates == {0: date(2026, 10, 14), 1: date(2026, 10, 14), 2: date(2026, 10, 12)}
+
+
+def test_the_same_input_gives_the_same_schedule(tmp_path):
+    from toolkit.demo import make_demo
+
+    ledger, _ = make_demo(tmp_path / "demo", date(2026, 11, 26), customers=120)
+    settings = load_settings(tmp_path / "demo")
+    runs = []
+    for n in range(2):
+        result = plan(ledger, settings, today=date(2026, 11, 26), months=2, out_dir=tmp_path / f"o{n}")
+        sheet = openpyxl.load_workbook(result.outputs[0])["计划清单"]
+        runs.append([tuple(r) for r in sheet.iter_rows(values_only=True)])
+    assert runs[0] == runs[1] and len(runs[0]) > 20
+
+
+def test_split_workbooks_and_ics_hold_only_their_owner(tmp_path):
+    rows = [
+        customer(1, "A", owner="张伟", last=None),
+        customer(2, "A", owner="王芳", last=None),
+        customer(3, "B", owner="王芳", last=None),
+    ]
+    result = run_plan(tmp_path, rows, start=TODAY, months=1, split=True)
+    names = {p.name for p in result.outputs}
+    assert "l_拜访计划_20260928-20261027_王芳.xlsx" in names and "l_拜访计划_20260928-20261027_王芳.ics" in names
+    wang = openpyxl.load_workbook(next(p for p in result.outputs if p.name.endswith("_王芳.xlsx")))
+    listed = list(wang["计划清单"].iter_rows(min_row=2, values_only=True))
+    assert {r[2] for r in listed} == {"王芳"} and {r[4] for r in listed} == {"客户2", "客户3"}
+    assert "日历-王芳" in wang.sheetnames and "日历-张伟" not in wang.sheetnames
+    ics = next(p for p in result.outputs if p.name.endswith("_王芳.ics"))
+    events = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
+    assert len(events) == 2
+    assert sorted(str(e["SUMMARY"]) for e in events) == ["拜访 客户2（例行回访）", "拜访 客户3（例行回访）"]
+    assert {e.decoded("DTSTART") for e in events} == {v.date for v in result.planned if v.owner == "王芳"}
+    assert all(str(e["LOCATION"]).startswith("杭州市") for e in events)
+
+
+def test_notes_for_bad_input_and_the_plan_still_made(tmp_path):
+    rows = [customer(1, "A", last=None), customer(2, "A", last=None, owner="新人")]
+    visits = [
+        [date(2026, 9, 1), "C9", "不存在公司", "张伟", "实地", "回访"],
+        ["上周三", "C1", "客户1", "张伟", "实地", "回访"],
+    ]
+    result = run_plan(tmp_path, rows, visits=visits, start=date(2026, 1, 5), weeks=2)
+    text = "\n".join(result.notes)
+    assert "1 行找不到对应客户" in text and "1 个日期无法识别" in text
+    assert "已经过去" in text and "新人" in text and "默认每天 4 家" in text
+    assert len(result.planned) == 2
+
+
+def test_nothing_to_plan_is_refused(tmp_path):
+    path = make_xlsx(tmp_path / "l.xlsx", {"S": [["客户名称", "客户经理"], ["甲", "张伟"]]})
+    result = run_crm("plan", str(path), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "nothing to plan" in result.stderr and "\n" not in result.stderr.strip()
+
+
+def test_plan_json_and_workbook(tmp_path):
+    rows = [customer(1, "A", last=date(2026, 5, 1)), customer(2, "D", last=None)]
+    path = make_xlsx(tmp_path / "l.xlsx", {"客户": [HEADER, *rows]})
+    result = run_crm("plan", str(path), "--json", "--today", "2026-09-28", "--weeks", "2", "--out", str(tmp_path / "o"))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["visits"][0] == {
+        "date": "2026-09-28",
+        "owner": "张伟",
+        "customer": "客户1",
+        "row": 2,
+        "kind": "例行回访",
+        "way": "实地",
+        "due": "2026-09-28",
+        "moved": False,
+        "estimate": False,
+    }
+    assert data["overdue"] == [
+        {"customer": "客户1", "owner": "张伟", "kind": "例行回访", "due": "2026-08-01", "days_overdue": 58}
+    ]
+    assert [v["kind"] for v in data["visits"]] == ["例行回访", "电话联系"]
+    book = openpyxl.load_workbook(next(p for p in data["outputs"] if p.endswith(".xlsx")))
+    assert book.sheetnames[:4] == ["概览", "计划清单", "逾期", "未排入"]
+    assert book["计划清单"].freeze_panes == "A2" and book["计划清单"].page_setup.orientation == "landscape"
+    assert book["逾期"]["H2"].value == 58
