@@ -4,7 +4,7 @@ workbooks, .ics read back by a real parser, and the clear notes for bad input.""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import openpyxl
 import pytest
@@ -226,3 +226,31 @@ def test_plan_json_and_workbook(tmp_path):
     assert book.sheetnames[:4] == ["概览", "计划清单", "逾期", "未排入"]
     assert book["计划清单"].freeze_panes == "A2" and book["计划清单"].page_setup.orientation == "landscape"
     assert book["逾期"]["H2"].value == 58
+
+
+def test_visits_recorded_after_a_plan_mark_it_done(tmp_path):
+    rows = [
+        customer(1, "A", last=None, owner="张伟"),
+        customer(2, "A", last=None, owner="王芳"),
+        customer(3, "B", last=None, owner="王芳"),
+    ]
+    first = run_plan(tmp_path, rows, start=TODAY, weeks=1, today=TODAY)
+    assert first.completion is None and len(first.planned) == 3
+    visits = [
+        [TODAY + timedelta(days=1), "C1", "客户1", "张伟", "实地", "例行回访"],
+        [TODAY + timedelta(days=2), "C3", "客户3", "王芳", "实地", "例行回访"],
+        [TODAY - timedelta(days=30), "C2", "客户2", "王芳", "实地", "例行回访"],
+    ]  # before the plan: not counted
+    later = TODAY + timedelta(days=7)
+    second = run_plan(tmp_path, rows, visits=visits, start=later, weeks=1, today=later)
+    rates = {(o, k): (n, d) for o, k, n, d, _ in second.completion.rates()}
+    assert rates == {
+        ("张伟", "A"): (1, 1),
+        ("张伟", ""): (1, 1),
+        ("王芳", "A"): (1, 0),
+        ("王芳", "B"): (1, 1),
+        ("王芳", ""): (2, 1),
+    }
+    sheet = openpyxl.load_workbook(second.outputs[0])["完成情况"]
+    assert [c.value for c in sheet[2]] == ["负责人", "分类", "已排", "已完成", "完成率"]
+    assert ("王芳", "合计", 2, 1, 0.5) in list(sheet.iter_rows(min_row=3, values_only=True))

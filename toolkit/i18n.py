@@ -160,6 +160,10 @@ LABELS: dict[str, dict[str, str]] = {
         "plan.makeup": "调休上班",
         "plan.summary": "{planned} 次拜访已排入 {start} 至 {end}；逾期 {overdue}；未排入 {overflow}",
         "plan.ics_summary": "拜访 {customer}（{kind}）",
+        "sheet.plan_completion": "完成情况",
+        "plan.completion_since": "上一份计划（{since} 制定）中截至今天应完成的拜访：拜访记录中有对应拜访即算完成",
+        "col.done": "已完成",
+        "col.rate": "完成率",
     },
     "en": {
         "severity.error": "Error",
@@ -314,6 +318,10 @@ LABELS: dict[str, dict[str, str]] = {
         "plan.makeup": "make-up workday",
         "plan.summary": "{planned} visits planned {start} to {end}; overdue {overdue}; overflow {overflow}",
         "plan.ics_summary": "Visit {customer} ({kind})",
+        "sheet.plan_completion": "Completion",
+        "plan.completion_since": "Visits of the previous plan (made {since}) due by today: done when the visit records hold a matching visit",
+        "col.done": "Done",
+        "col.rate": "Completion rate",
     },
 }
 

@@ -33,6 +33,18 @@ class CustomerIndex:
         return [normalize_name(v) if v else None for v in self.customers.column("name")]
 
     @cached_property
+    def keys(self) -> list[str]:
+        """Each customer's identity across runs: its ID, else its normalised name; repeats numbered."""
+        ids = self.customers.column("customer_id")
+        seen: dict[str, int] = {}
+        keys = []
+        for i in range(len(self.customers)):
+            base = f"id:{ids[i]}" if ids[i] else f"name:{self.name_keys[i] or self.customers.rows[i]}"
+            seen[base] = seen.get(base, 0) + 1
+            keys.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+        return keys
+
+    @cached_property
     def by_name(self) -> dict[str, list[int]]:
         found: dict[str, list[int]] = defaultdict(list)
         for i, key in enumerate(self.name_keys):

@@ -25,6 +25,15 @@ CREATE TABLE IF NOT EXISTS runs (
     recorded TEXT NOT NULL,
     summary TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS planned_visits (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    key TEXT NOT NULL,
+    owner TEXT,
+    class TEXT,
+    kind TEXT NOT NULL,
+    keyword TEXT NOT NULL DEFAULT '',
+    date TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS class_history (
     run_id INTEGER NOT NULL REFERENCES runs(id),
     key TEXT NOT NULL,
@@ -100,6 +109,39 @@ class StateStore:
             )
         }
         return PreviousRun(run_id, recorded, as_of, customers)
+
+    def last_plan(self, ledger: str) -> tuple[date, list[tuple[str, str, str, str, str, date]]] | None:
+        """The latest plan of ``ledger``: (made as of, [(key, owner, class, kind, keyword, date)])."""
+        found = self.db.execute(
+            "SELECT id, as_of FROM runs WHERE job = 'plan' AND ledger = ? ORDER BY id DESC LIMIT 1", (ledger,)
+        ).fetchone()
+        if found is None:
+            return None
+        run_id, as_of = found
+        rows = [
+            (key, owner or "", klass or "", kind, keyword, date.fromisoformat(day))
+            for key, owner, klass, kind, keyword, day in self.db.execute(
+                "SELECT key, owner, class, kind, keyword, date FROM planned_visits WHERE run_id = ? ORDER BY rowid",
+                (run_id,),
+            )
+        ]
+        return date.fromisoformat(as_of), rows
+
+    def record_plan(self, ledger: str, as_of: date, rows: Iterable[tuple[str, str, str, str, str, date]]) -> int:
+        with self.db:
+            cursor = self.db.execute(
+                "INSERT INTO runs (job, ledger, policy, as_of, recorded) VALUES ('plan', ?, '', ?, ?)",
+                (ledger, as_of.isoformat(), datetime.now().isoformat(timespec="seconds")),
+            )
+            run_id = int(cursor.lastrowid or 0)
+            self.db.executemany(
+                "INSERT INTO planned_visits VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (run_id, key, owner, klass, kind, keyword, day.isoformat())
+                    for key, owner, klass, kind, keyword, day in rows
+                ),
+            )
+        return run_id
 
     def record_classification(
         self, ledger: str, policy: str, as_of: date, rows: Iterable[tuple[str, Snapshot]], summary: str = ""

@@ -141,7 +141,7 @@ def classify(
     computed = compute(policy, ledger, settings.rules, index, today, lang)
     classes = policy_classes(policy, settings.rules)
     final = _final_classes(table, computed, classes, policy, lang)
-    keys = _keys(table, index)
+    keys = index.keys
     out_dir_path = settings.output_dir(out_dir)
     state_path = (settings.workspace / STATE_NAME) if settings.workspace else out_dir_path / STATE_NAME
     ledger_key = str(Path(ledger_path).resolve())
@@ -223,18 +223,6 @@ def _final_classes(
         else:
             out.append((found.klass, False, found.reason))
     return out
-
-
-def _keys(table, index: CustomerIndex) -> list[str]:
-    """Each customer's identity across runs: its ID, else its normalised name; repeats numbered."""
-    ids = table.column("customer_id")
-    seen: Counter[str] = Counter()
-    keys = []
-    for i in range(len(table)):
-        base = f"id:{ids[i]}" if ids[i] else f"name:{index.name_keys[i] or table.rows[i]}"  # names only if needed
-        seen[base] += 1
-        keys.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
-    return keys
 
 
 def _reference_score(previous: PreviousRun | None, key: str, score: float | None) -> float | None:

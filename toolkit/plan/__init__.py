@@ -17,7 +17,8 @@ from ..ledger import read_ledger
 from ..model import VISITS, Ledger
 from ..relations import CustomerIndex, typed_class
 from .calendar import WorkCalendar
-from .due import add_months, due_visits
+from .completion import Completion, completion
+from .due import add_months, due_visits, visit_records
 from .schedule import Visit, occurrences, place
 
 __all__ = ["PlanResult", "Visit", "WorkCalendar", "add_months", "plan"]
@@ -34,6 +35,7 @@ class PlanResult:
     calendar: WorkCalendar
     notes: list[str] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
+    completion: Completion | None = None  # how the previous plan went
 
     @property
     def planned(self) -> list[Visit]:
@@ -78,6 +80,7 @@ class PlanResult:
             ],
             "overflow": [visit(v) for v in self.overflow],
             "notes": self.notes,
+            "completion": self.completion.as_json() if self.completion else None,
             "outputs": [str(p) for p in self.outputs],
         }
 
@@ -100,6 +103,7 @@ def plan(
     split: bool = False,
     password: str | None = None,
     write: bool = True,
+    record: bool = True,
 ) -> PlanResult:
     """Plan visits from ``start`` (default ``today``) for ``months`` or ``weeks`` (default one month).
 
@@ -127,7 +131,8 @@ def plan(
     customers = ledger.customers
     index = CustomerIndex(customers)
     classes = _classes(ledger, settings, index, today, notes)
-    dues = due_visits(ledger, settings.rules, index, classes, today)
+    records = visit_records(ledger, index, today)
+    dues = due_visits(ledger, settings.rules, records, classes, today)
     if not dues:
         raise InputError(
             "nothing to plan: no customer has a class with a visit cadence",
@@ -157,6 +162,8 @@ def plan(
     )
     _notes(ledger, index, settings, visits, start, end, today, work, notes)
     result = PlanResult(ledger, start, end, today, visits, overdue, work, notes)
+    if record:
+        result.completion = _close_the_loop(ledger_path, settings, out_dir, index, records, visits, today)
     if write:
         from .report import write_outputs
 
@@ -171,6 +178,31 @@ def plan(
             )
         )
     return result
+
+
+def _close_the_loop(
+    ledger_path, settings: Settings, out_dir, index: CustomerIndex, records, visits: list[Visit], today: date
+) -> Completion | None:
+    """Score the previous plan of this ledger against the visit records, then store this one."""
+    from ..classify import STATE_NAME
+    from ..state import StateStore
+
+    state_path = settings.workspace / STATE_NAME if settings.workspace else settings.output_dir(out_dir) / STATE_NAME
+    ledger_key = str(Path(ledger_path).resolve())
+    keys = index.keys
+    with StateStore(state_path) as store:
+        previous = store.last_plan(ledger_key)
+        found = completion(previous, keys, records, today) if previous else None
+        store.record_plan(
+            ledger_key,
+            today,
+            (
+                (keys[v.due.row], v.owner, v.klass or "", v.due.kind, v.due.keyword, v.date)
+                for v in visits
+                if v.date is not None
+            ),
+        )
+    return found
 
 
 def _classes(ledger: Ledger, settings: Settings, index: CustomerIndex, today: date, notes: list[str]) -> list:

@@ -23,6 +23,7 @@ class Due:
     kind: str
     way: str
     months: float
+    keyword: str
     last: date | None
     due: date
 
@@ -48,10 +49,9 @@ def cadences_for(klass: str | None, strategic: bool, rules: Rules) -> list[Caden
     return [c for c in rules.cadences if klass and c.klass == klass]
 
 
-def due_visits(ledger: Ledger, rules: Rules, index: CustomerIndex, classes: list[str | None], today: date) -> list[Due]:
-    """Every (customer, kind of visit) with a cadence, and when it is next due."""
-    customers = ledger.customers
-    records: list[list[tuple[date, str]]] = [[] for _ in range(len(customers))]
+def visit_records(ledger: Ledger, index: CustomerIndex, today: date) -> list[list[tuple[date, str]]]:
+    """Per customer row: its visit records up to today, as (date, purpose + content + way)."""
+    records: list[list[tuple[date, str]]] = [[] for _ in range(len(ledger.customers))]
     visits = ledger.tables.get(VISITS)
     if visits is not None:
         texts = [
@@ -61,6 +61,14 @@ def due_visits(ledger: Ledger, rules: Rules, index: CustomerIndex, classes: list
         for (row, _), day, text in zip(index.match(visits), visits.column("visit_date"), texts, strict=True):
             if row is not None and day is not None and day <= today:
                 records[row].append((day, text))
+    return records
+
+
+def due_visits(
+    ledger: Ledger, rules: Rules, records: list[list[tuple[date, str]]], classes: list[str | None], today: date
+) -> list[Due]:
+    """Every (customer, kind of visit) with a cadence, and when it is next due."""
+    customers = ledger.customers
     typed_last = customers.column("last_visit")
     strategic = customers.column("strategic")
     out: list[Due] = []
@@ -74,5 +82,5 @@ def due_visits(ledger: Ledger, rules: Rules, index: CustomerIndex, classes: list
                     days.append(typed_last[i])
             last = max(days) if days else None
             due = add_months(last, cadence.months) if last else today
-            out.append(Due(i, cadence.kind, cadence.way, cadence.months, last, due))
+            out.append(Due(i, cadence.kind, cadence.way, cadence.months, cadence.keyword, last, due))
     return out

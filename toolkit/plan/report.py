@@ -45,6 +45,8 @@ def _workbook(path: Path, result: PlanResult, visits: list[Visit], lang: str, co
     overdue_keys = {id(v) for v in result.overdue}
     _overdue(book, result, [v for v in visits if id(v) in overdue_keys], lang)
     _list(book, result, [v for v in visits if v.date is None], L("sheet.plan_overflow"), lang, with_date=False)
+    if result.completion is not None:
+        _completion(book, result, set(owners), lang)
     for owner in owners:
         _calendar(book, result, [v for v in visits if v.owner == owner and v.date], owner, lang)
     book.close()
@@ -165,6 +167,28 @@ def _overdue(book: Book, result: PlanResult, visits: list[Visit], lang: str) -> 
         for v in visits
     )
     book.table(sheet, [L(k) for k in keys], rows, max_widths=[10, 12, 30, 8, 12, 12, 12, 10])
+
+
+def _completion(book: Book, result: PlanResult, owners: set[str], lang: str) -> None:
+    """How the previous plan went: completion rate per owner and class, then every planned visit."""
+    L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
+    done = result.completion
+    assert done is not None
+    sheet = book.add_sheet(L("sheet.plan_completion"))
+    sheet.write_string(0, 0, L("plan.completion_since", since=done.since.isoformat()), book.formats["bold"])
+    headers = [L(k) for k in ("col.owner", "col.class", "col.planned", "col.done", "col.rate")]
+    for c, text in enumerate(headers):
+        sheet.write_string(1, c, text, book.formats["header"])
+    row = 1
+    for owner, klass, planned, finished, rate in done.rates():
+        if owner not in owners:
+            continue
+        row += 1
+        for c, value in enumerate((owner, klass or L("col.total"), planned, finished)):
+            book.write_cell(sheet, row, c, value, "bold" if not klass and c == 1 else None)
+        sheet.write_number(row, 4, rate, book.formats["percent"])
+    sheet.set_column(0, 4, 12)
+    book.print_setup(sheet, repeat_row=1, landscape=False)
 
 
 def _calendar(book: Book, result: PlanResult, visits: list[Visit], owner: str, lang: str) -> None:
