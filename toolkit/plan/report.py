@@ -24,19 +24,20 @@ def write_outputs(result: PlanResult, out_dir: Path, stem: str, *, lang: str, co
     out_dir.mkdir(parents=True, exist_ok=True)
     tag = f"{result.start:%Y%m%d}-{result.end - timedelta(days=1):%Y%m%d}"
     base = f"{stem}_{label('plan.file', lang)}_{tag}"
-    outputs = [_workbook(out_dir / f"{base}.xlsx", result, result.visits, lang, company)]
+    outputs = [_workbook(out_dir / f"{base}.xlsx", result, result.visits, lang, company, None)]
     by_owner: dict[str, list[Visit]] = defaultdict(list)
     for visit in result.visits:
         by_owner[visit.owner].append(visit)
     for owner in sorted(by_owner):
         safe = owner.translate(_SAFE_FILE)
         if split:
-            outputs.append(_workbook(out_dir / f"{base}_{safe}.xlsx", result, by_owner[owner], lang, company))
+            outputs.append(_workbook(out_dir / f"{base}_{safe}.xlsx", result, by_owner[owner], lang, company, owner))
         outputs.append(_ics(out_dir / f"{base}_{safe}.ics", result, owner, by_owner[owner], lang))
     return outputs
 
 
-def _workbook(path: Path, result: PlanResult, visits: list[Visit], lang: str, company: str) -> Path:
+def _workbook(path: Path, result: PlanResult, visits: list[Visit], lang: str, company: str, only: str | None) -> Path:
+    """The schedule workbook of ``visits``; ``only`` names the owner of a --split workbook."""
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     book = Book(str(path), title=f"{company} {L('plan.title')}".strip(), company=company, constant_memory=True)
     owners = sorted({v.owner for v in visits})
@@ -46,7 +47,7 @@ def _workbook(path: Path, result: PlanResult, visits: list[Visit], lang: str, co
     _overdue(book, result, [v for v in visits if id(v) in overdue_keys], lang)
     _list(book, result, [v for v in visits if v.date is None], L("sheet.plan_overflow"), lang, with_date=False)
     if result.completion is not None:
-        _completion(book, result, set(owners), lang)
+        _completion(book, result, only, lang)
     for owner in owners:
         _calendar(book, result, [v for v in visits if v.owner == owner and v.date], owner, lang)
     book.close()
@@ -169,7 +170,7 @@ def _overdue(book: Book, result: PlanResult, visits: list[Visit], lang: str) -> 
     book.table(sheet, [L(k) for k in keys], rows, max_widths=[10, 12, 30, 8, 12, 12, 12, 10])
 
 
-def _completion(book: Book, result: PlanResult, owners: set[str], lang: str) -> None:
+def _completion(book: Book, result: PlanResult, only: str | None, lang: str) -> None:
     """How the previous plan went: completion rate per owner and class, then every planned visit."""
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     done = result.completion
@@ -181,7 +182,7 @@ def _completion(book: Book, result: PlanResult, owners: set[str], lang: str) -> 
         sheet.write_string(1, c, text, book.formats["header"])
     row = 1
     for owner, klass, planned, finished, rate in done.rates():
-        if owner not in owners:
+        if only is not None and owner != only:
             continue
         row += 1
         for c, value in enumerate((owner, klass or L("col.total"), planned, finished)):
