@@ -103,6 +103,7 @@ def demo(
     """Create a demo workspace with a generated ledger (with planted mistakes) and run every job on it."""
     from .classify import classify
     from .demo import make_demo
+    from .plan import plan
     from .validate import validate
 
     as_of = _today(today)
@@ -113,7 +114,9 @@ def demo(
         checked = validate(ledger, settings, today=as_of)
     with _progress("Classifying…", as_json):
         classified = classify(ledger, settings, today=as_of)
-    outputs = [*checked.outputs, *classified.outputs]
+    with _progress("Planning visits…", as_json):
+        planned = plan(ledger, settings, today=as_of, months=3)
+    outputs = [*checked.outputs, *classified.outputs, *planned.outputs]
     if as_json:
         _print_json(
             {
@@ -121,7 +124,7 @@ def demo(
                 "workspace": str(folder),
                 "ledger": str(ledger),
                 "planted": len(planted),
-                "jobs": {"validate": checked.as_json(), "classify": classified.as_json()},
+                "jobs": {"validate": checked.as_json(), "classify": classified.as_json(), "plan": planned.as_json()},
                 "outputs": [str(p) for p in outputs],
             }
         )
@@ -137,6 +140,10 @@ def demo(
     out_console.print(
         f"  classify →  {escape(str(classified.outputs[0]))}  "
         f"({', '.join(f'{k} {n}' for k, n in classified.counts.items())}; {risks} risk tags)"
+    )
+    out_console.print(
+        f"  plan     →  {escape(str(planned.outputs[0]))}  ({len(planned.planned)} visits in 3 months, "
+        f"{len(planned.overdue)} overdue; an .ics per owner beside it)"
     )
     out_console.print(f"Try: crm validate --workspace {escape(str(folder))}")
 
