@@ -268,6 +268,70 @@ def plan_command(
         out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
 
 
+@app.command("report")
+def report_command(
+    ledger: Path | None = typer.Argument(None, help="The ledger. Default: the workspace's main ledger."),
+    month: str = typer.Option(..., "--month", help="The month to report, YYYY-MM."),
+    group: Path | None = typer.Option(None, "--group", help="A folder of subsidiary ledgers: one group workbook."),
+    workspace: Path | None = WorkspaceOpt,
+    out: Path | None = OutOpt,
+    lang: str | None = LangOpt,
+    password: str | None = typer.Option(None, "--password", help="Password of a protected workbook."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """The monthly status workbook (概览, 重点客户, 风险预警, 拜访, 投诉, 数据质量), or with --group the
+    roll-up of every subsidiary's ledger in a folder."""
+    from .report import parse_month, report, report_group
+
+    settings = _settings(workspace, lang=lang)
+    wanted = parse_month(month)
+    lang_ = settings.lang
+    if group is not None:
+        with _progress(f"{label('cli.read', lang_)} {group}…", as_json):
+            grouped = report_group(group, settings, month=wanted, out_dir=out)
+        if as_json:
+            _print_json(grouped.as_json())
+            return
+        for r in grouped.reports:
+            out_console.print(f"{escape(r.subsidiary)}: {len(r.classified.customers)} {label('cli.customers', lang_)}")
+        for name, why in grouped.failures:
+            out_console.print(f"[red]{escape(name)}[/]: {escape(why)}")
+        for path in grouped.outputs:
+            out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+        return
+    ledger = _ledger_argument(ledger, settings)
+    with _progress(f"{label('cli.read', lang_)} {ledger}…", as_json):
+        result = report(ledger, settings, month=wanted, out_dir=out, password=password)
+    if as_json:
+        _print_json(result.as_json())
+        return
+    kpis = result.kpis()
+    shown = [
+        ("kpi.customers", kpis["customers"]),
+        ("kpi.volume", kpis["volume"]),
+        ("kpi.visit_rate", kpis["visit_rate"]),
+        ("kpi.on_time_rate", kpis["on_time_rate"]),
+        ("kpi.resolved_rate", kpis["resolved_rate"]),
+    ]
+    for key, value in shown:
+        text = (
+            label("report.no_data", lang_)
+            if value is None
+            else (
+                f"{value:.1%}"
+                if key.endswith("rate")
+                else f"{value / 1e4:,.1f}"
+                if key == "kpi.volume"
+                else f"{value:,}"
+            )
+        )
+        out_console.print(f"{label(key, lang_)}: {text}")
+    for missing in result.missing:
+        out_console.print(f"- {escape(label('missing.' + missing, lang_))}")
+    for path in result.outputs:
+        out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+
+
 def _ledger_argument(ledger: Path | None, settings: Settings) -> Path:
     if ledger is not None:
         return ledger

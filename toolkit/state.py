@@ -110,6 +110,28 @@ class StateStore:
         }
         return PreviousRun(run_id, recorded, as_of, customers)
 
+    def classes_before(self, ledger: str, policy: str, before: date) -> tuple[str, dict[str, int], float | None] | None:
+        """The last classification of ``ledger`` made as of a day before ``before``: (as of, counts
+        per class, average satisfaction), for the report's previous-month column."""
+        found = self.db.execute(
+            "SELECT id, as_of FROM runs WHERE job = 'classify' AND ledger = ? AND policy = ? AND as_of < ? "
+            "ORDER BY as_of DESC, id DESC LIMIT 1",
+            (ledger, policy, before.isoformat()),
+        ).fetchone()
+        if found is None:
+            return None
+        run_id, as_of = found
+        counts = {
+            k or "": n
+            for k, n in self.db.execute(
+                "SELECT class, COUNT(*) FROM class_history WHERE run_id = ? GROUP BY class", (run_id,)
+            )
+        }
+        (average,) = self.db.execute(
+            "SELECT AVG(satisfaction) FROM class_history WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        return as_of, counts, average
+
     def last_plan(self, ledger: str) -> tuple[date, list[tuple[str, str, str, str, str, date]]] | None:
         """The latest plan of ``ledger``: (made as of, [(key, owner, class, kind, keyword, date)])."""
         found = self.db.execute(

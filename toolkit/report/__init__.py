@@ -1,0 +1,238 @@
+"""``crm report``: the monthly status workbook managers open (概览, 重点客户, 风险预警, 拜访, 投诉,
+数据质量), and the group roll-up over every subsidiary's ledger."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..classify import STATE_NAME, ClassificationResult, classify
+from ..config import Settings, load_settings
+from ..errors import InputError, ToolkitError
+from ..i18n import label
+from ..model import Finding
+from ..relations import CustomerIndex
+from ..state import StateStore
+from ..validate import check_ledger
+from .kpis import CustomerMonth, MonthFigures, VisitsByOwner, month_bounds, month_figures, volume_by_month
+
+__all__ = ["GroupResult", "ReportResult", "parse_month", "report", "report_group"]
+
+KEY_CLASSES = {"战略", "战略合作伙伴", "A", "重点", "重点客户"}
+
+
+def parse_month(text: str) -> date:
+    try:
+        year, month = (int(part) for part in text.replace("/", "-").split("-")[:2])
+        return date(year, month, 1)
+    except (ValueError, TypeError):
+        raise InputError(f"--month '{text}' is not a month", hint="write it as YYYY-MM, e.g. 2026-11") from None
+
+
+@dataclass
+class ReportResult:
+    month: date
+    classified: ClassificationResult
+    findings: list[Finding]
+    this: MonthFigures
+    previous: MonthFigures
+    per_customer: dict[int, CustomerMonth]
+    by_owner: dict[str, VisitsByOwner]
+    volumes: list[tuple[date, float | None]]
+    previous_classes: tuple[str, dict[str, int], float | None] | None
+    missing: list[str]
+    reply_hours: float = 24.0
+    subsidiary: str = ""
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def satisfaction(self) -> float | None:
+        table = self.classified.ledger.customers
+        scores = [s for s in table.column("satisfaction") if s is not None]
+        return sum(scores) / len(scores) if scores else None
+
+    def kpis(self) -> dict[str, Any]:
+        """name → value this month (None where the ledger holds no data)."""
+        t = self.this
+        errors = sum(1 for f in self.findings if f.severity == "error")
+        values: dict[str, Any] = {"customers": len(self.classified.customers)}
+        values.update({f"class:{k}": n for k, n in self.classified.counts.items()})
+        values.update(
+            {
+                "new_customers": t.new_customers,
+                "lost_customers": t.lost_customers,
+                "volume": t.volume,
+                "volume_change": _change(t.volume, self.previous.volume),
+                "new_business": t.new_business,
+                "visits_planned": t.visits_planned,
+                "visits_done": t.visits_done,
+                "visit_rate": t.visit_rate,
+                "complaints": t.complaints,
+                "complaints_on_time": t.complaints_on_time,
+                "on_time_rate": t.on_time_rate,
+                "complaints_resolved": t.complaints_resolved,
+                "resolved_rate": t.resolved_rate,
+                "satisfaction": self.satisfaction,
+                "data_errors": errors,
+                "data_warnings": len(self.findings) - errors,
+            }
+        )
+        return values
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "job": "report",
+            "ledger": self.classified.ledger.path,
+            "month": f"{self.month:%Y-%m}",
+            "kpis": self.kpis(),
+            "missing": self.missing,
+            "outputs": [str(p) for p in self.outputs],
+        }
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    return (now - before) / before if now is not None and before not in (None, 0) else None
+
+
+def report(
+    ledger_path: str | os.PathLike[str],
+    settings: Settings | None = None,
+    *,
+    month: date,
+    out_dir: str | os.PathLike[str] | None = None,
+    password: str | None = None,
+    write: bool = True,
+    subsidiary: str = "",
+) -> ReportResult:
+    """The monthly report of ``month`` for one ledger. Raises ``InputError`` when it cannot be read."""
+    settings = settings or load_settings()
+    first, end = month_bounds(month)
+    as_of = end - timedelta(days=1)
+    classified = classify(ledger_path, settings, today=as_of, password=password, write=False, record=False)
+    ledger = classified.ledger
+    index = CustomerIndex(ledger.customers)
+    classes = [c.klass for c in classified.customers]
+    findings = check_ledger(ledger, settings.rules, as_of, settings.lang)
+    rule = settings.rules.risks.get("complaint_unanswered")
+    hours = float(rule.threshold) if rule and not isinstance(rule.threshold, list) else 24.0
+    missing: list[str] = []
+    this, per_customer, by_owner = month_figures(ledger, settings.rules, index, classes, first, hours, missing)
+    previous, _, _ = month_figures(ledger, settings.rules, index, classes, (first - timedelta(days=1)), hours)
+    if previous.volume is None and this.volume is not None:
+        missing.append("volume_previous")
+    state_path = (settings.workspace / STATE_NAME) if settings.workspace else settings.output_dir(out_dir) / STATE_NAME
+    previous_classes = None
+    if state_path.exists():
+        with StateStore(state_path) as store:
+            previous_classes = store.classes_before(str(Path(ledger_path).resolve()), classified.policy, first)
+    if previous_classes is None:
+        missing.append("classes_previous")
+    if not ledger.customers.has("satisfaction"):
+        missing.append("satisfaction")
+    result = ReportResult(
+        first,
+        classified,
+        findings,
+        this,
+        previous,
+        per_customer,
+        by_owner,
+        volume_by_month(ledger, first),
+        previous_classes,
+        missing,
+        hours,
+        subsidiary,
+    )
+    if write:
+        from .workbook import write_report
+
+        name = f"{Path(ledger_path).stem}_{label('report.file', settings.lang)}_{first:%Y%m}.xlsx"
+        result.outputs.append(
+            write_report(settings.output_dir(out_dir) / name, result, lang=settings.lang, company=settings.company)
+        )
+    return result
+
+
+@dataclass
+class GroupResult:
+    month: date
+    reports: list[ReportResult]
+    failures: list[tuple[str, str]]  # (file, why)
+    outputs: list[Path] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "job": "report",
+            "month": f"{self.month:%Y-%m}",
+            "subsidiaries": {r.subsidiary: {"kpis": r.kpis(), "missing": r.missing} for r in self.reports},
+            "kpis": self.totals(),
+            "failed": [{"file": f, "reason": why} for f, why in self.failures],
+            "missing": sorted({m for r in self.reports for m in r.missing}),
+            "outputs": [str(p) for p in self.outputs],
+        }
+
+    def totals(self) -> dict[str, Any]:
+        """Counts and amounts added up; rates recomputed from the sums, never averaged."""
+        total: dict[str, Any] = {}
+        for r in self.reports:
+            for key, value in r.kpis().items():
+                if key.endswith(("_rate", "_change")) or key == "satisfaction":
+                    continue
+                if value is not None:
+                    total[key] = (total.get(key) or 0) + value
+        for rate, (part, whole) in {
+            "visit_rate": ("visits_done", "visits_planned"),
+            "on_time_rate": ("complaints_on_time", "complaints"),
+            "resolved_rate": ("complaints_resolved", "complaints"),
+        }.items():
+            total[rate] = total[part] / total[whole] if total.get(whole) else None
+        scores = [
+            s for r in self.reports for s in r.classified.ledger.customers.column("satisfaction") if s is not None
+        ]
+        total["satisfaction"] = sum(scores) / len(scores) if scores else None
+        return total
+
+
+LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+
+
+def report_group(
+    folder: str | os.PathLike[str],
+    settings: Settings | None = None,
+    *,
+    month: date,
+    out_dir: str | os.PathLike[str] | None = None,
+) -> GroupResult:
+    """Every subsidiary ledger in ``folder``, side by side. A ledger that cannot be read is
+    listed with the reason; it never stops the roll-up."""
+    settings = settings or load_settings()
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(
+            "is not a folder", file=folder, hint="give --group the folder holding the subsidiaries' ledgers"
+        )
+    names = settings.raw.get("group", {}) if isinstance(settings.raw.get("group", {}), dict) else {}
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in LEDGER_SUFFIXES and not p.name.startswith("~$"))
+    if not files:
+        raise InputError(
+            "holds no ledgers (.xlsx, .xlsm, .xls, .csv)", file=folder, hint="put each subsidiary's ledger there"
+        )
+    reports, failures = [], []
+    for path in files:
+        try:
+            reports.append(
+                report(path, settings, month=month, write=False, subsidiary=str(names.get(path.name, path.stem)))
+            )
+        except ToolkitError as error:
+            failures.append((path.name, str(error)))
+    result = GroupResult(month_bounds(month)[0], reports, failures)
+    from .workbook import write_group
+
+    name = f"{label('report.group_file', settings.lang)}_{result.month:%Y%m}.xlsx"
+    result.outputs.append(
+        write_group(settings.output_dir(out_dir) / name, result, lang=settings.lang, company=settings.company)
+    )
+    return result

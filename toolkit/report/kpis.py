@@ -1,0 +1,211 @@
+"""The monthly KPIs, computed from a read ledger. Pure functions: the month is a parameter.
+
+A KPI that the ledger cannot support (no monthly-business sheet, no complaints sheet, no
+建档日期 column …) is ``None`` and its reason goes to ``missing``: the report then says what is
+missing instead of showing a zero as if it were a fact.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from ..config import Rules
+from ..model import COMPLAINTS, MONTHLY, VISITS, Ledger
+from ..plan.due import add_months, due_visits
+from ..plan.schedule import occurrences
+from ..relations import CustomerIndex
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    first = month.replace(day=1)
+    return first, add_months(first, 1)
+
+
+@dataclass
+class MonthFigures:
+    """The figures of one month; None where the ledger holds no data for them."""
+
+    month: date
+    new_customers: int | None = None
+    lost_customers: int | None = None  # business the month before, none this month
+    volume: float | None = None
+    new_business: float | None = None
+    visits_planned: int | None = None
+    visits_done: int | None = None
+    visits_recorded: int | None = None
+    complaints: int | None = None
+    complaints_on_time: int | None = None
+    complaints_resolved: int | None = None
+
+    @property
+    def visit_rate(self) -> float | None:
+        return self.visits_done / self.visits_planned if self.visits_planned else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.complaints_on_time / self.complaints if self.complaints else None
+
+    @property
+    def resolved_rate(self) -> float | None:
+        return self.complaints_resolved / self.complaints if self.complaints else None
+
+
+@dataclass
+class CustomerMonth:
+    """One customer's business and service in the month (the 重点客户 table)."""
+
+    volume: float | None = None
+    previous: float | None = None
+    year_to_date: float | None = None
+    new_business: float | None = None
+    problems: Counter[str] = field(default_factory=Counter)  # complaint category → count
+    complaints: int = 0
+    visits: int = 0
+
+
+@dataclass
+class VisitsByOwner:
+    planned: int = 0
+    done: int = 0
+    recorded: int = 0
+
+
+def month_figures(
+    ledger: Ledger,
+    rules: Rules,
+    index: CustomerIndex,
+    classes: list[str | None],
+    month: date,
+    reply_hours: float,
+    missing: list[str] | None = None,
+) -> tuple[MonthFigures, dict[int, CustomerMonth], dict[str, VisitsByOwner]]:
+    """The figures of ``month``, per customer, and visits per owner."""
+    first, end = month_bounds(month)
+    figures = MonthFigures(first)
+    per_customer: dict[int, CustomerMonth] = defaultdict(CustomerMonth)
+    owners = ledger.customers.column("owner")
+    by_owner: dict[str, VisitsByOwner] = defaultdict(VisitsByOwner)
+    note = missing.append if missing is not None else (lambda _: None)
+
+    customers = ledger.customers
+    if customers.has("since"):
+        figures.new_customers = sum(1 for d in customers.values["since"] if d is not None and first <= d < end)
+    else:
+        note("new_customers")
+
+    monthly = ledger.tables.get(MONTHLY)
+    if monthly is not None and monthly.has("month") and monthly.has("volume"):
+        previous_first = add_months(first, -1)
+        year_first = first.replace(month=1)
+        has_rows = False
+        this_month: set[int] = set()
+        last_month: set[int] = set()
+        figures.volume = 0.0
+        figures.new_business = 0.0 if monthly.has("new_business") else None
+        new_column = monthly.column("new_business")
+        for j, ((row, _), when, volume) in enumerate(
+            zip(index.match(monthly), monthly.values["month"], monthly.values["volume"], strict=True)
+        ):
+            if when is None or volume is None:
+                continue
+            if when == first:
+                has_rows = True
+                figures.volume += volume
+                if figures.new_business is not None and new_column[j] is not None:
+                    figures.new_business += new_column[j]
+                if row is not None:
+                    cm = per_customer[row]
+                    cm.volume = (cm.volume or 0.0) + volume
+                    if new_column[j] is not None:
+                        cm.new_business = (cm.new_business or 0.0) + new_column[j]
+                    if volume > 0:
+                        this_month.add(row)
+            elif when == previous_first and row is not None:
+                cm = per_customer[row]
+                cm.previous = (cm.previous or 0.0) + volume
+                if volume > 0:
+                    last_month.add(row)
+            if row is not None and year_first <= when <= first:
+                cm = per_customer[row]
+                cm.year_to_date = (cm.year_to_date or 0.0) + volume
+        if not has_rows:
+            figures.volume = figures.new_business = None
+            note("volume_month")
+        else:
+            figures.lost_customers = len(last_month - this_month)
+    else:
+        note("monthly_sheet")
+
+    complaints = ledger.tables.get(COMPLAINTS)
+    if complaints is not None and complaints.has("received"):
+        received, replied = complaints.values["received"], complaints.column("replied")
+        resolved, category = complaints.column("resolved"), complaints.column("category")
+        limit = timedelta(hours=reply_hours)
+        figures.complaints = figures.complaints_on_time = figures.complaints_resolved = 0
+        for j, (row, _) in enumerate(index.match(complaints)):
+            got = received[j]
+            if got is None or not (first <= got.date() < end):
+                continue
+            figures.complaints += 1
+            if replied[j] is not None and replied[j] - got <= limit:
+                figures.complaints_on_time += 1
+            if resolved[j] is True:
+                figures.complaints_resolved += 1
+            if row is not None:
+                per_customer[row].complaints += 1
+                per_customer[row].problems[category[j] or "其他"] += 1
+    else:
+        note("complaints_sheet")
+
+    visits = ledger.tables.get(VISITS)
+    if visits is not None and visits.has("visit_date"):
+        matched = index.match(visits)
+        texts = [
+            " ".join(str(v or "") for v in values)
+            for values in zip(visits.column("purpose"), visits.column("content"), visits.column("way"), strict=True)
+        ]
+        before: list[list[tuple[date, str]]] = [[] for _ in range(len(customers))]
+        during: list[list[tuple[date, str]]] = [[] for _ in range(len(customers))]
+        recorded = 0
+        for (row, _), day, text in zip(matched, visits.values["visit_date"], texts, strict=True):
+            if row is None or day is None:
+                continue
+            if day < first:
+                before[row].append((day, text))
+            elif day < end:
+                during[row].append((day, text))
+                recorded += 1
+                per_customer[row].visits += 1
+                by_owner[owners[row] or ""].recorded += 1
+        figures.visits_recorded = recorded
+        dues = due_visits(ledger, rules, before, classes, first)
+        planned = done = 0
+        for due, _ in occurrences(dues, first, end):
+            planned += 1
+            hit = any(not due.keyword or due.keyword in text for _, text in during[due.row])
+            done += hit
+            owner = owners[due.row] or ""
+            by_owner[owner].planned += 1
+            by_owner[owner].done += hit
+        figures.visits_planned, figures.visits_done = planned, done
+    else:
+        note("visits_sheet")
+    return figures, dict(per_customer), dict(by_owner)
+
+
+def complaint_hours(received: datetime, replied: datetime | None) -> float | None:
+    return (replied - received).total_seconds() / 3600 if replied is not None else None
+
+
+def volume_by_month(ledger: Ledger, last: date, months: int = 12) -> list[tuple[date, float | None]]:
+    """Business volume of each of the ``months`` months up to ``last``; None for a month with no rows."""
+    monthly = ledger.tables.get(MONTHLY)
+    wanted = [add_months(last.replace(day=1), -n) for n in range(months - 1, -1, -1)]
+    totals: dict[date, float] = {}
+    if monthly is not None and monthly.has("month") and monthly.has("volume"):
+        for when, volume in zip(monthly.values["month"], monthly.values["volume"], strict=True):
+            if when is not None and volume is not None:
+                totals[when] = totals.get(when, 0.0) + volume
+    return [(m, totals.get(m)) for m in wanted]

@@ -1,0 +1,435 @@
+"""The monthly report workbook and the group roll-up workbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..classify.risks import LEVEL_ORDER
+from ..i18n import label
+from ..model import COMPLAINTS
+from ..relations import CustomerIndex
+from ..xlsx import Book
+from .kpis import complaint_hours, month_bounds
+
+if TYPE_CHECKING:
+    from . import GroupResult, ReportResult
+
+# key, kind: how a KPI is shown (count, amount in 万元, rate, score)
+KPI_ROWS = [
+    ("customers", "count"),
+    ("new_customers", "count"),
+    ("lost_customers", "count"),
+    ("volume", "amount"),
+    ("new_business", "amount"),
+    ("visits_planned", "count"),
+    ("visits_done", "count"),
+    ("visit_rate", "rate"),
+    ("complaints", "count"),
+    ("complaints_on_time", "count"),
+    ("on_time_rate", "rate"),
+    ("complaints_resolved", "count"),
+    ("resolved_rate", "rate"),
+    ("satisfaction", "score"),
+    ("data_errors", "count"),
+    ("data_warnings", "count"),
+]
+_MISSING_FOR = {
+    "new_customers": ["new_customers"],
+    "lost_customers": ["monthly_sheet", "volume_month"],
+    "volume": ["monthly_sheet", "volume_month"],
+    "new_business": ["monthly_sheet", "volume_month"],
+    "visits_planned": ["visits_sheet"],
+    "visits_done": ["visits_sheet"],
+    "visit_rate": ["visits_sheet"],
+    "complaints": ["complaints_sheet"],
+    "complaints_on_time": ["complaints_sheet"],
+    "on_time_rate": ["complaints_sheet"],
+    "complaints_resolved": ["complaints_sheet"],
+    "resolved_rate": ["complaints_sheet"],
+    "satisfaction": ["satisfaction"],
+}
+
+
+def _formats(book: Book) -> dict[str, Any]:
+    base = {"font_name": "等线", "font_size": 10, "border": 1}
+    add = book.workbook.add_format
+    return {
+        "count": add({**base, "num_format": "#,##0"}),
+        "amount": add({**base, "num_format": "#,##0.0"}),
+        "rate": add({**base, "num_format": "0.0%"}),
+        "score": add({**base, "num_format": "0.00"}),
+        "change": add({**base, "num_format": "+0.0%;[Red]-0.0%"}),
+        "text": add(base),
+        "missing": add({**base, "font_color": "#808080", "italic": True}),
+    }
+
+
+def _value(kind: str, value: Any) -> Any:
+    return value / 1e4 if kind == "amount" and value is not None else value
+
+
+def write_report(path: Path, result: ReportResult, *, lang: str, company: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
+    month_text = L("report.month", year=result.month.year, month=result.month.month)
+    book = Book(
+        str(path), title=f"{company} {month_text} {L('report.title')}".strip(), company=company, constant_memory=True
+    )
+    formats = _formats(book)
+    _overview(book, result, formats, lang)
+    _key_customers(book, result, formats, lang)
+    _risks(book, result, lang)
+    _visits(book, result, lang)
+    _complaints(book, result, lang)
+    _quality(book, result, lang)
+    book.close()
+    return path
+
+
+def _kpi_rows(result: ReportResult, lang: str) -> list[tuple[str, str, Any, Any, str]]:
+    """(label, kind, this month, last month, note) in display order."""
+    L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
+    this, before = result.kpis(), result.previous
+    previous_values = {
+        "new_customers": before.new_customers,
+        "lost_customers": before.lost_customers,
+        "volume": before.volume,
+        "new_business": before.new_business,
+        "visits_planned": before.visits_planned,
+        "visits_done": before.visits_done,
+        "visit_rate": before.visit_rate,
+        "complaints": before.complaints,
+        "complaints_on_time": before.complaints_on_time,
+        "on_time_rate": before.on_time_rate,
+        "complaints_resolved": before.complaints_resolved,
+        "resolved_rate": before.resolved_rate,
+    }
+    old_classes = result.previous_classes[1] if result.previous_classes else None
+    if result.previous_classes:
+        previous_values["customers"] = sum(result.previous_classes[1].values())
+        previous_values["satisfaction"] = result.previous_classes[2]
+    rows = []
+    for key, kind in KPI_ROWS:
+        notes = [L(f"missing.{m}") for m in _MISSING_FOR.get(key, []) if m in result.missing]
+        rows.append((L(f"kpi.{key}"), kind, this.get(key), previous_values.get(key), "；".join(notes)))
+        if key == "customers":
+            for klass, n in result.classified.counts.items():
+                rows.append(
+                    (
+                        L("kpi.class", klass=klass),
+                        "count",
+                        n,
+                        old_classes.get(klass, 0) if old_classes else None,
+                        "" if old_classes else L("missing.classes_previous"),
+                    )
+                )
+    return rows
+
+
+def _overview(book: Book, result: ReportResult, formats: dict[str, Any], lang: str) -> None:
+    L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
+    sheet = book.add_sheet(L("sheet.report_overview"))
+    sheet.write_string(0, 0, book.title, book.formats["title"])
+    sheet.write_string(1, 0, f"{L('summary.ledger')}: {result.classified.ledger.path}", book.formats["text"])
+    headers = [L(k) for k in ("col.kpi", "col.this_month", "col.last_month", "col.change", "col.detail")]
+    row = 3
+    for c, text in enumerate(headers):
+        sheet.write_string(row, c, text, book.formats["header"])
+    for name, kind, now, before, note in _kpi_rows(result, lang):
+        row += 1
+        sheet.write_string(row, 0, name, formats["text"])
+        for c, value in ((1, now), (2, before)):
+            if value is None:
+                sheet.write_string(row, c, L("report.no_data"), formats["missing"])
+            else:
+                sheet.write_number(row, c, _value(kind, value), formats[kind])
+        if kind in ("count", "amount") and now is not None and before:
+            sheet.write_number(row, 3, (now - before) / before, formats["change"])
+        elif kind in ("rate", "score") and now is not None and before is not None:
+            sheet.write_number(row, 3, now - before, formats["rate" if kind == "rate" else "score"])
+        else:
+            sheet.write_blank(row, 3, None, formats["text"])
+        sheet.write_string(row, 4, note, formats["text"])
+    # the last 12 months of business, for the chart
+    row += 2
+    sheet.write_string(row, 0, L("report.volume_12"), book.formats["bold"])
+    row += 1
+    sheet.write_string(row, 0, L("col.month"), book.formats["header"])
+    sheet.write_string(row, 1, L("kpi.volume"), book.formats["header"])
+    first = row + 1
+    for month, volume in result.volumes:
+        row += 1
+        sheet.write_string(row, 0, f"{month:%Y-%m}", formats["text"])
+        if volume is None:
+            sheet.write_string(row, 1, L("report.no_data"), formats["missing"])
+        else:
+            sheet.write_number(row, 1, volume / 1e4, formats["amount"])
+    name = book.names[-1]
+    chart = book.workbook.add_chart({"type": "column"})
+    chart.add_series(
+        {"name": L("kpi.volume"), "categories": [name, first, 0, row, 0], "values": [name, first, 1, row, 1]}
+    )
+    chart.set_title({"name": L("report.volume_12")})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 520, "height": 260})
+    sheet.insert_chart(3, 6, chart)
+    classes = result.classified.counts
+    if classes:
+        row += 2
+        sheet.write_string(row, 0, L("summary.by_class"), book.formats["bold"])
+        start = row + 1
+        for klass, n in classes.items():
+            row += 1
+            sheet.write_string(row, 0, klass, formats["text"])
+            sheet.write_number(row, 1, n, formats["count"])
+        pie = book.workbook.add_chart({"type": "pie"})
+        pie.add_series(
+            {
+                "name": L("summary.by_class"),
+                "categories": [name, start, 0, row, 0],
+                "values": [name, start, 1, row, 1],
+                "data_labels": {"percentage": True, "category": True},
+            }
+        )
+        pie.set_title({"name": L("summary.by_class")})
+        pie.set_size({"width": 360, "height": 260})
+        sheet.insert_chart(17, 6, pie)
+    if result.by_owner:
+        bar = book.workbook.add_chart({"type": "bar"})
+        visits_sheet = L("sheet.report_visits")
+        count = len(result.by_owner)
+        for col, series in ((1, L("col.planned")), (2, L("col.done"))):
+            bar.add_series(
+                {
+                    "name": series,
+                    "categories": [visits_sheet, 1, 0, count, 0],
+                    "values": [visits_sheet, 1, col, count, col],
+                }
+            )
+        bar.set_title({"name": L("report.visits_by_owner")})
+        bar.set_size({"width": 520, "height": 260})
+        sheet.insert_chart(31, 6, bar)
+    sheet.set_column(0, 0, 26)
+    sheet.set_column(1, 3, 12)
+    sheet.set_column(4, 4, 44)
+    sheet.freeze_panes(4, 0)
+    book.print_setup(sheet, repeat_row=3, landscape=True)
+
+
+def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], lang: str) -> None:
+    L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
+    sheet = book.add_sheet(L("sheet.report_key"))
+    table = result.classified.ledger.customers
+    strategic = table.column("strategic")
+    rows = []
+    categories = ["质量", "交付", "服务"]
+    for i, customer in enumerate(result.classified.customers):
+        if not (strategic[i] or customer.klass in ("战略", "战略合作伙伴", "A", "重点", "重点客户")):
+            continue
+        cm = result.per_customer.get(i)
+        volume = cm.volume if cm else None
+        previous = cm.previous if cm else None
+        change = (volume - previous) / previous if volume is not None and previous else None
+        problems = cm.problems if cm else {}
+        rows.append(
+            [
+                customer.customer_id,
+                customer.name,
+                customer.owner,
+                customer.klass,
+                _value("amount", volume),
+                _value("amount", previous),
+                change,
+                _value("amount", cm.year_to_date if cm else None),
+                _value("amount", cm.new_business if cm else None),
+                *[problems.get(c, 0) for c in categories],
+                cm.complaints if cm else 0,
+                cm.visits if cm else 0,
+                "；".join(t.reason for t in customer.tags),
+            ]
+        )
+    headers = [
+        L(k)
+        for k in (
+            "col.customer_id",
+            "col.customer",
+            "col.owner",
+            "col.class",
+            "col.volume",
+            "col.volume_last",
+            "col.change",
+            "col.ytd",
+            "col.new_business",
+            "col.quality",
+            "col.delivery",
+            "col.service",
+            "col.complaints",
+            "col.visits",
+            "col.risks",
+        )
+    ]
+    count = book.table(sheet, headers, rows, max_widths=[12, 30, 10, 8, 12, 12, 10, 12, 12, 8, 8, 8, 8, 8, 60])
+    if count:
+        for col in (4, 5, 7, 8):
+            sheet.set_column(col, col, 12, formats["amount"])
+        sheet.set_column(6, 6, 10, formats["change"])
+        sheet.conditional_format(
+            1, 6, count, 6, {"type": "cell", "criteria": "<", "value": 0, "format": book.formats["error"]}
+        )
+
+
+def _risks(book: Book, result: ReportResult, lang: str) -> None:
+    L = lambda key: label(key, lang)  # noqa: E731
+    sheet = book.add_sheet(L("sheet.report_risks"))
+    entries = sorted(
+        ((t, c) for c in result.classified.customers for t in c.tags),
+        key=lambda x: (LEVEL_ORDER[x[0].level], x[1].owner, x[1].name),
+    )
+    rows = ([L(f"level.{t.level}"), c.customer_id, c.name, c.owner, c.klass, t.reason] for t, c in entries)
+    headers = [
+        L(k) for k in ("col.risk_level", "col.customer_id", "col.customer", "col.owner", "col.class", "col.reason")
+    ]
+    count = book.table(sheet, headers, rows, max_widths=[8, 12, 30, 10, 8, 80])
+    if count:
+        sheet.conditional_format(
+            1,
+            0,
+            count,
+            0,
+            {"type": "cell", "criteria": "==", "value": f'"{L("level.severe")}"', "format": book.formats["error"]},
+        )
+
+
+def _visits(book: Book, result: ReportResult, lang: str) -> None:
+    L = lambda key: label(key, lang)  # noqa: E731
+    sheet = book.add_sheet(L("sheet.report_visits"))
+    rows = (
+        [owner or L("owner.none"), v.planned, v.done, (v.done / v.planned) if v.planned else None, v.recorded]
+        for owner, v in sorted(result.by_owner.items())
+    )
+    headers = [L(k) for k in ("col.owner", "col.planned", "col.done", "col.rate", "col.recorded")]
+    count = book.table(sheet, headers, rows, max_width=16)
+    if count:
+        sheet.set_column(3, 3, 12, book.formats["percent"])
+
+
+def _complaints(book: Book, result: ReportResult, lang: str) -> None:
+    L = lambda key: label(key, lang)  # noqa: E731
+    sheet = book.add_sheet(L("sheet.report_complaints"))
+    complaints = result.classified.ledger.tables.get(COMPLAINTS)
+    rows = []
+    if complaints is not None and complaints.has("received"):
+        first, end = month_bounds(result.month)
+        index = CustomerIndex(result.classified.ledger.customers)
+        names = result.classified.ledger.customers.column("name")
+        rule = result.reply_hours
+        for j, (row, _) in enumerate(index.match(complaints)):
+            got = complaints.values["received"][j]
+            if got is None or not (first <= got.date() < end):
+                continue
+            replied = complaints.column("replied")[j]
+            hours = complaint_hours(got, replied)
+            rows.append(
+                [
+                    complaints.column("complaint_id")[j],
+                    names[row] if row is not None else complaints.column("customer")[j],
+                    complaints.column("category")[j],
+                    got,
+                    replied,
+                    round(hours, 2) if hours is not None else None,
+                    L("yes") if hours is not None and hours <= rule else L("no"),
+                    L("yes") if complaints.column("resolved")[j] is True else L("no"),
+                    complaints.column("handler")[j],
+                ]
+            )
+    headers = [
+        L(k)
+        for k in (
+            "col.complaint",
+            "col.customer",
+            "col.category",
+            "col.received",
+            "col.replied",
+            "col.hours",
+            "col.on_time",
+            "col.resolved",
+            "col.handler",
+        )
+    ]
+    count = book.table(sheet, headers, rows, max_widths=[10, 30, 8, 16, 16, 8, 10, 8, 10])
+    if count:
+        sheet.conditional_format(
+            1, 6, count, 6, {"type": "cell", "criteria": "==", "value": f'"{L("no")}"', "format": book.formats["error"]}
+        )
+
+
+def _quality(book: Book, result: ReportResult, lang: str) -> None:
+    L = lambda key: label(key, lang)  # noqa: E731
+    sheet = book.add_sheet(L("sheet.report_quality"))
+    counts: dict[str, list[int]] = {}
+    for finding in result.findings:
+        entry = counts.setdefault(finding.owner or L("owner.none"), [0, 0])
+        entry[0 if finding.severity == "error" else 1] += 1
+    rows = ([owner, e, w, e + w] for owner, (e, w) in sorted(counts.items(), key=lambda x: -sum(x[1])))
+    headers = [L("col.owner"), L("summary.errors"), L("summary.warnings"), L("col.total")]
+    book.table(sheet, headers, rows, max_width=16)
+
+
+def write_group(path: Path, result: GroupResult, *, lang: str, company: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
+    month_text = L("report.month", year=result.month.year, month=result.month.month)
+    book = Book(
+        str(path),
+        title=f"{company} {month_text} {L('report.group_title')}".strip(),
+        company=company,
+        constant_memory=True,
+    )
+    formats = _formats(book)
+    sheet = book.add_sheet(L("sheet.group_overview"))
+    sheet.write_string(0, 0, book.title, book.formats["title"])
+    names = [r.subsidiary for r in result.reports]
+    headers = [L("col.kpi"), *names, L("col.total")]
+    for c, text in enumerate(headers):
+        sheet.write_string(2, c, text, book.formats["header"])
+    totals = result.totals()
+    keys = [(k, kind) for k, kind in KPI_ROWS]
+    classes = sorted({k for r in result.reports for k in r.kpis() if k.startswith("class:")})
+    keys[1:1] = [(k, "count") for k in classes]
+    for n, (key, kind) in enumerate(keys, start=3):
+        name = L("kpi.class", klass=key[6:]) if key.startswith("class:") else L(f"kpi.{key}")
+        sheet.write_string(n, 0, name, formats["text"])
+        for c, value in enumerate([r.kpis().get(key) for r in result.reports] + [totals.get(key)], start=1):
+            if value is None:
+                sheet.write_string(n, c, L("report.no_data"), formats["missing"])
+            else:
+                sheet.write_number(n, c, _value(kind, value), formats[kind])
+    sheet.set_column(0, 0, 26)
+    sheet.set_column(1, len(names) + 1, 14)
+    sheet.freeze_panes(3, 1)
+    book.print_setup(sheet, repeat_row=2, landscape=True)
+    for r in result.reports:
+        sub = book.add_sheet(r.subsidiary)
+        sub.write_string(0, 0, f"{r.subsidiary}  {month_text}", book.formats["title"])
+        for c, text in enumerate([L(k) for k in ("col.kpi", "col.this_month", "col.last_month", "col.detail")]):
+            sub.write_string(2, c, text, book.formats["header"])
+        for n, (name, kind, now, before, note) in enumerate(_kpi_rows(r, lang), start=3):
+            sub.write_string(n, 0, name, formats["text"])
+            for c, value in ((1, now), (2, before)):
+                if value is None:
+                    sub.write_string(n, c, L("report.no_data"), formats["missing"])
+                else:
+                    sub.write_number(n, c, _value(kind, value), formats[kind])
+            sub.write_string(n, 3, note, formats["text"])
+        sub.set_column(0, 0, 26)
+        sub.set_column(1, 2, 12)
+        sub.set_column(3, 3, 44)
+        book.print_setup(sub, repeat_row=2, landscape=True)
+    failed = book.add_sheet(L("sheet.group_failed"))
+    book.table(failed, [L("col.file"), L("col.reason")], ([f, why] for f, why in result.failures), max_width=90)
+    book.close()
+    return path
+
+
+__all__ = ["write_group", "write_report"]
