@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings, load_settings
+from ..errors import InputError
 from ..i18n import label
 from ..ledger import read_ledger
 from ..model import Ledger
-from ..relations import CustomerIndex
+from ..relations import CustomerIndex, typed_class
 from ..state import PreviousRun, Snapshot, StateStore
 from .policies import POLICIES, Computed, compute, policy_classes
 from .report import write_report
@@ -123,13 +124,15 @@ def classify(
     password: str | None = None,
     write: bool = True,
     record: bool = True,
+    typed_fallback: bool = False,
 ) -> ClassificationResult:
     """Classify the customers of the ledger at ``ledger_path`` as of ``today``.
 
     ``policy`` overrides the workspace's for this run. ``now`` (default: the end of ``today``)
     dates the complaint checks. With ``record``, the run is stored in the state database and
     compared with the previous run of the same ledger and policy. Raises ``InputError`` when
-    the ledger cannot be read or lacks the columns the policy needs. The ledger is only read.
+    the ledger cannot be read or lacks the columns the policy needs (with ``typed_fallback``,
+    the classes typed in the ledger are used instead, for the report). The ledger is only read.
     """
     settings = settings or load_settings()
     policy = policy or settings.policy
@@ -138,9 +141,17 @@ def classify(
     ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
     table = ledger.customers
     index = CustomerIndex(table)
-    computed = compute(policy, ledger, settings.rules, index, today, lang)
     classes = policy_classes(policy, settings.rules)
-    final = _final_classes(table, computed, classes, policy, lang)
+    try:
+        computed = compute(policy, ledger, settings.rules, index, today, lang)
+        final = _final_classes(table, computed, classes, policy, lang)
+    except InputError as error:
+        if not typed_fallback:
+            raise
+        # the ledger lacks what the policy reads: keep the classes typed by hand, and say so
+        reason = label("reason.typed_only", lang, policy=policy, error=error.message)
+        computed = [Computed(None, reason)] * len(table)
+        final = [(typed_class(table, i), False, reason) for i in range(len(table))]
     keys = index.keys
     out_dir_path = settings.output_dir(out_dir)
     state_path = (settings.workspace / STATE_NAME) if settings.workspace else out_dir_path / STATE_NAME

@@ -111,7 +111,9 @@ def report(
     settings = settings or load_settings()
     first, end = month_bounds(month)
     as_of = end - timedelta(days=1)
-    classified = classify(ledger_path, settings, today=as_of, password=password, write=False, record=False)
+    classified = classify(
+        ledger_path, settings, today=as_of, password=password, write=False, record=False, typed_fallback=True
+    )
     ledger = classified.ledger
     index = CustomerIndex(ledger.customers)
     classes = [c.klass for c in classified.customers]
