@@ -104,6 +104,7 @@ def demo(
     from .classify import classify
     from .demo import make_demo
     from .plan import plan
+    from .report import report
     from .validate import validate
 
     as_of = _today(today)
@@ -116,7 +117,10 @@ def demo(
         classified = classify(ledger, settings, today=as_of)
     with _progress("Planning visits…", as_json):
         planned = plan(ledger, settings, today=as_of, months=3)
-    outputs = [*checked.outputs, *classified.outputs, *planned.outputs]
+    last_month = as_of.replace(day=1) - timedelta(days=1)  # the last complete month
+    with _progress("Writing the monthly report…", as_json):
+        reported = report(ledger, settings, month=last_month)
+    outputs = [*checked.outputs, *classified.outputs, *planned.outputs, *reported.outputs]
     if as_json:
         _print_json(
             {
@@ -124,7 +128,12 @@ def demo(
                 "workspace": str(folder),
                 "ledger": str(ledger),
                 "planted": len(planted),
-                "jobs": {"validate": checked.as_json(), "classify": classified.as_json(), "plan": planned.as_json()},
+                "jobs": {
+                    "validate": checked.as_json(),
+                    "classify": classified.as_json(),
+                    "plan": planned.as_json(),
+                    "report": reported.as_json(),
+                },
                 "outputs": [str(p) for p in outputs],
             }
         )
@@ -145,6 +154,8 @@ def demo(
         f"  plan     →  {escape(str(planned.outputs[0]))}  ({len(planned.planned)} visits in 3 months, "
         f"{len(planned.overdue)} overdue; an .ics per owner beside it)"
     )
+    month_text = label("report.month", settings.lang, year=last_month.year, month=last_month.month)
+    out_console.print(f"  report   →  {escape(str(reported.outputs[0]))}  ({month_text})")
     out_console.print(f"Try: crm validate --workspace {escape(str(folder))}")
 
 

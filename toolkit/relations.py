@@ -22,6 +22,7 @@ class CustomerIndex:
 
     def __init__(self, customers: Table) -> None:
         self.customers = customers
+        self._matched: dict[int, tuple[Table, list[tuple[int | None, str]]]] = {}
         self.by_id: dict[str, int] = {}
         for i, value in enumerate(customers.column("customer_id")):
             if value and value not in self.by_id:
@@ -68,9 +69,20 @@ class CustomerIndex:
         return None, ("ambiguous" if rows else "unknown")
 
     def match(self, table: Table) -> list[tuple[int | None, str]]:
-        """For each row of a visit, complaint or monthly table: (customer row, problem)."""
-        ids, names = table.column("customer_id"), table.column("customer")
-        return [self.find(ids[i], names[i]) for i in range(len(table))]
+        """For each row of a visit, complaint or monthly table: (customer row, problem).
+        Remembered per table: every job asks for the same tables several times."""
+        found = self._matched.get(id(table))
+        if found is None or found[0] is not table:
+            ids, names = table.column("customer_id"), table.column("customer")
+            memo: dict[tuple[object, object], tuple[int | None, str]] = {}
+            rows = []
+            for pair in zip(ids, names, strict=True):
+                hit = memo.get(pair)
+                if hit is None:
+                    hit = memo[pair] = self.find(*pair)
+                rows.append(hit)
+            found = self._matched[id(table)] = (table, rows)
+        return found[1]
 
 
 def last_contacts(ledger: Ledger, index: CustomerIndex, today: date) -> list[date | None]:

@@ -76,6 +76,7 @@ class ClassificationResult:
     changes: list[Change]
     previous: PreviousRun | None
     outputs: list[Path] = field(default_factory=list)
+    index: CustomerIndex | None = None  # for the jobs that go on with the same ledger
 
     @property
     def counts(self) -> dict[str, int]:
@@ -199,7 +200,7 @@ def classify(
     finally:
         if store is not None:
             store.close()
-    result = ClassificationResult(ledger, policy, classes, customers, changes, previous)
+    result = ClassificationResult(ledger, policy, classes, customers, changes, previous, index=index)
     if write:
         stem = Path(ledger_path).stem
         name = f"{stem}_{label('classify.file', lang)}_{policy}_{today:%Y%m%d}.xlsx"

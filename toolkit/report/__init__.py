@@ -44,6 +44,7 @@ class ReportResult:
     volumes: list[tuple[date, float | None]]
     previous_classes: tuple[str, dict[str, int], float | None] | None
     missing: list[str]
+    index: CustomerIndex
     reply_hours: float = 24.0
     subsidiary: str = ""
     outputs: list[Path] = field(default_factory=list)
@@ -115,7 +116,7 @@ def report(
         ledger_path, settings, today=as_of, password=password, write=False, record=False, typed_fallback=True
     )
     ledger = classified.ledger
-    index = CustomerIndex(ledger.customers)
+    index = classified.index or CustomerIndex(ledger.customers)
     classes = [c.klass for c in classified.customers]
     findings = check_ledger(ledger, settings.rules, as_of, settings.lang)
     rule = settings.rules.risks.get("complaint_unanswered")
@@ -145,6 +146,7 @@ def report(
         volume_by_month(ledger, first),
         previous_classes,
         missing,
+        index,
         hours,
         subsidiary,
     )

@@ -41,15 +41,19 @@ class MonthFigures:
 
     @property
     def visit_rate(self) -> float | None:
-        return self.visits_done / self.visits_planned if self.visits_planned else None
+        return _ratio(self.visits_done, self.visits_planned)
 
     @property
     def on_time_rate(self) -> float | None:
-        return self.complaints_on_time / self.complaints if self.complaints else None
+        return _ratio(self.complaints_on_time, self.complaints)
 
     @property
     def resolved_rate(self) -> float | None:
-        return self.complaints_resolved / self.complaints if self.complaints else None
+        return _ratio(self.complaints_resolved, self.complaints)
+
+
+def _ratio(part: int | None, whole: int | None) -> float | None:
+    return part / whole if part is not None and whole else None
 
 
 @dataclass

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from ..classify.risks import LEVEL_ORDER
 from ..i18n import label
 from ..model import COMPLAINTS
-from ..relations import CustomerIndex
 from ..xlsx import Book
 from .kpis import complaint_hours, month_bounds
 
@@ -321,7 +320,7 @@ def _complaints(book: Book, result: ReportResult, lang: str) -> None:
     rows = []
     if complaints is not None and complaints.has("received"):
         first, end = month_bounds(result.month)
-        index = CustomerIndex(result.classified.ledger.customers)
+        index = result.index
         names = result.classified.ledger.customers.column("name")
         rule = result.reply_hours
         for j, (row, _) in enumerate(index.match(complaints)):
