@@ -398,7 +398,7 @@ def test_workbook_and_json(tmp_path):
     listed = list(book["客户分类"].iter_rows(min_row=2, values_only=True))
     assert [(r[1], r[3], r[6]) for r in listed] == [(c["name"], c["class"], c["reason"]) for c in data["customers"]]
     risks = list(book["风险"].iter_rows(min_row=2, values_only=True))
-    assert risks == [("严重", "C1", "甲", "张伟", "重点", "low_credit", first["tags"][0]["reason"], 2)]
+    assert risks == [("严重", "C1", "甲", "张伟", "重点", "信用等级低", first["tags"][0]["reason"], 2)]
     assert book["客户分类"].freeze_panes == "A2" and book["客户分类"].auto_filter.ref
     with zipfile.ZipFile(path) as archive:
         assert any(n.startswith("xl/charts/chart") for n in archive.namelist())
@@ -450,3 +450,36 @@ def test_libreoffice_opens_the_classification_workbook(tmp_path):
     assert resaved.sheetnames == ["汇总", "客户分类", "风险", "变化"]
     listed = [row[6] for row in resaved["客户分类"].iter_rows(min_row=2, values_only=True)]
     assert listed == [c.reason for c in result.customers]
+
+
+def test_share_falls_back_to_the_monthly_sheet_where_no_share_is_typed(tmp_path):
+    customers = [
+        ["客户编号", "客户名称", "客户经理", "业务占比"],
+        ["C1", "甲", "张伟", None],
+        ["C2", "乙", "张伟", "1%"],
+        ["C3", "丙", "张伟", None],
+    ]
+    monthly = [["月份", "客户编号", "业务量(万元)"], ["2026-10", "C1", 6], ["2026-10", "C2", 4], ["2026-10", "C3", 90]]
+    result = by_name(run(tmp_path, {"客户": customers, "月度": monthly}, "share"))
+    assert result["甲"].klass == "战略合作伙伴" and "1 个月业务 6万 ÷ 全部 100万" in result["甲"].reason
+    assert result["乙"].klass == "一般客户" and result["乙"].reason == "一般客户：业务占比 1% ≤ 3%"
+
+
+def test_percent_thresholds_typed_with_excel_percent_format(tmp_path):
+    ws = init_workspace(tmp_path / "ws")
+    book = openpyxl.load_workbook(ws / "rules.xlsx")
+    for row in book["参数"].iter_rows(min_row=2):
+        if row[0].value == "share.strategic_min":
+            row[2].value = 0.05  # what Excel stores for 5%
+        if row[0].value == "sales.key_min":
+            row[2].value = "2000"  # a number typed as text
+    book.save(ws / "rules.xlsx")
+    rules = load_settings(ws).rules
+    assert rules.parameter("share.strategic_min") == pytest.approx(5) and rules.parameter("sales.key_min") == 2000
+
+
+def test_unknown_risk_code_is_refused(tmp_path):
+    def misspelled(book):
+        book["风险规则"]["A2"] = "low_credits"
+
+    clean_refusal(edited_rules(tmp_path, misspelled), "风险规则", "A2", "unknown risk code")

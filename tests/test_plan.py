@@ -288,3 +288,47 @@ def test_libreoffice_opens_the_schedule_workbook(tmp_path):
     assert sorted(listed) == sorted(f"客户{v.due.row + 1}" for v in result.planned)
     grid = [c for row in resaved["日历-张伟"].iter_rows(values_only=True) for c in row if c and "客户" in str(c)]
     assert grid  # the customers appear in the month grid
+
+
+def test_repeats_keep_to_the_month_end():
+    from toolkit.plan.due import Due
+    from toolkit.plan.schedule import occurrences
+
+    due = Due(0, "客户经理拜访", "实地", 1, "", None, date(2027, 1, 31))
+    days = [d for _, d in occurrences([due], date(2027, 1, 1), date(2027, 5, 1))]
+    assert days == [date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30)]
+
+
+def test_a_typed_in_year_is_official_and_partly_past_periods_start_today(tmp_path):
+    announced = WorkCalendar({date(2027, 10, 1): (False, "国庆节"), date(2027, 9, 26): (True, "国庆节调休")})
+    assert announced.day(date(2027, 5, 3)) == (True, False, "")  # not listed in an announced year: a workday
+    assert not announced.is_estimate(date(2027, 5, 3))
+    rows = [customer(1, "A", last=None)]
+    result = run_plan(tmp_path, rows, start=date(2026, 9, 1), months=2)
+    assert result.start == TODAY and min(v.date for v in result.planned) >= TODAY
+    assert any("早于今天" in n for n in result.notes)
+
+
+def test_one_visit_completes_one_planned_visit(tmp_path):
+    rows = [customer(1, "A", last=None, strategic="是")]
+    run_plan(tmp_path, rows, start=TODAY, months=3, today=TODAY)
+    visits = [[TODAY + timedelta(days=2), "C1", "客户1", "张伟", "实地", "例行"]]
+    later = TODAY + timedelta(days=75)
+    second = run_plan(tmp_path, rows, visits=visits, start=later, weeks=1, today=later)
+    manager = [v for v in second.completion.visits if v.kind == "客户经理拜访"]
+    assert len(manager) == 3 and sum(v.done_on is not None for v in manager) == 1
+
+
+def test_customers_without_a_cadence_are_counted_in_the_notes(tmp_path):
+    rows = [customer(1, "A", last=None), customer(2, "X", last=None), customer(3, "", last=None)]
+    result = run_plan(tmp_path, rows, start=TODAY, weeks=1)
+    assert any("2 位客户没有排入" in n and "X" in n for n in result.notes)
+
+
+def test_a_cadence_of_zero_is_refused(tmp_path):
+    ws = init_workspace(tmp_path / "ws")
+    book = openpyxl.load_workbook(ws / "rules.xlsx")
+    book["拜访周期"]["C2"] = 0
+    book.save(ws / "rules.xlsx")
+    result = run_crm("plan", "x.xlsx", "--workspace", str(ws))
+    assert result.returncode == 2 and "拜访周期" in result.stderr and "C2" in result.stderr

@@ -237,12 +237,14 @@ def test_workbook_saved_with_a_csv_name_and_excel_sep_line(tmp_path):
     assert read_ledger(sep).customers.values["owner"] == ["张伟"]
 
 
-def test_stray_percent_over_one_is_scaled_with_its_column(tmp_path):
+def test_share_numbers_fractions_or_points_by_their_total(tmp_path):
+    fractions = [0.05, 0.1, 0.08, 0.02, 0.03, 0.01, 0.04, 0.06, 0.07, 0.3]  # add up to 76 %: Excel percent cells
     path = make_xlsx(
-        tmp_path / "l.xlsx",
-        {
-            "S": [["客户名称", "业务占比"]]
-            + [[f"客户{n}", v] for n, v in enumerate([0.05, 0.1, 0.08, 0.02, 0.03, 0.01, 0.04, 0.06, 0.07, 1.3])]
-        },
+        tmp_path / "f.xlsx", {"S": [["客户名称", "业务占比"]] + [[f"客户{n}", v] for n, v in enumerate(fractions)]}
     )
-    assert read_ledger(path).customers.values["share"][-1] == pytest.approx(130.0)
+    assert read_ledger(path).customers.values["share"][-1] == pytest.approx(30.0)
+    points = [0.2, 0.3, 0.5, 0.9, 0.4, 0.6, 0.7, 0.8, 0.2, 6]  # add up to more than 100 %: percent points
+    path = make_xlsx(
+        tmp_path / "p.xlsx", {"S": [["客户名称", "业务占比"]] + [[f"客户{n}", v] for n, v in enumerate(points)]}
+    )
+    assert read_ledger(path).customers.values["share"] == pytest.approx(points)

@@ -41,13 +41,13 @@ LangOpt = typer.Option(None, "--lang", help="Output language: zh (default) or en
 TodayOpt = typer.Option(None, "--today", help="The as-of date, YYYY-MM-DD (default: today).")
 
 
-def _today(value: str | None) -> date:
+def _today(value: str | None, option: str = "--today") -> date:
     if not value:
         return date.today()
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"--today '{value}' is not a date", hint="write it as YYYY-MM-DD") from None
+        raise InputError(f"{option} '{value}' is not a date", hint="write it as YYYY-MM-DD") from None
 
 
 @contextmanager
@@ -242,7 +242,7 @@ def plan_command(
     settings = _settings(workspace, lang=lang)
     ledger = _ledger_argument(ledger, settings)
     as_of = _today(today)
-    first = _today(start) if start else None
+    first = _today(start, "--start") if start else None
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = plan(
             ledger,

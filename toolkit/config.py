@@ -42,6 +42,16 @@ ALIASES_SHEET = "列名"
 ABCD_POINTS_SHEET = "ABCD评分"
 ABCD_CUTOFFS_SHEET = "ABCD分级"
 RISKS_SHEET = "风险规则"
+RISK_CODES = (
+    "low_credit",
+    "overdue_payment",
+    "no_contact",
+    "complaint_unanswered",
+    "complaint_open",
+    "satisfaction_low",
+    "satisfaction_falling",
+    "volume_drop",
+)
 RISK_LEVELS = {
     "提示": "info",
     "预警": "warning",
@@ -281,8 +291,9 @@ def load_rules(path: Path) -> Rules:
     parameter_cells: dict[str, str] = {}
     for number, row in rows(PARAMETERS_SHEET):
         key, value = clean_text(row[0]), row[2] if len(row) > 2 else ""
+        unit = clean_text(row[3]) if len(row) > 3 else ""
         if key:
-            parameters[key] = value if isinstance(value, (int, float)) else clean_text(value)
+            parameters[key] = _percent_aware(value, unit)
             parameter_cells[key] = f"C{number}"
 
     cadences = []
@@ -291,6 +302,14 @@ def load_rules(path: Path) -> Rules:
         if not clean_text(klass):
             continue
         months_value = _number(months, path, CADENCE_SHEET, f"C{number}")
+        if months_value < 0.25:
+            raise ConfigError(
+                f"a cadence of {months_value:g} months cannot be planned",
+                file=path,
+                sheet=CADENCE_SHEET,
+                cell=f"C{number}",
+                hint="type a number of months, at least 0.25",
+            )
         days = _number(max_days, path, CADENCE_SHEET, f"E{number}") if str(max_days).strip() else 0
         cadences.append(
             Cadence(
@@ -377,6 +396,14 @@ def load_rules(path: Path) -> Rules:
     abcd_cutoffs: list[tuple[str, float]] = []
     for number, row in rows(ABCD_CUTOFFS_SHEET):
         klass = clean_text(row[0]).upper()
+        if not klass:
+            raise ConfigError(
+                "a cut-off row has no class name",
+                file=path,
+                sheet=ABCD_CUTOFFS_SHEET,
+                cell=f"A{number}",
+                hint="type the class (A, B, C, D) or delete the row",
+            )
         lowest = _number(row[1], path, ABCD_CUTOFFS_SHEET, f"B{number}")
         if abcd_cutoffs and lowest >= abcd_cutoffs[-1][1]:
             raise ConfigError(
@@ -402,6 +429,14 @@ def load_rules(path: Path) -> Rules:
     for number, row in rows(RISKS_SHEET):
         code, title, on, level, threshold, unit = (list(row) + [""] * 6)[:6]
         code = clean_text(code)
+        if code not in RISK_CODES:
+            raise ConfigError(
+                f"unknown risk code '{code}'",
+                file=path,
+                sheet=RISKS_SHEET,
+                cell=f"A{number}",
+                hint=f"codes: {', '.join(RISK_CODES)}",
+            )
         level_key = RISK_LEVELS.get(clean_text(level).lower())
         if level_key is None:
             raise ConfigError(
@@ -419,7 +454,8 @@ def load_rules(path: Path) -> Rules:
                 if v.strip()
             ]
         else:
-            limit = _number(threshold, path, RISKS_SHEET, f"E{number}")
+            typed = _percent_aware(threshold, clean_text(unit))
+            limit = _number(typed, path, RISKS_SHEET, f"E{number}")
         risks[code] = RiskRule(
             code, clean_text(title), clean_text(on).lower() in _YES, level_key, limit, clean_text(unit)
         )
@@ -488,6 +524,20 @@ def load_rules(path: Path) -> Rules:
                 hint="the lower class needs the lower threshold",
             )
     return rules
+
+
+def _percent_aware(value: Any, unit: str) -> float | str:
+    """A number as a manager typed it: '3000' typed as text is 3000; in a % row, 5% typed with
+    Excel's percent format arrives as 0.05 and means 5 (thresholds in % are never below 1 %)."""
+    if not isinstance(value, (int, float)):
+        text = clean_text(value).rstrip("%").strip()
+        try:
+            return float(text) if text else ""
+        except ValueError:
+            return clean_text(value)
+    if unit == "%" and 0 < value < 1:
+        return float(value) * 100
+    return float(value)
 
 
 def _number(value: Any, path: Path, sheet: str, cell: str) -> float:

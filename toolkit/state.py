@@ -132,10 +132,13 @@ class StateStore:
         ).fetchone()
         return as_of, counts, average
 
-    def last_plan(self, ledger: str) -> tuple[date, list[tuple[str, str, str, str, str, date]]] | None:
-        """The latest plan of ``ledger``: (made as of, [(key, owner, class, kind, keyword, date)])."""
+    def last_plan(self, ledger: str, before: date) -> tuple[date, list[tuple[str, str, str, str, str, date]]] | None:
+        """The latest plan of ``ledger`` made before ``before`` (a plan re-made today does not
+        replace the one being scored): (made as of, [(key, owner, class, kind, keyword, date)])."""
         found = self.db.execute(
-            "SELECT id, as_of FROM runs WHERE job = 'plan' AND ledger = ? ORDER BY id DESC LIMIT 1", (ledger,)
+            "SELECT id, as_of FROM runs WHERE job = 'plan' AND ledger = ? AND as_of < ? ORDER BY as_of DESC, id DESC "
+            "LIMIT 1",
+            (ledger, before.isoformat()),
         ).fetchone()
         if found is None:
             return None

@@ -41,8 +41,8 @@ def policy_classes(policy: str, rules: Rules) -> list[str]:
 
 
 def wan(yuan: float) -> str:
-    """20,000,000 → '2,000万'; 19,999,900 → '1,999.99万'."""
-    text = f"{yuan / 1e4:,.2f}".rstrip("0").rstrip(".")
+    """20,000,000 → '2,000万'; 19,999,900 → '1,999.99万'; up to four decimals, never rounded up to a threshold."""
+    text = f"{yuan / 1e4:,.4f}".rstrip("0").rstrip(".")  # 1,999.999万 stays below 2,000万
     return f"{text}万"
 
 
@@ -168,15 +168,20 @@ def _share(ledger: Ledger, rules: Rules, index: CustomerIndex, today: date, lang
     strategic_min = rules.parameter("share.strategic_min")
     key_min = rules.parameter("share.key_min")
     sep = label("reason.sep", lang)
-    if table.has("share"):
-        shares: list[float | None] = list(table.values["share"])
-        details = [""] * len(table)
-    else:
-        monthly = ledger.tables.get(MONTHLY)
-        if monthly is None or not monthly.has("volume") or not monthly.has("month"):
-            needed = f"{field_label(CUSTOMERS, 'share', lang)}, or a monthly-business sheet (月份, 客户, 业务量)"
-            raise _needs(ledger.path, table, "share", needed, lang)
-        shares, details = _shares_from_monthly(monthly, index, len(table), today, rules, lang)
+    monthly = ledger.tables.get(MONTHLY)
+    has_monthly = monthly is not None and monthly.has("volume") and monthly.has("month")
+    typed = list(table.values["share"]) if table.has("share") else [None] * len(table)
+    if not table.has("share") and not has_monthly:
+        needed = f"{field_label(CUSTOMERS, 'share', lang)}, or a monthly-business sheet (月份, 客户, 业务量)"
+        raise _needs(ledger.path, table, "share", needed, lang)
+    shares: list[float | None] = typed
+    details = [""] * len(table)
+    if (
+        monthly is not None and has_monthly and any(s is None for s in typed)
+    ):  # a share typed by hand wins; the rest from the sheet
+        computed, reasons = _shares_from_monthly(monthly, index, len(table), today, rules, lang)
+        shares = [t if t is not None else c for t, c in zip(typed, computed, strict=True)]
+        details = ["" if t is not None else r for t, r in zip(typed, reasons, strict=True)]
     out = []
     for share, detail in zip(shares, details, strict=True):
         if share is None:

@@ -167,14 +167,16 @@ def _risks(book: Book, result: ClassificationResult, lang: str) -> None:
             "col.owner",
             "col.class",
             "col.risk",
-            "col.reason",
+            "col.detail",
             "col.row",
         )
     ]
     entries = [(t, c) for c in result.customers for t in c.tags]
     entries.sort(key=lambda x: (LEVEL_ORDER[x[0].level], x[1].owner, x[1].name))
+    sep = label("reason.sep", lang)
     rows = (
-        [L(f"level.{t.level}"), c.customer_id, c.name, c.owner, c.klass, t.code, t.reason, c.row] for t, c in entries
+        [L(f"level.{t.level}"), c.customer_id, c.name, c.owner, c.klass, t.reason.split(sep, 1)[0], t.reason, c.row]
+        for t, c in entries
     )
     count = book.table(sheet, headers, rows, max_widths=[8, 12, 30, 10, 8, 20, 70, 8])
     _colour_levels(book, sheet, count, 0, lang)
@@ -188,7 +190,15 @@ def _changes(book: Book, result: ClassificationResult, lang: str) -> None:
         sheet.set_column(0, 0, 40)
         return
     headers = [L(k) for k in ("col.change", "col.customer", "col.owner", "col.before", "col.after", "col.detail")]
-    rows = ([L(f"change.{c.kind}"), c.name, c.owner, c.before, c.after, c.detail] for c in result.changes)
+    sep = label("reason.sep", lang)
+
+    def shown(change, value: str) -> str:  # a risk code → its title, as the reason starts with it
+        return change.detail.split(sep, 1)[0] if value and change.kind in ("new_risk", "risk_cleared") else value
+
+    rows = (
+        [L(f"change.{c.kind}"), c.name, c.owner, shown(c, c.before), shown(c, c.after), c.detail]
+        for c in result.changes
+    )
     book.table(sheet, headers, rows, max_widths=[10, 30, 10, 22, 22, 70])
 
 

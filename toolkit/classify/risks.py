@@ -82,7 +82,7 @@ def risk_tags(
                     "risk.satisfaction_falling",
                     before=f"{before:g}",
                     after=f"{score:g}",
-                    drop=f"{before - score:.2g}",
+                    drop=f"{round(before - score, 2):g}",
                     threshold=f"{found.threshold:g}",
                 )
 
@@ -125,8 +125,9 @@ def _complaints(ledger, index, now, unanswered, still_open, add) -> None:
         return
     ids = complaints.column("complaint_id")
     replied, resolved = complaints.column("replied"), complaints.column("resolved")
+    closed = complaints.column("resolved_on")
     for j, ((row, _), received) in enumerate(zip(index.match(complaints), complaints.values["received"], strict=True)):
-        if row is None or received is None or resolved[j] is True:
+        if row is None or received is None or resolved[j] is True or (resolved[j] is None and closed[j] is not None):
             continue
         hours = (now - received).total_seconds() / 3600
         name = ids[j] or f"{complaints.sheet}!{complaints.rows[j]}"

@@ -291,15 +291,16 @@ def _not_a_record(row: list[Any], key_columns: list[int], markers: set[str], ini
 
 
 def _scale_percent_fractions(table: Table, typed_numbers: dict[str, set[int]]) -> None:
-    """A share column of Excel percent cells holds 0.05 for 5 %: when nearly all numbers typed
-    in the column (not '5%' text) are within ±1 and the header names no unit, scale them all
-    once, so that a stray 1.3 (130 %) is scaled too and then reported as out of range."""
+    """A share column of Excel percent cells holds 0.05 for 5 %. The numbers typed in the column
+    (not '5%' text) are taken as fractions and scaled once when the header names no unit,
+    nearly all are within ±1 and together they make at most 100 % (shares of one company's
+    business cannot add up to more); otherwise they are percent points as typed (0.5 = 0.5 %)."""
     for key, indexes in typed_numbers.items():
         header = table.columns[key].header
         if not indexes or "%" in header or "％" in header:
             continue
         values = table.values[key]
         within = sum(1 for i in indexes if abs(values[i]) <= 1.0)
-        if within >= 0.9 * len(indexes):
+        if within >= 0.9 * len(indexes) and sum(values[i] for i in indexes) <= 1.05:
             for i in indexes:
                 values[i] *= 100

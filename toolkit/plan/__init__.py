@@ -127,12 +127,20 @@ def plan(
             )
         )
         start, end = today, today + (end - start)
+    elif start < today:  # partly past: visits are not planned on days gone by
+        notes.append(label("plan.note_partly_past", settings.lang, start=start.isoformat(), today=today.isoformat()))
+        start = today
     ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
     customers = ledger.customers
     index = CustomerIndex(customers)
     classes = _classes(ledger, settings, index, today, notes)
     records = visit_records(ledger, index, today)
     dues = due_visits(ledger, settings.rules, records, classes, today)
+    with_cadence = {d.row for d in dues}
+    skipped = [i for i in range(len(customers)) if i not in with_cadence]
+    if skipped:
+        unknown = sorted({str(classes[i]) for i in skipped if classes[i]})
+        notes.append(label("plan.note_skipped", settings.lang, count=len(skipped), classes="、".join(unknown) or "-"))
     if not dues:
         raise InputError(
             "nothing to plan: no customer has a class with a visit cadence",
@@ -191,7 +199,7 @@ def _close_the_loop(
     ledger_key = str(Path(ledger_path).resolve())
     keys = index.keys
     with StateStore(state_path) as store:
-        previous = store.last_plan(ledger_key)
+        previous = store.last_plan(ledger_key, today)
         found = completion(previous, keys, records, today) if previous else None
         store.record_plan(
             ledger_key,
@@ -232,8 +240,8 @@ def _notes(ledger, index, settings, visits, start, end, today, work, notes) -> N
         if unreadable:
             notes.append(label("plan.note_bad_dates", lang, count=unreadable))
     defaults = sorted({v.owner for v in visits if settings.rules.capacity_of(v.owner)[1]})
-    if defaults and "*" in settings.rules.capacity:
-        per_day, per_week = settings.rules.capacity["*"]
+    if defaults:
+        (per_day, per_week), _ = settings.rules.capacity_of(defaults[0])
         notes.append(
             label("plan.note_default_capacity", lang, owners="、".join(defaults), per_day=per_day, per_week=per_week)
         )

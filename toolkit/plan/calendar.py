@@ -15,6 +15,7 @@ from functools import lru_cache
 class WorkCalendar:
     def __init__(self, announced: dict[date, tuple[bool, str]] | None = None) -> None:
         self.announced = announced or {}
+        self.announced_years = {d.year for d in self.announced}  # a year typed in is complete
         self._days: dict[date, tuple[bool, bool, str]] = {}
 
     def day(self, d: date) -> tuple[bool, bool, str]:
@@ -43,6 +44,8 @@ class WorkCalendar:
         if d in self.announced:
             workday, name = self.announced[d]
             return workday, False, name
+        if d.year in self.announced_years:  # not listed in an announced year: an ordinary day
+            return d.weekday() < 5, False, ""
         official = _official(d)
         if official is not None:
             return official[0], False, official[1]
@@ -70,7 +73,14 @@ def _official(d: date) -> tuple[bool, str] | None:
 def _estimated_holidays(year: int) -> dict[date, str]:
     import holidays
 
-    return {day: _NAMES.get(name, name) for day, name in holidays.country_holidays("CN", years=year).items()}
+    found = holidays.country_holidays("CN", years=year)
+    return {day: _chinese_name(name) for day, name in found.items()}
+
+
+def _chinese_name(name: str) -> str:
+    """'Labor Day (observed)' → 劳动节; names the table does not know are kept."""
+    base = name.split("(")[0].strip() if "(" in name and not name.startswith("Chinese") else name
+    return _NAMES.get(name, _NAMES.get(base, base))
 
 
 _NAMES = {

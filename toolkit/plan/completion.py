@@ -53,14 +53,18 @@ def completion(
 ) -> Completion:
     made, planned = previous
     row_of = {key: i for i, key in enumerate(keys)}
+    used: set[tuple[int, int]] = set()  # (customer row, record number): one visit completes one plan entry
     outcomes = []
-    for key, owner, klass, kind, keyword, day in planned:
+    for key, owner, klass, kind, keyword, day in sorted(planned, key=lambda p: p[5]):
         if day > today:
             continue
         row = row_of.get(key)
         done = None
         if row is not None:
-            hits = [d for d, text in records[row] if made <= d <= today and (not keyword or keyword in text)]
-            done = min(hits) if hits else None
+            for n, (d, text) in sorted(enumerate(records[row]), key=lambda x: x[1][0]):
+                if (row, n) not in used and made <= d <= today and (not keyword or keyword in text):
+                    used.add((row, n))
+                    done = d
+                    break
         outcomes.append(PlannedOutcome(key, owner, klass, kind, day, done))
     return Completion(made, outcomes)

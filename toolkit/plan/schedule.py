@@ -41,10 +41,12 @@ def occurrences(dues: list[Due], start: date, end: date) -> list[tuple[Due, date
     """Each due visit and its repeats within [start, end): a monthly cadence gives one a month."""
     out = []
     for due in dues:
-        day = max(due.due, start)
+        first = max(due.due, start)
+        day, n = first, 0
         while day < end:
             out.append((due, day))
-            day = add_months(day, due.months)
+            n += 1
+            day = add_months(first, due.months * n)  # from the first date: 01-31, 02-28, 03-31 …
     return out
 
 
@@ -90,7 +92,8 @@ def place(visits: list[Visit], workdays: list[date], rules: Rules) -> None:
         found = book.place(first, visit.on_site, visit.city if visit.on_site else "", week_of, first_of_week)
         if found is not None:
             visit.date = workdays[found]
-            visit.moved = found > first
+            # moved for lack of room, not for joining a same-city day
+            visit.moved = found > first and found != book.grouped
 
 
 def _priority(visit: Visit) -> tuple:
@@ -107,6 +110,7 @@ class _OwnerBook:
         self.free_day = _NextFree(days)
         self.free_week = _NextFree(weeks)
         self.cities: dict[tuple[str, int], list[int]] = {}
+        self.grouped = -1  # the day the last visit joined for its city
         self.days = days
         if per_week == 0:
             for w in range(weeks):
@@ -114,10 +118,11 @@ class _OwnerBook:
 
     def place(self, first: int, on_site: bool, city: str, week_of: list[int], first_of_week: list[int]) -> int | None:
         i = self.free_day.find(first) if first < self.days else self.days
+        self.grouped = -1
         if i < self.days and on_site and city:
             for j in self.cities.get((city, week_of[i]), ()):  # a day this week already in that city
                 if j >= first and self.count[j] < self.per_day:
-                    i = j
+                    i = self.grouped = j
                     break
         while i < self.days:
             if on_site:
