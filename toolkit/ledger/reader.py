@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..model import CUSTOMERS, FIELDS_BY_TABLE, TABLES, Ledger, Table
-from .coerce import Coerced, coercer
+from .coerce import _DIRTY, Coerced, coercer, parse_id, parse_text
 from .headers import HeaderMatch, expected_headers, find_header
 from .source import RawSheet, open_source
 
@@ -126,6 +126,7 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
     key_columns = [c.index for k, c in found.columns.items() if k in ("name", "customer", "customer_id")]
     markers = _TOTAL_ROW | {label.strip().lower() for label in found.labels if label}
     initials = {m[:1] for m in markers if m} | {m[:1] for m in _NOTE_MARKS}
+    lead_initials = _LEAD_INITIALS | {" ", "\u3000"}  # leading cells worth a closer look
     mapped_indexes = [i for c in found.columns.values() for i in (c.index, *c.extra)]
     need = max(mapped_indexes) + 1
     padding = [""] * need
@@ -145,11 +146,18 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
             row = row + padding[: need - len(row)]
         if merged_down:
             row = _fill_merged_down(row, number, merged_down, fills)
-        if not any(row[i] not in ("", None) for i in mapped_indexes):
+        for i in mapped_indexes:
+            if row[i] != "" and row[i] is not None:
+                break
+        else:
             if sum(1 for cell in row if cell not in ("", None)) <= 1:
                 continue  # blank, or a note beside the ledger's columns
-        if key_columns and _not_a_record(row, key_columns, markers, initials):
-            continue
+        lead = row[0]
+        if (lead.__class__ is str and lead[:1] in lead_initials) or any(
+            row[k].__class__ is str and row[k].lstrip()[:1].lower() in initials for k in key_columns
+        ):
+            if _not_a_record(row, key_columns, markers, initials):
+                continue
         rows.append(number + 1)
         chunk.append(row)
         if len(chunk) == _CHUNK:
@@ -180,12 +188,35 @@ class _ColumnReader:
     ) -> None:
         self.key, self.index, self.coerce, self.percent = key, index, coerce, percent
         self.extra = extra
+        self.plain_text = coerce is parse_text or coerce is parse_id  # always readable: a fast path
         self.values: list[Any] = []
         self.bad: dict[int, Any] = {}
         self.typed_numbers: set[int] = set()
         self.cache: dict[Any, Coerced] | None = {}
 
+    def _take_text(self, chunk: list[list[Any]]) -> None:
+        """Text and IDs: a clean string is kept as it is (trimmed); anything else goes through
+        the coercer. Never unreadable, so no bookkeeping of bad cells."""
+        index, coerce, dirty = self.index, self.coerce, _DIRTY
+        append = self.values.append
+        for row in chunk:
+            raw = row[index]
+            if raw.__class__ is str:
+                if raw and dirty.search(raw) is None:
+                    append(raw.strip() or None)
+                    continue
+                if not raw:
+                    append(None)
+                    continue
+            elif raw is None:
+                append(None)
+                continue
+            append(coerce(raw)[0])
+
     def take(self, chunk: list[list[Any]], base: int) -> None:
+        if self.plain_text and not self.extra:
+            self._take_text(chunk)
+            return
         index, coerce, cache, out, bad = self.index, self.coerce, self.cache, self.values, self.bad
         append = out.append
         extra, percent, typed_numbers = self.extra, self.percent, self.typed_numbers
