@@ -120,6 +120,7 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
             coercer(fields[key].kind, unit=column.unit, date1904=date1904),
             fields[key].kind == "percent",
             column.extra,
+            column.unit if fields[key].kind == "amount" else None,
         )
         for key, column in found.columns.items()
     ]
@@ -184,10 +185,17 @@ class _ColumnReader:
     """Coerces one column, a chunk of rows at a time; remembers repeated values while that pays."""
 
     def __init__(
-        self, key: str, index: int, coerce: Callable[[Any], Coerced], percent: bool, extra: tuple[int, ...] = ()
+        self,
+        key: str,
+        index: int,
+        coerce: Callable[[Any], Coerced],
+        percent: bool,
+        extra: tuple[int, ...] = (),
+        amount_unit: float | None = None,
     ) -> None:
         self.key, self.index, self.coerce, self.percent = key, index, coerce, percent
         self.extra = extra
+        self.amount_unit = amount_unit  # an amount column: numbers need only the header's unit
         self.plain_text = coerce is parse_text or coerce is parse_id  # always readable: a fast path
         self.values: list[Any] = []
         self.bad: dict[int, Any] = {}
@@ -221,9 +229,13 @@ class _ColumnReader:
         append = out.append
         extra, percent, typed_numbers = self.extra, self.percent, self.typed_numbers
         cells = [_combined(row, index, extra) for row in chunk] if extra else [row[index] for row in chunk]
+        unit = self.amount_unit
         j = base - 1
         for raw in cells:
             j += 1
+            if unit is not None and raw.__class__ is float:  # the common case of an amount column
+                append(raw * unit)
+                continue
             if raw == "" or raw is None:
                 append(None)
                 continue

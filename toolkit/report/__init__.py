@@ -123,7 +123,9 @@ def report(
     hours = float(rule.threshold) if rule and not isinstance(rule.threshold, list) else 24.0
     missing: list[str] = []
     this, per_customer, by_owner = month_figures(ledger, settings.rules, index, classes, first, hours, missing)
-    previous, _, _ = month_figures(ledger, settings.rules, index, classes, (first - timedelta(days=1)), hours)
+    previous, _, _ = month_figures(
+        ledger, settings.rules, index, classes, first - timedelta(days=1), hours, details=False
+    )
     if previous.volume is None and this.volume is not None:
         missing.append("volume_previous")
     state_path = (settings.workspace / STATE_NAME) if settings.workspace else settings.output_dir(out_dir) / STATE_NAME

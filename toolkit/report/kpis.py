@@ -84,8 +84,10 @@ def month_figures(
     month: date,
     reply_hours: float,
     missing: list[str] | None = None,
+    details: bool = True,
 ) -> tuple[MonthFigures, dict[int, CustomerMonth], dict[str, VisitsByOwner]]:
-    """The figures of ``month``, per customer, and visits per owner."""
+    """The figures of ``month``, per customer, and visits per owner (``details=False``: the
+    month's totals only, as for the previous-month column)."""
     first, end = month_bounds(month)
     figures = MonthFigures(first)
     per_customer: dict[int, CustomerMonth] = defaultdict(CustomerMonth)
@@ -109,10 +111,13 @@ def month_figures(
         figures.volume = 0.0
         figures.new_business = 0.0 if monthly.has("new_business") else None
         new_column = monthly.column("new_business")
-        for j, ((row, _), when, volume) in enumerate(
-            zip(index.match(monthly), monthly.values["month"], monthly.values["volume"], strict=True)
-        ):
-            if when is None or volume is None:
+        months, volumes, matched = monthly.values["month"], monthly.values["volume"], index.match(monthly)
+        wanted = {first, previous_first}
+        if details:
+            wanted |= {m for m in set(months) if m is not None and year_first <= m <= first}
+        for j in [j for j, when in enumerate(months) if when in wanted]:  # only the rows that matter
+            when, volume, (row, _) = months[j], volumes[j], matched[j]
+            if volume is None:
                 continue
             if when == first:
                 has_rows = True
@@ -131,7 +136,7 @@ def month_figures(
                 cm.previous = (cm.previous or 0.0) + volume
                 if volume > 0:
                     last_month.add(row)
-            if row is not None and year_first <= when <= first:
+            if details and row is not None and year_first <= when <= first:
                 cm = per_customer[row]
                 cm.year_to_date = (cm.year_to_date or 0.0) + volume
         if not has_rows:
