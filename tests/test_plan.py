@@ -174,6 +174,8 @@ def test_split_workbooks_and_ics_hold_only_their_owner(tmp_path):
     listed = list(wang["计划清单"].iter_rows(min_row=2, values_only=True))
     assert {r[2] for r in listed} == {"王芳"} and {r[4] for r in listed} == {"客户2", "客户3"}
     assert "日历-王芳" in wang.sheetnames and "日历-张伟" not in wang.sheetnames
+    notes = [r[1] for r in wang["概览"].iter_rows(min_row=3, max_row=10, values_only=True) if r[0] == "说明"]
+    assert any("王芳" in n for n in notes) and not any("张伟" in n for n in notes)  # only her own notes
     ics = next(p for p in result.outputs if p.name.endswith("_王芳.ics"))
     events = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
     assert len(events) == 2

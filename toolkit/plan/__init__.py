@@ -36,6 +36,7 @@ class PlanResult:
     notes: list[str] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
     completion: Completion | None = None  # how the previous plan went
+    owner_specific: set[str] = field(default_factory=set)  # notes about particular owners only
 
     @property
     def planned(self) -> list[Visit]:
@@ -168,8 +169,9 @@ def plan(
         (v for v in visits if v.due.due < today and v.earliest == max(v.due.due, start)),
         key=lambda v: (-v.due.overdue_days(today), v.owner, v.due.row),
     )
-    _notes(ledger, index, settings, visits, start, end, today, work, notes)
-    result = PlanResult(ledger, start, end, today, visits, overdue, work, notes)
+    specific: set[str] = set()
+    _notes(ledger, index, settings, visits, start, end, today, work, notes, specific)
+    result = PlanResult(ledger, start, end, today, visits, overdue, work, notes, owner_specific=specific)
     if record:
         result.completion = _close_the_loop(ledger_path, settings, out_dir, index, records, visits, today)
     if write:
@@ -180,7 +182,7 @@ def plan(
                 result,
                 settings.output_dir(out_dir),
                 Path(ledger_path).stem,
-                lang=lang,
+                settings=settings,
                 company=settings.company,
                 split=split,
             )
@@ -229,7 +231,8 @@ def _classes(ledger: Ledger, settings: Settings, index: CustomerIndex, today: da
     return [t or c.klass for t, c in zip(typed, computed, strict=True)]
 
 
-def _notes(ledger, index, settings, visits, start, end, today, work, notes) -> None:
+def _notes(ledger, index, settings, visits, start, end, today, work, notes, specific: set[str]) -> None:
+    """Append the notes of the plan; the ones about particular owners also go to ``specific``."""
     lang = settings.lang
     visit_table = ledger.tables.get(VISITS)
     if visit_table is not None:
@@ -239,15 +242,30 @@ def _notes(ledger, index, settings, visits, start, end, today, work, notes) -> N
             notes.append(label("plan.note_unknown", lang, count=unknown))
         if unreadable:
             notes.append(label("plan.note_bad_dates", lang, count=unreadable))
-    defaults = sorted({v.owner for v in visits if settings.rules.capacity_of(v.owner)[1]})
-    if defaults:
-        (per_day, per_week), _ = settings.rules.capacity_of(defaults[0])
-        notes.append(
-            label("plan.note_default_capacity", lang, owners="、".join(defaults), per_day=per_day, per_week=per_week)
-        )
     estimated = sorted({v.date.year for v in visits if v.date and work.is_estimate(v.date)})
     if estimated:
         notes.append(label("plan.note_estimate", lang, years="、".join(map(str, estimated))))
+    defaults = sorted({v.owner for v in visits if settings.rules.capacity_of(v.owner)[1]})
+    if defaults:
+        (per_day, per_week), _ = settings.rules.capacity_of(defaults[0])
+        specific.add(
+            label("plan.note_default_capacity", lang, owners="、".join(defaults), per_day=per_day, per_week=per_week)
+        )
     overflow = sum(1 for v in visits if v.date is None)
     if overflow:
+        specific.add(label("plan.note_overflow", lang, count=overflow))
+    notes.extend(sorted(specific, key=lambda n: n != label("plan.note_overflow", lang, count=overflow)))
+
+
+def owner_notes(result: PlanResult, settings: Settings, owner: str) -> list[str]:
+    """The notes of a --split workbook: the ones about everybody, and this owner's own."""
+    lang = settings.lang
+    notes = [n for n in result.notes if n not in result.owner_specific]
+    mine = [v for v in result.visits if v.owner == owner]
+    if mine and settings.rules.capacity_of(owner)[1]:
+        (per_day, per_week), _ = settings.rules.capacity_of(owner)
+        notes.append(label("plan.note_default_capacity", lang, owners=owner, per_day=per_day, per_week=per_week))
+    overflow = sum(1 for v in mine if v.date is None)
+    if overflow:
         notes.append(label("plan.note_overflow", lang, count=overflow))
+    return notes

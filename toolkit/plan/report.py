@@ -15,33 +15,44 @@ from ..xlsx import Book, sheet_name
 from .schedule import Visit
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from . import PlanResult
 
 _SAFE_FILE = str.maketrans({c: "_" for c in '\\/:*?"<>|'})
 
 
-def write_outputs(result: PlanResult, out_dir: Path, stem: str, *, lang: str, company: str, split: bool) -> list[Path]:
+def write_outputs(
+    result: PlanResult, out_dir: Path, stem: str, *, settings: Settings, company: str, split: bool
+) -> list[Path]:
+    from . import owner_notes
+
+    lang = settings.lang
     out_dir.mkdir(parents=True, exist_ok=True)
     tag = f"{result.start:%Y%m%d}-{result.end - timedelta(days=1):%Y%m%d}"
     base = f"{stem}_{label('plan.file', lang)}_{tag}"
-    outputs = [_workbook(out_dir / f"{base}.xlsx", result, result.visits, lang, company, None)]
+    outputs = [_workbook(out_dir / f"{base}.xlsx", result, result.visits, lang, company, None, result.notes)]
     by_owner: dict[str, list[Visit]] = defaultdict(list)
     for visit in result.visits:
         by_owner[visit.owner].append(visit)
     for owner in sorted(by_owner):
         safe = owner.translate(_SAFE_FILE)
         if split:
-            outputs.append(_workbook(out_dir / f"{base}_{safe}.xlsx", result, by_owner[owner], lang, company, owner))
+            notes = owner_notes(result, settings, owner)
+            outputs.append(
+                _workbook(out_dir / f"{base}_{safe}.xlsx", result, by_owner[owner], lang, company, owner, notes)
+            )
         outputs.append(_ics(out_dir / f"{base}_{safe}.ics", result, owner, by_owner[owner], lang))
     return outputs
 
 
-def _workbook(path: Path, result: PlanResult, visits: list[Visit], lang: str, company: str, only: str | None) -> Path:
+def _workbook(
+    path: Path, result: PlanResult, visits: list[Visit], lang: str, company: str, only: str | None, notes: list[str]
+) -> Path:
     """The schedule workbook of ``visits``; ``only`` names the owner of a --split workbook."""
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     book = Book(str(path), title=f"{company} {L('plan.title')}".strip(), company=company, constant_memory=True)
     owners = sorted({v.owner for v in visits})
-    _overview(book, result, visits, owners, lang)
+    _overview(book, result, visits, owners, lang, notes)
     _list(book, result, [v for v in visits if v.date is not None], L("sheet.plan_list"), lang, with_date=True)
     overdue_keys = {id(v) for v in result.overdue}
     _overdue(book, result, [v for v in visits if id(v) in overdue_keys], lang)
@@ -54,7 +65,9 @@ def _workbook(path: Path, result: PlanResult, visits: list[Visit], lang: str, co
     return path
 
 
-def _overview(book: Book, result: PlanResult, visits: list[Visit], owners: list[str], lang: str) -> None:
+def _overview(
+    book: Book, result: PlanResult, visits: list[Visit], owners: list[str], lang: str, notes: list[str]
+) -> None:
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     sheet = book.add_sheet(L("sheet.plan_overview"))
     sheet.write_string(0, 0, book.title, book.formats["title"])
@@ -62,7 +75,7 @@ def _overview(book: Book, result: PlanResult, visits: list[Visit], owners: list[
     sheet.write_string(1, 0, L("plan.period"), book.formats["bold"])
     sheet.write_string(1, 1, f"{result.start.isoformat()} — {end.isoformat()}", book.formats["text"])
     row = 2
-    for note in result.notes:
+    for note in notes:
         row += 1
         sheet.write_string(row, 0, L("plan.notes"), book.formats["bold"])
         sheet.write_string(row, 1, note, book.formats["text"])
