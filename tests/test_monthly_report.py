@@ -136,7 +136,7 @@ def test_group_roll_up_survives_a_broken_subsidiary(tmp_path):
     book = openpyxl.load_workbook(result.outputs[0])
     assert book.sheetnames == ["集团汇总", "华东分公司", "华南分公司", "未能读取"]
     header = [c.value for c in book["集团汇总"][3]]
-    assert header == ["指标", "华东分公司", "华南分公司", "合计"]
+    assert header == ["指标", "华东分公司", "华南分公司", "合计", "说明"]
     failed = list(book["未能读取"].iter_rows(min_row=2, values_only=True))
     assert failed[0][0] == "西北分公司.xlsx"
 
@@ -179,3 +179,28 @@ def test_libreoffice_renders_the_report_to_pages(tmp_path):
     pages = sorted(artifacts.glob("monthly_report*.png"))
     assert len(pages) >= 6 and all(p.stat().st_size > 5000 for p in pages)
     assert Path(pages[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_review_cases_month_awareness_formats_and_partial_totals(tmp_path):
+    customers = [*CUSTOMERS, ["C5", "戊", "张伟", "A", "否", date(2026, 12, 3), 4.0, None]]  # created after November
+    complaints = [
+        *COMPLAINTS,
+        ["T5", datetime(2026, 11, 9, 9, 0), "C2", "产品质量问题", "坏", "张伟", datetime(2026, 11, 8, 9, 0), "否"],
+    ]  # replied "before" it came in
+    path = make_xlsx(tmp_path / "l.xlsx", {"客户": customers, "月度": MONTHLY, "投诉": complaints, "拜访": VISITS})
+    result = report(path, load_settings(), month=NOV, out_dir=tmp_path / "out", today=date(2026, 12, 5))
+    k = result.kpis()
+    assert k["customers"] == 4 and k["complaints"] == 4 and k["complaints_on_time"] == 1
+    key = {c.name: i for i, c in enumerate(result.classified.customers)}
+    assert result.per_customer[key["乙"]].problems == {"质量": 1}
+    october = report(path, load_settings(), month=date(2026, 10, 1), out_dir=tmp_path / "o2")
+    assert october.kpis()["lost_customers"] is None  # no rows for September: unknown, not 0
+    book = openpyxl.load_workbook(result.outputs[0])
+    assert book["重点客户"]["G2"].number_format == "+0.0%;[Red]-0.0%"
+    assert book["拜访"]["D2"].number_format == "0.0%"
+    bare = make_xlsx(tmp_path / "bare.xlsx", {"客户": CUSTOMERS})
+    no_sheets = report(bare, load_settings(), month=NOV, out_dir=tmp_path / "o3")
+    rows = list(openpyxl.load_workbook(no_sheets.outputs[0])["重点客户"].iter_rows(min_row=2, values_only=True))
+    assert rows[0][9:14] == (None, None, None, None, None)  # no complaints or visits sheet: empty, not 0
+    bad = run_crm("report", str(path), "--month", "9999-12")
+    assert bad.returncode == 2 and "not a month" in bad.stderr

@@ -299,7 +299,7 @@ def report_command(
     lang_ = settings.lang
     if group is not None:
         with _progress(f"{label('cli.read', lang_)} {group}…", as_json):
-            grouped = report_group(group, settings, month=wanted, out_dir=out)
+            grouped = report_group(group, settings, month=wanted, out_dir=out, password=password)
         if as_json:
             _print_json(grouped.as_json())
             return

@@ -110,13 +110,15 @@ class StateStore:
         }
         return PreviousRun(run_id, recorded, as_of, customers)
 
-    def classes_before(self, ledger: str, policy: str, before: date) -> tuple[str, dict[str, int], float | None] | None:
-        """The last classification of ``ledger`` made as of a day before ``before``: (as of, counts
+    def classes_between(
+        self, ledger: str, policy: str, first: date, end: date
+    ) -> tuple[str, dict[str, int], float | None] | None:
+        """The last classification of ``ledger`` made as of a day in [first, end): (as of, counts
         per class, average satisfaction), for the report's previous-month column."""
         found = self.db.execute(
-            "SELECT id, as_of FROM runs WHERE job = 'classify' AND ledger = ? AND policy = ? AND as_of < ? "
-            "ORDER BY as_of DESC, id DESC LIMIT 1",
-            (ledger, policy, before.isoformat()),
+            "SELECT id, as_of FROM runs WHERE job = 'classify' AND ledger = ? AND policy = ? AND as_of >= ? "
+            "AND as_of < ? ORDER BY as_of DESC, id DESC LIMIT 1",
+            (ledger, policy, first.isoformat(), end.isoformat()),
         ).fetchone()
         if found is None:
             return None

@@ -77,6 +77,8 @@ class Book:
             "int": self.workbook.add_format({**base, "num_format": "#,##0"}),
             "number": self.workbook.add_format({**base, "num_format": "#,##0.00"}),
             "percent": self.workbook.add_format({**base, "num_format": "0.0%"}),
+            "change": self.workbook.add_format({**base, "num_format": "+0.0%;[Red]-0.0%"}),
+            "amount": self.workbook.add_format({**base, "num_format": "#,##0.0"}),
             "link": self.workbook.add_format({**base, "font_color": "#0563C1", "underline": 1}),
             "error": self.workbook.add_format({**base, "bg_color": "#F8CBAD"}),
             "warning": self.workbook.add_format({**base, "bg_color": "#FFF2CC"}),
@@ -117,6 +119,7 @@ class Book:
         max_width: int = 60,
         max_widths: Sequence[int] | None = None,
         wrap_columns: Sequence[int] = (),
+        column_formats: dict[int, str] | None = None,
         landscape: bool = True,
     ) -> int:
         """Write a header and rows with the house setup; return the number of data rows.
@@ -138,7 +141,7 @@ class Book:
                     if value:
                         write_string(r, col, value, wrap if col in wrap_columns else text)
                 else:
-                    self.write_cell(sheet, r, col, value, fmt)
+                    self.write_cell(sheet, r, col, value, fmt or (column_formats or {}).get(col))
                 if measure:
                     width = display_width(value)
                     if width > widths[col]:

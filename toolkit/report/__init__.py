@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,6 +28,8 @@ KEY_CLASSES = {"战略", "战略合作伙伴", "A", "重点", "重点客户"}
 def parse_month(text: str) -> date:
     try:
         year, month = (int(part) for part in text.replace("/", "-").split("-")[:2])
+        if not 1990 <= year <= 2200:
+            raise ValueError(year)
         return date(year, month, 1)
     except (ValueError, TypeError):
         raise InputError(f"--month '{text}' is not a month", hint="write it as YYYY-MM, e.g. 2026-11") from None
@@ -45,6 +48,7 @@ class ReportResult:
     previous_classes: tuple[str, dict[str, int], float | None] | None
     missing: list[str]
     index: CustomerIndex
+    present: list[bool]  # customers that existed by the end of the month (建档日期 not later)
     reply_hours: float = 24.0
     subsidiary: str = ""
     outputs: list[Path] = field(default_factory=list)
@@ -59,8 +63,10 @@ class ReportResult:
         """name → value this month (None where the ledger holds no data)."""
         t = self.this
         errors = sum(1 for f in self.findings if f.severity == "error")
-        values: dict[str, Any] = {"customers": len(self.classified.customers)}
-        values.update({f"class:{k}": n for k, n in self.classified.counts.items()})
+        present = [c for c, here in zip(self.classified.customers, self.present, strict=True) if here]
+        values: dict[str, Any] = {"customers": len(present)}
+        counts = Counter(c.klass for c in present if c.klass)
+        values.update({f"class:{k}": counts[k] for k in self.classified.counts if counts.get(k)})
         values.update(
             {
                 "new_customers": t.new_customers,
@@ -107,8 +113,10 @@ def report(
     password: str | None = None,
     write: bool = True,
     subsidiary: str = "",
+    today: date | None = None,
 ) -> ReportResult:
-    """The monthly report of ``month`` for one ledger. Raises ``InputError`` when it cannot be read."""
+    """The monthly report of ``month`` for one ledger, made ``today`` (the data problems are
+    the ones open today). Raises ``InputError`` when the ledger cannot be read."""
     settings = settings or load_settings()
     first, end = month_bounds(month)
     as_of = end - timedelta(days=1)
@@ -118,7 +126,7 @@ def report(
     ledger = classified.ledger
     index = classified.index or CustomerIndex(ledger.customers)
     classes = [c.klass for c in classified.customers]
-    findings = check_ledger(ledger, settings.rules, as_of, settings.lang)
+    findings = check_ledger(ledger, settings.rules, max(today or date.today(), as_of), settings.lang)
     rule = settings.rules.risks.get("complaint_unanswered")
     hours = float(rule.threshold) if rule and not isinstance(rule.threshold, list) else 24.0
     missing: list[str] = []
@@ -132,7 +140,10 @@ def report(
     previous_classes = None
     if state_path.exists():
         with StateStore(state_path) as store:
-            previous_classes = store.classes_before(str(Path(ledger_path).resolve()), classified.policy, first)
+            previous_first = (first - timedelta(days=1)).replace(day=1)
+            previous_classes = store.classes_between(
+                str(Path(ledger_path).resolve()), classified.policy, previous_first, first
+            )
     if previous_classes is None:
         missing.append("classes_previous")
     if not ledger.customers.has("satisfaction"):
@@ -149,6 +160,7 @@ def report(
         previous_classes,
         missing,
         index,
+        [since is None or since < end for since in ledger.customers.column("since")],
         hours,
         subsidiary,
     )
@@ -179,6 +191,15 @@ class GroupResult:
             "missing": sorted({m for r in self.reports for m in r.missing}),
             "outputs": [str(p) for p in self.outputs],
         }
+
+    def incomplete(self) -> dict[str, list[str]]:
+        """KPI → the subsidiaries without data for it: their totals are partial."""
+        gaps: dict[str, list[str]] = {}
+        for r in self.reports:
+            for key, value in r.kpis().items():
+                if value is None:
+                    gaps.setdefault(key, []).append(r.subsidiary)
+        return gaps
 
     def totals(self) -> dict[str, Any]:
         """Counts and amounts added up; rates recomputed from the sums, never averaged."""
@@ -211,6 +232,8 @@ def report_group(
     *,
     month: date,
     out_dir: str | os.PathLike[str] | None = None,
+    password: str | None = None,
+    today: date | None = None,
 ) -> GroupResult:
     """Every subsidiary ledger in ``folder``, side by side. A ledger that cannot be read is
     listed with the reason; it never stops the roll-up."""
@@ -227,10 +250,12 @@ def report_group(
             "holds no ledgers (.xlsx, .xlsm, .xls, .csv)", file=folder, hint="put each subsidiary's ledger there"
         )
     reports, failures = [], []
+    stems = Counter(p.stem for p in files)
     for path in files:
+        name = str(names.get(path.name, path.stem if stems[path.stem] == 1 else path.name))  # 华东.xlsx ≠ 华东.csv
         try:
             reports.append(
-                report(path, settings, month=month, write=False, subsidiary=str(names.get(path.name, path.stem)))
+                report(path, settings, month=month, write=False, subsidiary=name, password=password, today=today)
             )
         except ToolkitError as error:
             failures.append((path.name, str(error)))

@@ -105,7 +105,7 @@ def month_figures(
     if monthly is not None and monthly.has("month") and monthly.has("volume"):
         previous_first = add_months(first, -1)
         year_first = first.replace(month=1)
-        has_rows = False
+        has_rows = previous_rows = False
         this_month: set[int] = set()
         last_month: set[int] = set()
         figures.volume = 0.0
@@ -131,7 +131,9 @@ def month_figures(
                         cm.new_business = (cm.new_business or 0.0) + new_column[j]
                     if volume > 0:
                         this_month.add(row)
-            elif when == previous_first and row is not None:
+            elif when == previous_first:
+                previous_rows = True
+            if when == previous_first and row is not None:
                 cm = per_customer[row]
                 cm.previous = (cm.previous or 0.0) + volume
                 if volume > 0:
@@ -142,7 +144,7 @@ def month_figures(
         if not has_rows:
             figures.volume = figures.new_business = None
             note("volume_month")
-        else:
+        elif previous_rows:
             figures.lost_customers = len(last_month - this_month)
     else:
         note("monthly_sheet")
@@ -158,13 +160,13 @@ def month_figures(
             if got is None or not (first <= got.date() < end):
                 continue
             figures.complaints += 1
-            if replied[j] is not None and replied[j] - got <= limit:
+            if replied[j] is not None and timedelta(0) <= replied[j] - got <= limit:
                 figures.complaints_on_time += 1
             if resolved[j] is True:
                 figures.complaints_resolved += 1
             if row is not None:
                 per_customer[row].complaints += 1
-                per_customer[row].problems[category[j] or "其他"] += 1
+                per_customer[row].problems[problem_kind(category[j])] += 1
     else:
         note("complaints_sheet")
 
@@ -202,6 +204,20 @@ def month_figures(
     else:
         note("visits_sheet")
     return figures, dict(per_customer), dict(by_owner)
+
+
+PROBLEM_KINDS = ("质量", "交付", "服务")
+
+
+def problem_kind(category: str | None) -> str:
+    """质量问题, 产品质量 → 质量; 交货延迟 → 交付 …; anything else → 其他."""
+    text = category or ""
+    for kind in PROBLEM_KINDS:
+        if kind in text:
+            return kind
+    if "交货" in text or "发货" in text or "延迟" in text:
+        return "交付"
+    return "其他"
 
 
 def complaint_hours(received: datetime, replied: datetime | None) -> float | None:

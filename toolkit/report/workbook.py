@@ -231,6 +231,8 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
         previous = cm.previous if cm else None
         change = (volume - previous) / previous if volume is not None and previous else None
         problems = cm.problems if cm else {}
+        no_complaints = "complaints_sheet" in result.missing
+        no_visits = "visits_sheet" in result.missing
         rows.append(
             [
                 customer.customer_id,
@@ -242,9 +244,9 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
                 change,
                 _value("amount", cm.year_to_date if cm else None),
                 _value("amount", cm.new_business if cm else None),
-                *[problems.get(c, 0) for c in categories],
-                cm.complaints if cm else 0,
-                cm.visits if cm else 0,
+                *[None if no_complaints else problems.get(c, 0) for c in categories],
+                None if no_complaints else (cm.complaints if cm else 0),
+                None if no_visits else (cm.visits if cm else 0),
                 "；".join(t.reason for t in customer.tags),
             ]
         )
@@ -268,11 +270,14 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
             "col.risks",
         )
     ]
-    count = book.table(sheet, headers, rows, max_widths=[12, 30, 10, 8, 12, 12, 10, 12, 12, 8, 8, 8, 8, 8, 60])
+    count = book.table(
+        sheet,
+        headers,
+        rows,
+        max_widths=[12, 30, 10, 8, 12, 12, 10, 12, 12, 8, 8, 8, 8, 8, 60],
+        column_formats={4: "amount", 5: "amount", 6: "change", 7: "amount", 8: "amount"},
+    )
     if count:
-        for col in (4, 5, 7, 8):
-            sheet.set_column(col, col, 12, formats["amount"])
-        sheet.set_column(6, 6, 10, formats["change"])
         sheet.conditional_format(
             1, 6, count, 6, {"type": "cell", "criteria": "<", "value": 0, "format": book.formats["error"]}
         )
@@ -308,9 +313,7 @@ def _visits(book: Book, result: ReportResult, lang: str) -> None:
         for owner, v in sorted(result.by_owner.items())
     )
     headers = [L(k) for k in ("col.owner", "col.planned", "col.done", "col.rate", "col.recorded")]
-    count = book.table(sheet, headers, rows, max_width=16)
-    if count:
-        sheet.set_column(3, 3, 12, book.formats["percent"])
+    book.table(sheet, headers, rows, max_width=16, column_formats={3: "percent"})
 
 
 def _complaints(book: Book, result: ReportResult, lang: str) -> None:
@@ -337,7 +340,7 @@ def _complaints(book: Book, result: ReportResult, lang: str) -> None:
                     got,
                     replied,
                     round(hours, 2) if hours is not None else None,
-                    L("yes") if hours is not None and hours <= rule else L("no"),
+                    L("yes") if hours is not None and 0 <= hours <= rule else L("no"),
                     L("yes") if complaints.column("resolved")[j] is True else L("no"),
                     complaints.column("handler")[j],
                 ]
@@ -389,7 +392,8 @@ def write_group(path: Path, result: GroupResult, *, lang: str, company: str) -> 
     sheet = book.add_sheet(L("sheet.group_overview"))
     sheet.write_string(0, 0, book.title, book.formats["title"])
     names = [r.subsidiary for r in result.reports]
-    headers = [L("col.kpi"), *names, L("col.total")]
+    headers = [L("col.kpi"), *names, L("col.total"), L("col.detail")]
+    gaps = result.incomplete()
     for c, text in enumerate(headers):
         sheet.write_string(2, c, text, book.formats["header"])
     totals = result.totals()
@@ -404,8 +408,13 @@ def write_group(path: Path, result: GroupResult, *, lang: str, company: str) -> 
                 sheet.write_string(n, c, L("report.no_data"), formats["missing"])
             else:
                 sheet.write_number(n, c, _value(kind, value), formats[kind])
+        if key in gaps and totals.get(key) is not None:
+            sheet.write_string(
+                n, len(names) + 2, L("report.partial_total", names="、".join(gaps[key])), formats["text"]
+            )
     sheet.set_column(0, 0, 26)
     sheet.set_column(1, len(names) + 1, 14)
+    sheet.set_column(len(names) + 2, len(names) + 2, 40)
     sheet.freeze_panes(3, 1)
     book.print_setup(sheet, repeat_row=2, landscape=True)
     for r in result.reports:
