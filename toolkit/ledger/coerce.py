@@ -259,6 +259,7 @@ _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 _SERVICE = re.compile(r"^(?:400|800)-?\d{3}-?\d{4}$")
 _NANP = re.compile(r"^(?:\(\d{3}\)\s*|\d{3}[-.\s])\d{3}[-.\s]\d{4}$")  # 585-255-1127
 _INTERNATIONAL = re.compile(r"^\+\d[\d\- ]{6,18}$")
+_LANDLINE_PLAIN = re.compile(r"^0(?:[12]\d-\d{8}|[3-9]\d{2}-\d{7,8})$")  # 010-12345678, 0571-8888888
 _DASHED_EXTENSION = re.compile(r"^(0\d{2,3}-\d{7,8})-(\d{1,5})$")  # 0571-88888888-8001
 _EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
 
@@ -310,7 +311,7 @@ def parse_phone(value: Any) -> Coerced:
     text = clean_text(value)
     if not text:
         return None, True
-    if _MOBILE.match(text):  # the common case: one mobile number, nothing to normalise
+    if _MOBILE.match(text) or _LANDLINE_PLAIN.match(text):  # the common cases: nothing to normalise
         return text, True
     numbers = []
     for part in (p for p in _PHONE_SPLIT.split(text) if p):
@@ -348,6 +349,8 @@ def parse_email(value: Any) -> Coerced:
     text = clean_text(value).replace(" ", "")
     if not text:
         return None, True
+    if _EMAIL.match(text):  # the common case: one well-formed address
+        return text.lower(), True
     parts = [p for p in re.split(r"[;,，；、/]+", text) if p]
     ok = all(_EMAIL.match(p) for p in parts)
     return "; ".join(p.lower() if ok else p for p in parts), ok
