@@ -71,3 +71,28 @@ def run_crm(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
 
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def libreoffice_convert(path: Path, target: str, work: Path) -> Path:
+    """Convert ``path`` with LibreOffice headless (its own profile under ``work``); return the new file.
+    Skips the test, saying why, where soffice is not installed (.ci/run installs it)."""
+    office = soffice()
+    if office is None:
+        pytest.skip("LibreOffice (soffice) is not installed; .ci/run installs it")
+    out = work / f"lo-{target}"
+    subprocess.run(
+        [
+            office,
+            "--headless",
+            f"-env:UserInstallation=file://{work}/lo",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(out),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return next(out.glob(f"*.{target}"))

@@ -420,33 +420,13 @@ def test_classify_leaves_the_ledger_untouched(tmp_path):
 
 @pytest.mark.libreoffice
 def test_libreoffice_opens_the_classification_workbook(tmp_path):
-    import subprocess
+    from conftest import libreoffice_convert
 
-    from conftest import soffice
-
-    office = soffice()
-    if office is None:
-        pytest.skip("LibreOffice (soffice) is not installed; .ci/run installs it")
     from toolkit.demo import make_demo
 
     ledger, _ = make_demo(tmp_path / "demo", TODAY, customers=100)
     result = classify(ledger, load_settings(tmp_path / "demo"), today=TODAY)
-    subprocess.run(
-        [
-            office,
-            "--headless",
-            f"-env:UserInstallation=file://{tmp_path}/lo",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(tmp_path / "lo-out"),
-            str(result.outputs[0]),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    resaved = openpyxl.load_workbook(next((tmp_path / "lo-out").glob("*.xlsx")))
+    resaved = openpyxl.load_workbook(libreoffice_convert(result.outputs[0], "xlsx", tmp_path))
     assert resaved.sheetnames == ["汇总", "客户分类", "风险", "变化"]
     listed = [row[6] for row in resaved["客户分类"].iter_rows(min_row=2, values_only=True)]
     assert listed == [c.reason for c in result.customers]

@@ -260,31 +260,11 @@ def test_visits_recorded_after_a_plan_mark_it_done(tmp_path):
 
 @pytest.mark.libreoffice
 def test_libreoffice_opens_the_schedule_workbook(tmp_path):
-    import subprocess
+    from conftest import libreoffice_convert
 
-    from conftest import soffice
-
-    office = soffice()
-    if office is None:
-        pytest.skip("LibreOffice (soffice) is not installed; .ci/run installs it")
     rows = [customer(n, "A", last=None, owner=("张伟", "王芳")[n % 2]) for n in range(1, 7)]
     result = run_plan(tmp_path, rows, start=TODAY, months=2)
-    subprocess.run(
-        [
-            office,
-            "--headless",
-            f"-env:UserInstallation=file://{tmp_path}/lo",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(tmp_path / "lo-out"),
-            str(result.outputs[0]),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    resaved = openpyxl.load_workbook(next((tmp_path / "lo-out").glob("*.xlsx")))
+    resaved = openpyxl.load_workbook(libreoffice_convert(result.outputs[0], "xlsx", tmp_path))
     assert {"概览", "计划清单", "日历-张伟", "日历-王芳"} <= set(resaved.sheetnames)
     listed = [row[4] for row in resaved["计划清单"].iter_rows(min_row=2, values_only=True)]
     assert sorted(listed) == sorted(f"客户{v.due.row + 1}" for v in result.planned)

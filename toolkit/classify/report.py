@@ -156,29 +156,33 @@ def _customers(book: Book, result: ClassificationResult, lang: str) -> None:
 
 
 def _risks(book: Book, result: ClassificationResult, lang: str) -> None:
+    write_risk_sheet(book, label("sheet.risks", lang), result.customers, lang)
+
+
+def write_risk_sheet(book: Book, name: str, customers: list, lang: str) -> None:
+    """One row per risk tag, 严重 first: level, customer, owner, class, risk, reason, ledger row.
+    Shared by the classification workbook and the monthly report."""
     L = lambda key: label(key, lang)  # noqa: E731
-    sheet = book.add_sheet(L("sheet.risks"))
-    headers = [
-        L(k)
-        for k in (
-            "col.risk_level",
-            "col.customer_id",
-            "col.customer",
-            "col.owner",
-            "col.class",
-            "col.risk",
-            "col.detail",
-            "col.row",
-        )
-    ]
-    entries = [(t, c) for c in result.customers for t in c.tags]
-    entries.sort(key=lambda x: (LEVEL_ORDER[x[0].level], x[1].owner, x[1].name))
+    sheet = book.add_sheet(name)
+    keys = (
+        "col.risk_level",
+        "col.customer_id",
+        "col.customer",
+        "col.owner",
+        "col.class",
+        "col.risk",
+        "col.detail",
+        "col.row",
+    )
+    entries = sorted(
+        ((t, c) for c in customers for t in c.tags), key=lambda x: (LEVEL_ORDER[x[0].level], x[1].owner, x[1].name)
+    )
     sep = label("reason.sep", lang)
     rows = (
         [L(f"level.{t.level}"), c.customer_id, c.name, c.owner, c.klass, t.reason.split(sep, 1)[0], t.reason, c.row]
         for t, c in entries
     )
-    count = book.table(sheet, headers, rows, max_widths=[8, 12, 30, 10, 8, 20, 70, 8])
+    count = book.table(sheet, [L(k) for k in keys], rows, max_widths=[8, 12, 30, 10, 8, 20, 70, 8])
     _colour_levels(book, sheet, count, 0, lang)
 
 

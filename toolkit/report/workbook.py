@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..classify.risks import LEVEL_ORDER
+from ..classify.report import write_risk_sheet
 from ..i18n import label
 from ..model import COMPLAINTS
 from ..xlsx import Book
@@ -284,25 +284,7 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
 
 
 def _risks(book: Book, result: ReportResult, lang: str) -> None:
-    L = lambda key: label(key, lang)  # noqa: E731
-    sheet = book.add_sheet(L("sheet.report_risks"))
-    entries = sorted(
-        ((t, c) for c in result.classified.customers for t in c.tags),
-        key=lambda x: (LEVEL_ORDER[x[0].level], x[1].owner, x[1].name),
-    )
-    rows = ([L(f"level.{t.level}"), c.customer_id, c.name, c.owner, c.klass, t.reason] for t, c in entries)
-    headers = [
-        L(k) for k in ("col.risk_level", "col.customer_id", "col.customer", "col.owner", "col.class", "col.reason")
-    ]
-    count = book.table(sheet, headers, rows, max_widths=[8, 12, 30, 10, 8, 80])
-    if count:
-        sheet.conditional_format(
-            1,
-            0,
-            count,
-            0,
-            {"type": "cell", "criteria": "==", "value": f'"{L("level.severe")}"', "format": book.formats["error"]},
-        )
+    write_risk_sheet(book, label("sheet.report_risks", lang), result.classified.customers, lang)
 
 
 def _visits(book: Book, result: ReportResult, lang: str) -> None:
