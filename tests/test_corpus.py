@@ -65,3 +65,18 @@ def test_crm_validate_on_every_corpus_file(corpus, name, tmp_path):
         assert issue["sheet"] and issue["code"] and issue["message"]
         if issue["row"] is not None and issue["code"] != "missing_column":
             assert issue["row"] > MAPPED[name][1] and issue["column"].isalpha()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "job", [["classify"], ["classify", "--policy", "sales"], ["plan"], ["report", "--month", "2026-10"]]
+)
+def test_every_job_on_every_corpus_file_ends_cleanly(corpus, job, tmp_path):
+    for path in sorted(p for p in corpus.glob("*") if p.suffix in (".xlsx", ".xls", ".csv")):
+        result = run_crm(*job, str(path), "--out", str(tmp_path), "--json")
+        assert result.returncode in (0, 2), (path.name, result.stderr)
+        assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr, path.name
+        if result.returncode == 0:
+            assert json.loads(result.stdout)["outputs"], path.name
+        else:
+            assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1, path.name

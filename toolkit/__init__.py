@@ -8,8 +8,20 @@ from .classify import classify
 from .config import load_settings
 from .demo import make_demo
 from .ledger import read_ledger
+from .plan import plan
+from .report import report, report_group
 from .validate import validate
 from .workspace import init_workspace
 
-__all__ = ["classify", "init_workspace", "load_settings", "make_demo", "read_ledger", "validate"]
+__all__ = [
+    "classify",
+    "init_workspace",
+    "load_settings",
+    "make_demo",
+    "plan",
+    "read_ledger",
+    "report",
+    "report_group",
+    "validate",
+]
 __version__ = "0.1.0"
