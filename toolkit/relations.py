@@ -23,6 +23,7 @@ class CustomerIndex:
     def __init__(self, customers: Table) -> None:
         self.customers = customers
         self._matched: dict[int, tuple[Table, list[tuple[int | None, str]]]] = {}
+        self._visits: dict[int, tuple[Table, list[tuple[int, date, str]]]] = {}
         self.by_id: dict[str, int] = {}
         for i, value in enumerate(customers.column("customer_id")):
             if value and value not in self.by_id:
@@ -32,6 +33,23 @@ class CustomerIndex:
     def name_keys(self) -> list[str | None]:
         """Each customer's normalised name (computed on first use: it is the slow part)."""
         return [normalize_name(v) if v else None for v in self.customers.column("name")]
+
+    def visits(self, table: Table) -> list[tuple[int, date, str]]:
+        """(customer row, date, purpose + content + way) of every visit record that names a known
+        customer and has a readable date. Remembered per table, like ``match``."""
+        found = self._visits.get(id(table))
+        if found is None or found[0] is not table:
+            texts = [
+                " ".join(str(v or "") for v in values)
+                for values in zip(table.column("purpose"), table.column("content"), table.column("way"), strict=True)
+            ]
+            records = [
+                (row, day, text)
+                for (row, _), day, text in zip(self.match(table), table.column("visit_date"), texts, strict=True)
+                if row is not None and day is not None
+            ]
+            found = self._visits[id(table)] = (table, records)
+        return found[1]
 
     @cached_property
     def keys(self) -> list[str]:

@@ -126,7 +126,7 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
     ]
     key_columns = [c.index for k, c in found.columns.items() if k in ("name", "customer", "customer_id")]
     markers = _TOTAL_ROW | {label.strip().lower() for label in found.labels if label}
-    initials = {m[:1] for m in markers if m} | {m[:1] for m in _NOTE_MARKS}
+    initials = {m[:1] for m in markers if m} | {m[:1] for m in _NOTE_MARKS} | {" ", "\u3000"}
     lead_initials = _LEAD_INITIALS | {" ", "\u3000"}  # leading cells worth a closer look
     mapped_indexes = [i for c in found.columns.values() for i in (c.index, *c.extra)]
     need = max(mapped_indexes) + 1
@@ -154,11 +154,15 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
             if sum(1 for cell in row if cell not in ("", None)) <= 1:
                 continue  # blank, or a note beside the ledger's columns
         lead = row[0]
-        if (lead.__class__ is str and lead[:1] in lead_initials) or any(
-            row[k].__class__ is str and row[k].lstrip()[:1].lower() in initials for k in key_columns
-        ):
-            if _not_a_record(row, key_columns, markers, initials):
-                continue
+        suspect = lead.__class__ is str and lead[:1] in lead_initials
+        if not suspect:
+            for k in key_columns:
+                cell = row[k]
+                if cell.__class__ is str and cell[:1].lower() in initials:
+                    suspect = True
+                    break
+        if suspect and _not_a_record(row, key_columns, markers, initials):
+            continue
         rows.append(number + 1)
         chunk.append(row)
         if len(chunk) == _CHUNK:

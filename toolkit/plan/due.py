@@ -54,12 +54,8 @@ def visit_records(ledger: Ledger, index: CustomerIndex, today: date) -> list[lis
     records: list[list[tuple[date, str]]] = [[] for _ in range(len(ledger.customers))]
     visits = ledger.tables.get(VISITS)
     if visits is not None:
-        texts = [
-            " ".join(str(v or "") for v in values)
-            for values in zip(visits.column("purpose"), visits.column("content"), visits.column("way"), strict=True)
-        ]
-        for (row, _), day, text in zip(index.match(visits), visits.column("visit_date"), texts, strict=True):
-            if row is not None and day is not None and day <= today:
+        for row, day, text in index.visits(visits):
+            if day <= today:
                 records[row].append((day, text))
     return records
 

@@ -172,17 +172,10 @@ def month_figures(
 
     visits = ledger.tables.get(VISITS)
     if visits is not None and visits.has("visit_date"):
-        matched = index.match(visits)
-        texts = [
-            " ".join(str(v or "") for v in values)
-            for values in zip(visits.column("purpose"), visits.column("content"), visits.column("way"), strict=True)
-        ]
         before: list[list[tuple[date, str]]] = [[] for _ in range(len(customers))]
         during: list[list[tuple[date, str]]] = [[] for _ in range(len(customers))]
         recorded = 0
-        for (row, _), day, text in zip(matched, visits.values["visit_date"], texts, strict=True):
-            if row is None or day is None:
-                continue
+        for row, day, text in index.visits(visits):
             if day < first:
                 before[row].append((day, text))
             elif day < end:
