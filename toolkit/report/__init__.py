@@ -126,7 +126,7 @@ def report(
     ledger = classified.ledger
     index = classified.index or CustomerIndex(ledger.customers)
     classes = [c.klass for c in classified.customers]
-    findings = check_ledger(ledger, settings.rules, max(today or date.today(), as_of), settings.lang)
+    findings = check_ledger(ledger, settings.rules, max(today or date.today(), as_of), settings.lang, index)
     rule = settings.rules.risks.get("complaint_unanswered")
     hours = float(rule.threshold) if rule and not isinstance(rule.threshold, list) else 24.0
     missing: list[str] = []

@@ -93,12 +93,15 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def check_ledger(ledger: Ledger, rules: Rules, today: date, lang: str = "zh") -> list[Finding]:
-    """Every finding in ``ledger`` under ``rules`` as of ``today``, in sheet-then-row order."""
+def check_ledger(
+    ledger: Ledger, rules: Rules, today: date, lang: str = "zh", index: CustomerIndex | None = None
+) -> list[Finding]:
+    """Every finding in ``ledger`` under ``rules`` as of ``today``, in sheet-then-row order.
+    ``index``: the ledger's customer index when a job already has one (its matches are reused)."""
     out = _Collector(rules, lang)
     customers = ledger.customers
     owners = customers.column("owner")
-    index = CustomerIndex(customers)
+    index = index or CustomerIndex(customers)
     _check_customers(out, customers, owners, rules, today, index.name_keys)
     for kind in (VISITS, COMPLAINTS, MONTHLY):
         table = ledger.tables.get(kind)
