@@ -163,11 +163,12 @@ def _volume_drop(ledger, index, today, found, add) -> None:
         return
     last, before = months[-1], months[-2]
     volumes: dict[tuple[int, date], float] = {}
-    for (row, _), month, volume in zip(
-        index.match(monthly), monthly.values["month"], monthly.values["volume"], strict=True
-    ):
-        if row is not None and volume is not None and month in (last, before):
-            volumes[(row, month)] = volumes.get((row, month), 0.0) + volume
+    column, amounts, matched = monthly.values["month"], monthly.values["volume"], index.match(monthly)
+    for j in [j for j, month in enumerate(column) if month == last or month == before]:  # the two months only
+        row, volume = matched[j][0], amounts[j]
+        if row is not None and volume is not None:
+            key = (row, column[j])
+            volumes[key] = volumes.get(key, 0.0) + volume
     for (row, month), earlier in volumes.items():
         if month != before or earlier <= 0 or (row, last) not in volumes:
             continue  # no month before, or no figure this month: unknown, not a drop

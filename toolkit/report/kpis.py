@@ -7,7 +7,7 @@ missing instead of showing a zero as if it were a fact.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -64,7 +64,7 @@ class CustomerMonth:
     previous: float | None = None
     year_to_date: float | None = None
     new_business: float | None = None
-    problems: Counter[str] = field(default_factory=Counter)  # complaint category → count
+    problems: dict[str, int] = field(default_factory=dict)  # complaint category → count
     complaints: int = 0
     visits: int = 0
 
@@ -166,7 +166,9 @@ def month_figures(
                 figures.complaints_resolved += 1
             if row is not None:
                 per_customer[row].complaints += 1
-                per_customer[row].problems[problem_kind(category[j])] += 1
+                problems = per_customer[row].problems
+                kind = problem_kind(category[j])
+                problems[kind] = problems.get(kind, 0) + 1
     else:
         note("complaints_sheet")
 
