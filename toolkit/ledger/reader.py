@@ -214,6 +214,9 @@ class _ColumnReader:
         for row in chunk:
             raw = row[index]
             if raw.__class__ is str:
+                if raw.isascii() and raw.isalnum():  # an ID such as KH0001: nothing to fold or trim
+                    append(raw)
+                    continue
                 if raw and dirty.search(raw) is None:
                     append(raw.strip() or None)
                     continue
