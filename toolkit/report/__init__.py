@@ -126,11 +126,17 @@ def report(
     ledger = classified.ledger
     index = classified.index or CustomerIndex(ledger.customers)
     classes = [c.klass for c in classified.customers]
-    findings = check_ledger(ledger, settings.rules, max(today or date.today(), as_of), settings.lang, index)
+    findings = check_ledger(
+        ledger, settings.rules, max(today or date.today(), as_of), settings.lang, index, wording=False
+    )
     rule = settings.rules.risks.get("complaint_unanswered")
     hours = float(rule.threshold) if rule and not isinstance(rule.threshold, list) else 24.0
     missing: list[str] = []
-    this, per_customer, by_owner = month_figures(ledger, settings.rules, index, classes, first, hours, missing)
+    strategic = ledger.customers.column("strategic")
+    key_rows = {i for i, klass in enumerate(classes) if strategic[i] or klass in KEY_CLASSES}
+    this, per_customer, by_owner = month_figures(
+        ledger, settings.rules, index, classes, first, hours, missing, key_rows=key_rows
+    )
     previous, _, _ = month_figures(
         ledger, settings.rules, index, classes, first - timedelta(days=1), hours, details=False
     )

@@ -85,6 +85,7 @@ def month_figures(
     reply_hours: float,
     missing: list[str] | None = None,
     details: bool = True,
+    key_rows: set[int] | None = None,
 ) -> tuple[MonthFigures, dict[int, CustomerMonth], dict[str, VisitsByOwner]]:
     """The figures of ``month``, per customer, and visits per owner (``details=False``: the
     month's totals only, as for the previous-month column)."""
@@ -94,6 +95,8 @@ def month_figures(
     owners = ledger.customers.column("owner")
     by_owner: dict[str, VisitsByOwner] = defaultdict(VisitsByOwner)
     note = missing.append if missing is not None else (lambda _: None)
+    # per-customer figures only for the customers the 重点客户 table lists (all, if not given)
+    listed = (lambda r: r in key_rows) if key_rows is not None else (lambda r: True)  # noqa: E731
 
     customers = ledger.customers
     if customers.has("since"):
@@ -113,8 +116,6 @@ def month_figures(
         new_column = monthly.column("new_business")
         months, volumes, matched = monthly.values["month"], monthly.values["volume"], index.match(monthly)
         wanted = {first, previous_first}
-        if details:
-            wanted |= {m for m in set(months) if m is not None and year_first <= m <= first}
         for j in [j for j, when in enumerate(months) if when in wanted]:  # only the rows that matter
             when, volume, (row, _) = months[j], volumes[j], matched[j]
             if volume is None:
@@ -125,22 +126,28 @@ def month_figures(
                 if figures.new_business is not None and new_column[j] is not None:
                     figures.new_business += new_column[j]
                 if row is not None:
-                    cm = per_customer[row]
-                    cm.volume = (cm.volume or 0.0) + volume
-                    if new_column[j] is not None:
-                        cm.new_business = (cm.new_business or 0.0) + new_column[j]
                     if volume > 0:
                         this_month.add(row)
-            elif when == previous_first:
+                    if details and listed(row):
+                        cm = per_customer[row]
+                        cm.volume = (cm.volume or 0.0) + volume
+                        if new_column[j] is not None:
+                            cm.new_business = (cm.new_business or 0.0) + new_column[j]
+            else:
                 previous_rows = True
-            if when == previous_first and row is not None:
-                cm = per_customer[row]
-                cm.previous = (cm.previous or 0.0) + volume
-                if volume > 0:
-                    last_month.add(row)
-            if details and row is not None and year_first <= when <= first:
-                cm = per_customer[row]
-                cm.year_to_date = (cm.year_to_date or 0.0) + volume
+                if row is not None:
+                    if volume > 0:
+                        last_month.add(row)
+                    if details and listed(row):
+                        cm = per_customer[row]
+                        cm.previous = (cm.previous or 0.0) + volume
+        if details:  # the year to date, January up to this month
+            for j, when in enumerate(months):
+                if when is not None and year_first <= when <= first:
+                    row, volume = matched[j][0], volumes[j]
+                    if row is not None and volume is not None and listed(row):
+                        cm = per_customer[row]
+                        cm.year_to_date = (cm.year_to_date or 0.0) + volume
         if not has_rows:
             figures.volume = figures.new_business = None
             note("volume_month")
@@ -164,7 +171,7 @@ def month_figures(
                 figures.complaints_on_time += 1
             if resolved[j] is True:
                 figures.complaints_resolved += 1
-            if row is not None:
+            if row is not None and details and listed(row):
                 per_customer[row].complaints += 1
                 problems = per_customer[row].problems
                 kind = problem_kind(category[j])
@@ -183,7 +190,8 @@ def month_figures(
             elif day < end:
                 during[row].append((day, text))
                 recorded += 1
-                per_customer[row].visits += 1
+                if details and listed(row):
+                    per_customer[row].visits += 1
                 by_owner[owners[row] or ""].recorded += 1
         figures.visits_recorded = recorded
         dues = due_visits(ledger, rules, before, classes, first)

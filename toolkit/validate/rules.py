@@ -46,8 +46,8 @@ _BAD_CODE = {
 class _Collector:
     """Builds findings with the right severity and wording; drops disabled rules."""
 
-    def __init__(self, rules: Rules, lang: str) -> None:
-        self.rules, self.lang = rules, lang
+    def __init__(self, rules: Rules, lang: str, wording: bool = True) -> None:
+        self.rules, self.lang, self.wording = rules, lang, wording
         self.findings: list[Finding] = []
 
     def enabled(self, code: str) -> bool:
@@ -66,6 +66,11 @@ class _Collector:
     ) -> None:
         if not self.enabled(code):
             return
+        row = table.rows[i] if i is not None else (table.header_rows[-1] if table.header_rows else None)
+        severity: Severity = "error" if self.rules.severity.get(code, CODES[code].severity) == "error" else "warning"
+        if not self.wording:  # only counted (the monthly report): no message to build
+            self.findings.append(Finding(code, severity, table.sheet, row, "", key, value, "", "", owner, group))
+            return
         label = field_label(table.kind, key, self.lang) if key in FIELDS_BY_TABLE[table.kind] else key
         fill = {
             "field": label,
@@ -75,9 +80,7 @@ class _Collector:
             **details,
         }
         text, hint = message(code, self.lang, **fill)
-        row = table.rows[i] if i is not None else (table.header_rows[-1] if table.header_rows else None)
         column = table.columns[key].letter if key in table.columns else ""
-        severity: Severity = "error" if self.rules.severity.get(code, CODES[code].severity) == "error" else "warning"
         self.findings.append(
             Finding(code, severity, table.sheet, row, column, key, value, text, hint, owner, group, fill["field"])
         )
@@ -94,11 +97,17 @@ def _show(value: Any) -> str:
 
 
 def check_ledger(
-    ledger: Ledger, rules: Rules, today: date, lang: str = "zh", index: CustomerIndex | None = None
+    ledger: Ledger,
+    rules: Rules,
+    today: date,
+    lang: str = "zh",
+    index: CustomerIndex | None = None,
+    wording: bool = True,
 ) -> list[Finding]:
     """Every finding in ``ledger`` under ``rules`` as of ``today``, in sheet-then-row order.
-    ``index``: the ledger's customer index when a job already has one (its matches are reused)."""
-    out = _Collector(rules, lang)
+    ``index``: the ledger's customer index when a job already has one (its matches are reused);
+    ``wording=False``: findings without messages, for a job that only counts them."""
+    out = _Collector(rules, lang, wording)
     customers = ledger.customers
     owners = customers.column("owner")
     index = index or CustomerIndex(customers)
