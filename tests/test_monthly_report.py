@@ -185,14 +185,15 @@ def test_review_cases_month_awareness_formats_and_partial_totals(tmp_path):
     customers = [*CUSTOMERS, ["C5", "戊", "张伟", "A", "否", date(2026, 12, 3), 4.0, None]]  # created after November
     complaints = [
         *COMPLAINTS,
-        ["T5", datetime(2026, 11, 9, 9, 0), "C2", "产品质量问题", "坏", "张伟", datetime(2026, 11, 8, 9, 0), "否"],
+        ["T5", datetime(2026, 11, 9, 9, 0), "C1", "产品质量问题", "坏", "张伟", datetime(2026, 11, 8, 9, 0), "否"],
     ]  # replied "before" it came in
     path = make_xlsx(tmp_path / "l.xlsx", {"客户": customers, "月度": MONTHLY, "投诉": complaints, "拜访": VISITS})
     result = report(path, load_settings(), month=NOV, out_dir=tmp_path / "out", today=date(2026, 12, 5))
     k = result.kpis()
     assert k["customers"] == 4 and k["complaints"] == 4 and k["complaints_on_time"] == 1
     key = {c.name: i for i, c in enumerate(result.classified.customers)}
-    assert result.per_customer[key["乙"]].problems == {"质量": 1}
+    assert result.per_customer[key["甲"]].problems == {"质量": 2, "交付": 1}  # 产品质量问题 counts as 质量
+    assert key["乙"] not in result.per_customer  # per-customer figures only for the 重点客户 table
     october = report(path, load_settings(), month=date(2026, 10, 1), out_dir=tmp_path / "o2")
     assert october.kpis()["lost_customers"] is None  # no rows for September: unknown, not 0
     book = openpyxl.load_workbook(result.outputs[0])
