@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from itertools import islice
 from typing import Any
 
 from ..errors import InputError
@@ -127,6 +128,7 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
     key_columns = [c.index for k, c in found.columns.items() if k in ("name", "customer", "customer_id")]
     markers = _TOTAL_ROW | {label.strip().lower() for label in found.labels if label}
     initials = {m[:1] for m in markers if m} | {m[:1] for m in _NOTE_MARKS} | {" ", "\u3000"}
+    initials |= {c.upper() for c in initials}  # markers are lower-cased; cells are not
     lead_initials = _LEAD_INITIALS | {" ", "\u3000"}  # leading cells worth a closer look
     mapped_indexes = [i for c in found.columns.values() for i in (c.index, *c.extra)]
     need = max(mapped_indexes) + 1
@@ -140,9 +142,7 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
         if r1 >= start and r2 > r1:
             merged_down.setdefault(r1, []).append((c1, c2, r2))
     fills: dict[int, list[tuple[int, Any]]] = {}
-    for number, row in enumerate(sheet.iter_rows()):
-        if number < start:
-            continue
+    for number, row in enumerate(islice(sheet.iter_rows(), start, None), start):
         if len(row) < need:
             row = row + padding[: need - len(row)]
         if merged_down:
@@ -158,7 +158,7 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
         if not suspect:
             for k in key_columns:
                 cell = row[k]
-                if cell.__class__ is str and cell[:1].lower() in initials:
+                if cell.__class__ is str and cell[:1] in initials:
                     suspect = True
                     break
         if suspect and _not_a_record(row, key_columns, markers, initials):
