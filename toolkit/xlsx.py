@@ -131,7 +131,10 @@ class Book:
             sheet.write_string(start_row, col, header, self.formats["header"])
         count = 0
         text, wrap = self.formats["text"], self.formats["wrap"]
-        write_string = sheet.write_string
+        write_string, write_number = sheet.write_string, sheet.write_number
+        chosen = column_formats or {}
+        float_formats = [self.formats[chosen.get(col) or "number"] for col in range(len(headers))]
+        int_formats = [self.formats[chosen.get(col) or "int"] for col in range(len(headers))]
         for count, row in enumerate(rows, start=1):
             fmt = row_formats[count - 1] if row_formats else None
             r = start_row + count
@@ -140,6 +143,12 @@ class Book:
                 if fmt is None and value.__class__ is str:
                     if value:
                         write_string(r, col, value, wrap if col in wrap_columns else text)
+                elif value is None and fmt is None:
+                    continue  # an empty cell: nothing to write
+                elif fmt is None and value.__class__ is float:
+                    write_number(r, col, value, float_formats[col])
+                elif fmt is None and value.__class__ is int:
+                    write_number(r, col, value, int_formats[col])
                 else:
                     self.write_cell(sheet, r, col, value, fmt or (column_formats or {}).get(col))
                 if measure:
