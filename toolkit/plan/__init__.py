@@ -245,7 +245,7 @@ def _notes(ledger, index, settings, visits, start, end, today, work, notes, spec
     estimated = sorted({v.date.year for v in visits if v.date and work.is_estimate(v.date)})
     if estimated:
         notes.append(label("plan.note_estimate", lang, years="、".join(map(str, estimated))))
-    defaults = sorted({v.owner for v in visits if settings.rules.capacity_of(v.owner)[1]})
+    defaults = sorted(o for o in {v.owner for v in visits} if settings.rules.capacity_of(o)[1])
     if defaults:
         (per_day, per_week), _ = settings.rules.capacity_of(defaults[0])
         specific.add(

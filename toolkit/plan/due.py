@@ -38,6 +38,8 @@ def add_months(day: date, months: float) -> date:
         return day + timedelta(days=round(months * 30.44))
     total = day.month - 1 + int(months)
     year, month = day.year + total // 12, total % 12 + 1
+    if day.day <= 28:  # every month has a 28th: the common case needs no calendar
+        return date(year, month, day.day)
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
