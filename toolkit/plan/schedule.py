@@ -89,15 +89,19 @@ def place(visits: list[Visit], workdays: list[date], rules: Rules) -> None:
             (per_day, per_week), _ = rules.capacity_of(visit.owner)
             book = owners[visit.owner] = _OwnerBook(len(workdays), weeks, per_day, per_week)
         first = bisect_left(workdays, visit.earliest)
-        found = book.place(first, visit.on_site, visit.city if visit.on_site else "", week_of, first_of_week)
+        on_site = visit.due.way == ON_SITE
+        found = book.place(first, on_site, visit.city if on_site else "", week_of, first_of_week)
         if found is not None:
             visit.date = workdays[found]
             # moved for lack of room, not for joining a same-city day
             visit.moved = found > first and found != book.grouped
 
 
+_RANK = {klass: n for n, klass in enumerate(CLASS_ORDER)}
+
+
 def _priority(visit: Visit) -> tuple:
-    rank = 0 if visit.strategic else (CLASS_ORDER.index(visit.klass) if visit.klass in CLASS_ORDER else 99)
+    rank = 0 if visit.strategic else _RANK.get(visit.klass or "", 99)
     overdue = (visit.earliest - visit.due.due).days
     return (rank, -overdue, visit.earliest, visit.due.row, visit.due.kind)
 
