@@ -64,6 +64,14 @@ def _formats(book: Book) -> dict[str, Any]:
     }
 
 
+def _kpi_cell(sheet, row: int, col: int, kind: str, value: Any, formats: dict[str, Any], lang: str) -> None:
+    """A KPI value in its format, or 无数据 in grey where the ledger holds no data for it."""
+    if value is None:
+        sheet.write_string(row, col, label("report.no_data", lang), formats["missing"])
+    else:
+        sheet.write_number(row, col, _value(kind, value), formats[kind])
+
+
 def _value(kind: str, value: Any) -> Any:
     return value / 1e4 if kind == "amount" and value is not None else value
 
@@ -139,10 +147,7 @@ def _overview(book: Book, result: ReportResult, formats: dict[str, Any], lang: s
         row += 1
         sheet.write_string(row, 0, name, formats["text"])
         for c, value in ((1, now), (2, before)):
-            if value is None:
-                sheet.write_string(row, c, L("report.no_data"), formats["missing"])
-            else:
-                sheet.write_number(row, c, _value(kind, value), formats[kind])
+            _kpi_cell(sheet, row, c, kind, value, formats, lang)
         if kind in ("count", "amount") and now is not None and before:
             sheet.write_number(row, 3, (now - before) / before, formats["change"])
         elif kind in ("rate", "score") and now is not None and before is not None:
@@ -386,10 +391,7 @@ def write_group(path: Path, result: GroupResult, *, lang: str, company: str) -> 
         name = L("kpi.class", klass=key[6:]) if key.startswith("class:") else L(f"kpi.{key}")
         sheet.write_string(n, 0, name, formats["text"])
         for c, value in enumerate([r.kpis().get(key) for r in result.reports] + [totals.get(key)], start=1):
-            if value is None:
-                sheet.write_string(n, c, L("report.no_data"), formats["missing"])
-            else:
-                sheet.write_number(n, c, _value(kind, value), formats[kind])
+            _kpi_cell(sheet, n, c, kind, value, formats, lang)
         if key in gaps and totals.get(key) is not None:
             sheet.write_string(
                 n, len(names) + 2, L("report.partial_total", names="、".join(gaps[key])), formats["text"]
@@ -407,10 +409,7 @@ def write_group(path: Path, result: GroupResult, *, lang: str, company: str) -> 
         for n, (name, kind, now, before, note) in enumerate(_kpi_rows(r, lang), start=3):
             sub.write_string(n, 0, name, formats["text"])
             for c, value in ((1, now), (2, before)):
-                if value is None:
-                    sub.write_string(n, c, L("report.no_data"), formats["missing"])
-                else:
-                    sub.write_number(n, c, _value(kind, value), formats[kind])
+                _kpi_cell(sub, n, c, kind, value, formats, lang)
             sub.write_string(n, 3, note, formats["text"])
         sub.set_column(0, 0, 26)
         sub.set_column(1, 2, 12)
