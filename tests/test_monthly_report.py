@@ -203,5 +203,6 @@ def test_review_cases_month_awareness_formats_and_partial_totals(tmp_path):
     no_sheets = report(bare, load_settings(), month=NOV, out_dir=tmp_path / "o3")
     rows = list(openpyxl.load_workbook(no_sheets.outputs[0])["重点客户"].iter_rows(min_row=2, values_only=True))
     assert rows[0][9:14] == (None, None, None, None, None)  # no complaints or visits sheet: empty, not 0
+    assert openpyxl.load_workbook(no_sheets.outputs[0])["投诉"]["A1"].value == "台账没有投诉记录表"
     bad = run_crm("report", str(path), "--month", "9999-12")
     assert bad.returncode == 2 and "not a month" in bad.stderr

@@ -307,6 +307,10 @@ def _complaints(book: Book, result: ReportResult, lang: str) -> None:
     L = lambda key: label(key, lang)  # noqa: E731
     sheet = book.add_sheet(L("sheet.report_complaints"))
     complaints = result.classified.ledger.tables.get(COMPLAINTS)
+    if "complaints_sheet" in result.missing:  # say so here too, not just on 概览
+        sheet.write_string(0, 0, L("missing.complaints_sheet"), book.formats["bold"])
+        sheet.set_column(0, 0, 40)
+        return
     rows = []
     if complaints is not None and complaints.has("received"):
         first, end = month_bounds(result.month)
