@@ -32,6 +32,28 @@ PARAMETERS = [  # key, 名称, 值, 单位, 说明, 依据
         "台账无占比列时，用月度业务表最近这些月计算占比",
         "002 战略客户",
     ),
+    ("writeback.class", "回写列：系统分类", "客户分类(系统)", "列名", "--write-back 写回台账的列名（改名后下次写入新列名）", ""),
+    ("writeback.reason", "回写列：分类依据", "分类依据", "列名", "classify --write-back", ""),
+    ("writeback.risk", "回写列：风险等级", "风险等级", "列名", "classify --write-back", ""),
+    ("writeback.next_visit", "回写列：下次拜访", "下次拜访", "列名", "plan --write-back", ""),
+    ("writeback.check", "回写列：校验结果", "校验结果", "列名", "validate --write-back", ""),
+    ("writeback.backup_days", "台账备份保留天数", 30, "天", "写回前的备份保留这么多天（backups 文件夹）", ""),
+    ("survey.low_score", "问卷低分线（评分）", 3, "分", "评分低于此值（5 分制：非常满意 5 … 非常不满意 1）列入低分跟进清单", "000、003 满意度评价"),
+    ("survey.low_nps", "问卷低分线（推荐度）", 7, "分", "推荐度低于此值（0–10 分，0–6 为贬损者）列入低分跟进清单", "NPS 惯例"),
+    ("survey.remind_after_days", "问卷催办间隔", 7, "天", "发出问卷（或上次催办）后这么多天仍未回复，crm survey remind 发催办邮件", "001 定期回访"),
+    ("survey.max_reminders", "问卷最多催办次数", 2, "次", "每位客户每批问卷最多催办几次", "001 定期回访"),
+    ("survey.skip_status", "不发问卷的客户状态", "潜在、流失、暂停、休眠", "状态", "客户状态为这些值之一的客户不发问卷（用、分隔）；其余客户都算在用客户", "000 定期满意度评价"),
+]
+
+# 问卷：crm survey create 按这些题目生成问卷表单。类型：评分（1–5，非常满意 … 非常不满意）、推荐（0–10）、文字。
+SURVEY = [  # 编号 key, 题目, 类型, 必填, 题目（英文）
+    ("q1", "您对我公司产品（服务）质量的满意程度", "评分", "是", "How satisfied are you with the quality of our products and services?"),
+    ("q2", "您对我公司交付及时性的满意程度", "评分", "是", "How satisfied are you with the timeliness of our deliveries?"),
+    ("q3", "您对客户经理服务的满意程度", "评分", "是", "How satisfied are you with your account manager's service?"),
+    ("q4", "您对投诉和问题处理的满意程度", "评分", "是", "How satisfied are you with how we handle complaints and problems?"),
+    ("q5", "总体而言，您对我公司的满意程度", "评分", "是", "Overall, how satisfied are you with our company?"),
+    ("nps", "您有多大可能向同行推荐我公司？（0 = 完全不可能，10 = 非常可能）", "推荐", "是", "How likely are you to recommend us to a peer? (0 = not at all, 10 = extremely likely)"),
+    ("comment", "您对我们的意见和建议", "文字", "否", "Your comments and suggestions"),
 ]
 
 CAPACITY = [("*", 4, 8)]  # 客户经理（* = 未单独列出的所有人）, 每日拜访上限, 每周实地拜访上限
@@ -166,6 +188,7 @@ def build_rules(path: Path) -> None:
         "· ABCD评分 / ABCD分级：abcd 策略的评分表——每个因素的取值和分数，按已填因素的平均分分级；「直接归为」一列可让某个取值直接定级（如 合作意向 不明确 → D）。",
         "· 风险规则：每种风险标签的启用、级别（提示/预警/严重）和阈值。",
         "· 列名：你的台账中工具认不出的表头，可在此登记对应的字段（表：customers/visits/complaints/monthly）。",
+        "· 问卷：满意度调查的题目（crm survey create 据此生成问卷表单）。类型：评分（1–5，下拉选择 非常满意 … 非常不满意）、推荐（0–10，推荐意愿）、文字（意见建议）；必填：是/否；「题目（英文）」用于英文问卷。已发出的批次沿用发出时的题目。低分线、催办间隔和次数、不发问卷的客户状态在「参数」表（survey.*）。",
         "默认值来自公司客户关系管理办法（见各行「依据」）。改完保存即可，下次运行自动生效。",
     ]
     for r, line in enumerate(lines):
@@ -209,6 +232,13 @@ def build_rules(path: Path) -> None:
         alias_examples,
         [14, 18, 24],
         {0: ["customers", "visits", "complaints", "monthly"]},
+    )
+    sheet(
+        "问卷",
+        ["编号 key", "题目", "类型", "必填", "题目（英文）"],
+        SURVEY,
+        [12, 60, 8, 8, 60],
+        {2: ["评分", "推荐", "文字"], 3: ["是", "否"]},
     )
     book.close()
     for key, _, _ in REQUIRED:

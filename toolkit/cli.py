@@ -39,6 +39,13 @@ OutOpt = typer.Option(None, "--out", "-o", help="Where outputs go (default: the 
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else.")
 LangOpt = typer.Option(None, "--lang", help="Output language: zh (default) or en.")
 TodayOpt = typer.Option(None, "--today", help="The as-of date, YYYY-MM-DD (default: today).")
+WriteBackOpt = typer.Option(
+    False, "--write-back", help="Also write the results into the ledger's customer sheet (a backup is made first)."
+)
+DryRunOpt = typer.Option(False, "--dry-run", help="With --write-back: list the cells that would change, write nothing.")
+LiveOpt = typer.Option(
+    False, "--live", help="With --write-back: write into the ledger open in Excel (Windows/macOS, the excel extra)."
+)
 
 
 def _today(value: str | None, option: str = "--today") -> date:
@@ -172,20 +179,28 @@ def validate_command(
         None, "--password", help="Password of a protected workbook (or set CRM_LEDGER_PASSWORD)."
     ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when validation finds errors."),
+    write_back: bool = WriteBackOpt,
+    dry_run: bool = DryRunOpt,
+    live: bool = LiveOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Check a ledger: required fields, formats, allowed values, duplicates, unknown customers,
-    overdue contact. Writes a validation workbook; never changes the ledger."""
+    overdue contact. Writes a validation workbook; with --write-back also a 校验结果 column into
+    the ledger."""
     from .validate import validate
+    from .writeback import validate_columns
 
     settings = _settings(workspace, lang=lang)
     ledger = _ledger_argument(ledger, settings)
+    stat = _stat_for_write_back(ledger, write_back, dry_run, live)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = validate(ledger, settings, today=_today(today), out_dir=out, password=password)
+    written = _write_back(ledger, result, validate_columns, settings, out, dry_run, live, stat) if stat else None
     if as_json:
-        _print_json(result.as_json())
+        _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
     else:
         _print_validation(result, settings.lang)
+        _print_write_back(written, settings.lang)
     if strict and result.errors:
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -201,22 +216,30 @@ def classify_command(
     lang: str | None = LangOpt,
     today: str | None = TodayOpt,
     password: str | None = typer.Option(None, "--password", help="Password of a protected workbook."),
+    write_back: bool = WriteBackOpt,
+    dry_run: bool = DryRunOpt,
+    live: bool = LiveOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Put each customer in a class under a policy, with the reason spelled out; tag risks; list
-    what changed since the last run. Writes a classification workbook; never changes the ledger."""
+    what changed since the last run. Writes a classification workbook; with --write-back also
+    客户分类(系统), 分类依据 and 风险等级 columns into the ledger."""
     from .classify import classify
+    from .writeback import classify_columns
 
     settings = _settings(workspace, lang=lang)
     ledger = _ledger_argument(ledger, settings)
     as_of = _today(today)
     now = datetime.now() if today is None else None
+    stat = _stat_for_write_back(ledger, write_back, dry_run, live)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = classify(ledger, settings, today=as_of, now=now, policy=policy, out_dir=out, password=password)
+    written = _write_back(ledger, result, classify_columns, settings, out, dry_run, live, stat) if stat else None
     if as_json:
-        _print_json(result.as_json())
+        _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
         return
     _print_classification(result, settings.lang)
+    _print_write_back(written, settings.lang)
 
 
 @app.command("plan")
@@ -231,11 +254,16 @@ def plan_command(
     lang: str | None = LangOpt,
     today: str | None = TodayOpt,
     password: str | None = typer.Option(None, "--password", help="Password of a protected workbook."),
+    write_back: bool = WriteBackOpt,
+    dry_run: bool = DryRunOpt,
+    live: bool = LiveOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Plan visits on Chinese working days from class cadences and the visit history, within each
-    owner's capacity. Writes the schedule workbook and an .ics calendar per owner."""
+    owner's capacity. Writes the schedule workbook and an .ics calendar per owner; with
+    --write-back also a 下次拜访 column into the ledger."""
     from .plan import plan
+    from .writeback import plan_columns
 
     if months and weeks:
         raise InputError("give --months or --weeks, not both")
@@ -243,6 +271,7 @@ def plan_command(
     ledger = _ledger_argument(ledger, settings)
     as_of = _today(today)
     first = _today(start, "--start") if start else None
+    stat = _stat_for_write_back(ledger, write_back, dry_run, live)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = plan(
             ledger,
@@ -255,8 +284,9 @@ def plan_command(
             split=split,
             password=password,
         )
+    written = _write_back(ledger, result, plan_columns, settings, out, dry_run, live, stat) if stat else None
     if as_json:
-        _print_json(result.as_json())
+        _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
         return
     lang_ = settings.lang
     end = result.end - timedelta(days=1)
@@ -277,6 +307,7 @@ def plan_command(
         out_console.print(f"- {escape(note)}")
     for path in result.outputs:
         out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+    _print_write_back(written, lang_)
 
 
 @app.command("report")
@@ -341,6 +372,49 @@ def report_command(
         out_console.print(f"- {escape(label('missing.' + missing, lang_))}")
     for path in result.outputs:
         out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+
+
+def _stat_for_write_back(ledger: Path, write_back: bool, dry_run: bool, live: bool) -> tuple[int, int] | None:
+    """The ledger's (mtime, size) before the job reads it, when the results go back into it."""
+    if (dry_run or live) and not write_back:
+        raise InputError("--dry-run and --live go with --write-back", hint="add --write-back")
+    if not write_back:
+        return None
+    stat = ledger.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _write_back(ledger: Path, result, columns, settings: Settings, out, dry_run: bool, live: bool, stat):
+    from .writeback import write_job_columns
+
+    return write_job_columns(
+        ledger, result, columns(result, settings), settings, out_dir=out, dry_run=dry_run, live=live, expected_stat=stat
+    )
+
+
+def _print_write_back(written, lang: str, shown: int = 20) -> None:
+    if written is None:
+        return
+    columns = "、".join(f"{header} ({letter})" for header, letter in written.columns.items())
+    if written.dry_run:
+        out_console.print(escape(label("writeback.dry_run", lang, cells=len(written.changes), columns=columns)))
+        for change in written.changes[:shown]:
+            out_console.print(
+                f"  {escape(change.sheet)}!{change.cell}: {escape(change.old or '∅')} → {escape(change.new or '∅')}"
+            )
+        if len(written.changes) > shown:
+            out_console.print(f"  … {len(written.changes) - shown} more (--json lists all)")
+        return
+    if written.written is None:
+        out_console.print(escape(label("writeback.unchanged", lang, columns=columns)))
+        return
+    if written.written != written.ledger:
+        reason = label("writeback.open", lang, lock=written.lock_file) if written.lock_file else written.beside_reason
+        err_console.print(escape(label("writeback.beside_note", lang, reason=reason, path=str(written.written))))
+        return
+    out_console.print(
+        escape(label("writeback.done", lang, cells=len(written.changes), columns=columns, backup=str(written.backup)))
+    )
 
 
 def _ledger_argument(ledger: Path | None, settings: Settings) -> Path:

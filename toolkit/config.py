@@ -19,7 +19,8 @@ from typing import Any
 from .errors import ConfigError, InputError
 from .findings import CODES
 from .ledger.coerce import clean_text, parse_date
-from .model import FIELDS_BY_TABLE, TABLES
+from .ledger.headers import IGNORED
+from .model import CUSTOMERS, FIELDS_BY_TABLE, TABLES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,6 +43,13 @@ ALIASES_SHEET = "列名"
 ABCD_POINTS_SHEET = "ABCD评分"
 ABCD_CUTOFFS_SHEET = "ABCD分级"
 RISKS_SHEET = "风险规则"
+WRITEBACK_COLUMNS = {  # key → the default header of a column --write-back writes into the ledger
+    "class": "客户分类(系统)",
+    "reason": "分类依据",
+    "risk": "风险等级",
+    "next_visit": "下次拜访",
+    "check": "校验结果",
+}
 RISK_CODES = (
     "low_credit",
     "overdue_payment",
@@ -135,6 +143,14 @@ class Rules:
             )
         return float(value)
 
+    def writeback_columns(self) -> dict[str, str]:
+        """What --write-back calls its columns in the ledger: key → header (参数 sheet, writeback.*)."""
+        names = {}
+        for key, default in WRITEBACK_COLUMNS.items():
+            value = self.parameters.get(f"writeback.{key}")
+            names[key] = clean_text(value) if isinstance(value, str) and clean_text(value) else default
+        return names
+
     def max_days(self, klass: str | None) -> int | None:
         """The longest a customer of ``klass`` may go without contact, or None if no rule."""
         if not klass:
@@ -167,6 +183,8 @@ class Settings:
         merged: dict[str, dict[str, str]] = {t: dict(self.rules.aliases.get(t, {})) for t in TABLES}
         for table, mapping in self.column_overrides.items():
             merged.setdefault(table, {}).update(mapping)
+        for header in self.rules.writeback_columns().values():  # the toolkit's own columns are never input
+            merged[CUSTOMERS].setdefault(header, IGNORED)
         return merged
 
 

@@ -360,6 +360,7 @@ class Table:
     values: dict[str, list[Any]]
     bad: dict[str, dict[int, Any]] = field(default_factory=dict)
     unmapped_headers: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # the header text of every column, A first
 
     def __len__(self) -> int:
         return len(self.rows)

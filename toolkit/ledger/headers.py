@@ -49,11 +49,24 @@ def normalize_header(value: Any) -> tuple[str, str]:
     return text, unit
 
 
+IGNORED = "-"  # an override to this key: the column is the toolkit's own (written back), never read
+
+
+def _exact(label: Any) -> str:
+    return unicodedata.normalize("NFKC", str(label)).strip() if label is not None else ""
+
+
 def _alias_index(table: str, overrides: Mapping[str, str]) -> dict[str, tuple[str, int]]:
-    """normalised header → (field key, priority); lower priority number wins."""
+    """normalised header → (field key, priority); lower priority number wins.
+
+    Headers overridden to ``IGNORED`` are kept by their exact text under the key ``"=" + text``:
+    '客户分类(系统)' must be skipped while '客户分类' (the same after normalising) is read.
+    """
     index: dict[str, tuple[str, int]] = {}
     for header, key in overrides.items():
-        if key in FIELDS_BY_TABLE[table]:
+        if key == IGNORED:
+            index["=" + _exact(header)] = (IGNORED, -2)
+        elif key in FIELDS_BY_TABLE[table]:
             index[normalize_header(header)[0]] = (key, -1)
     for field in FIELDS:
         if field.table != table:
@@ -114,7 +127,7 @@ def _map(labels: Sequence[Any], index: dict[str, tuple[str, int]]):
     unmapped = []
     for col, label in enumerate(labels):
         norm, unit = normalize_header(label)
-        if not norm:
+        if not norm or "=" + _exact(label) in index:
             continue
         hit = index.get(norm)
         if hit is None:

@@ -180,6 +180,7 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
         {c.key: c.values for c in columns},
         bad={c.key: c.bad for c in columns if c.bad},
         unmapped_headers=found.unmapped,
+        labels=found.labels,
     )
     _scale_percent_fractions(table, {c.key: c.typed_numbers for c in columns if c.percent})
     return table

@@ -1,0 +1,709 @@
+"""Write the toolkit's columns back into a ledger without losing anything.
+
+An .xlsx/.xlsm file is a zip of XML parts. openpyxl rebuilds every part from its own model
+and drops what it does not model, so it is never used to save a ledger. Instead only the
+customer sheet's part is rewritten, by patching its text: the toolkit's cells are added to,
+or replaced in, the rows that need them, as inline strings, so ``sharedStrings.xml`` stays as
+it is. ``styles.xml`` gains one date style the first time a date column is written (and keeps
+it). Every other part (other sheets, drawings, charts, comments, tables, VBA, custom XML …)
+is copied byte for byte.
+
+The safe replace: a timestamped backup first, the new file written beside the ledger under a
+temporary name and read back, then an atomic ``os.replace``. When the ledger is open (an
+Excel ``~$`` owner file or a LibreOffice ``.~lock`` file beside it, or the replace is refused),
+the result is written beside the ledger instead and the ledger is left untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import unicodedata
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from html import escape, unescape
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+from xml.parsers import expat
+
+from ..errors import InputError, ToolkitError
+from .headers import column_letter
+
+WRITABLE_SUFFIXES = (".xlsx", ".xlsm")
+TMP_SUFFIX = ".crm-tmp"
+_DATE_FORMAT = "yyyy-mm-dd"
+_EXCEL_EPOCH = date(1899, 12, 30)
+_MAX_CELL_TEXT = 32767  # Excel's limit
+
+_ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
+_CELL = re.compile(rb"<c\s[^>]*?(?:/>|>.*?</c>)", re.S)
+_REF = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
+_ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
+_STYLE = re.compile(rb'\ss="(\d+)"')
+_SPANS = re.compile(rb'\sspans="(\d+):(\d+)"')
+_DIMENSION = re.compile(rb'<dimension\s+ref="([^"]*)"\s*/>')
+_MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_REL_NS = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
+
+
+@dataclass
+class WriteColumn:
+    """One column the toolkit writes: its header and a value per 1-based Excel row (None clears)."""
+
+    key: str
+    header: str
+    values: dict[int, str | date | None]
+    width: float = 14
+
+
+@dataclass
+class CellChange:
+    sheet: str
+    cell: str
+    old: str
+    new: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"sheet": self.sheet, "cell": self.cell, "old": self.old, "new": self.new}
+
+
+@dataclass
+class WriteBackResult:
+    ledger: Path
+    written: Path | None  # the ledger itself, or the file beside it; None for a dry run
+    changes: list[CellChange]
+    columns: dict[str, str]  # header → column letter
+    backup: Path | None = None
+    beside_reason: str = ""  # why the result went beside the ledger instead of into it
+    lock_file: str = ""  # the owner/lock file that showed the ledger is open
+    dry_run: bool = False
+    live: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ledger": str(self.ledger),
+            "written": str(self.written) if self.written else None,
+            "into_ledger": self.written == self.ledger,
+            "backup": str(self.backup) if self.backup else None,
+            "beside_reason": self.beside_reason,
+            "dry_run": self.dry_run,
+            "live": self.live,
+            "columns": self.columns,
+            "changed_cells": len(self.changes),
+            "changes": [c.as_json() for c in self.changes],
+        }
+
+
+def column_index(letters: str) -> int:
+    """'A' → 0, 'AB' → 27."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def exact_header(text: Any) -> str:
+    return unicodedata.normalize("NFKC", str(text)).strip() if text is not None else ""
+
+
+def write_back(
+    ledger: str | os.PathLike[str],
+    sheet: str,
+    header_row: int,
+    labels: list[str],
+    columns: list[WriteColumn],
+    *,
+    backup_dir: Path,
+    keep_days: float = 30,
+    dry_run: bool = False,
+    live: bool = False,
+    expected_stat: tuple[int, int] | None = None,
+    beside_suffix: str = " (系统结果)",
+    now: datetime | None = None,
+) -> WriteBackResult:
+    """Write ``columns`` into ``sheet`` of the ledger, to the right of the user's columns or into
+    the columns already headed with the same text (a second run updates them in place).
+
+    ``expected_stat`` (mtime_ns, size) of the ledger when the values were computed: if the file
+    changed since, nothing is written (its rows may have moved). Raises ``InputError`` for a file
+    that cannot be patched safely (not .xlsx/.xlsm, encrypted, a formula or a merged range where
+    a value would go), before anything is written.
+    """
+    path = Path(ledger)
+    now = now or datetime.now()
+    if live:
+        return _write_live(path, sheet, header_row, labels, columns)
+    _check_writable(path, expected_stat)
+    patch = _Patch.build(path, sheet, header_row, labels, columns)
+    result = WriteBackResult(path, None, patch.changes, patch.letters, dry_run=dry_run)
+    if dry_run or not patch.changes and not patch.new_headers:
+        return result
+    _remove_stale_temporaries(path)
+    lock = open_by(path)
+    if lock:
+        result.lock_file = lock.name
+        result.beside_reason = f"it is open in Excel, WPS or LibreOffice (lock file {lock.name})"
+        result.written = _write_beside(path, patch, beside_suffix)
+        return result
+    result.backup = backup(path, backup_dir, keep_days, now)
+    tmp = path.with_name(path.name + TMP_SUFFIX)
+    try:
+        patch.write(tmp)
+        _read_back(tmp, patch)
+        shutil.copymode(path, tmp)
+        _check_writable(path, expected_stat)  # not changed while we were writing
+        os.replace(tmp, path)
+    except PermissionError as error:  # Windows: the file is open in Excel (a sharing violation)
+        tmp.unlink(missing_ok=True)
+        result.beside_reason = f"the ledger could not be replaced ({error.strerror or error})"
+        result.written = _write_beside(path, patch, beside_suffix)
+        return result
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    result.written = path
+    return result
+
+
+def open_by(path: Path) -> Path | None:
+    """The owner file of Excel/WPS (~$…) or the lock file of LibreOffice beside the ledger, if any."""
+    owners = [
+        path.with_name("~$" + path.name),
+        path.with_name("~$" + path.name[2:]),
+        path.with_name(".~lock." + path.name + "#"),
+    ]
+    for owner in owners:
+        if owner.exists():
+            return owner
+    return None
+
+
+def backup(path: Path, folder: Path, keep_days: float, now: datetime) -> Path:
+    """Copy the ledger to ``folder`` as '<stem> <YYYYmmdd-HHMMSS><suffix>'; drop its backups over ``keep_days`` old."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{path.stem} {now:%Y%m%d-%H%M%S}{path.suffix}"
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder / f"{path.stem} {now:%Y%m%d-%H%M%S}-{n}{path.suffix}"
+    shutil.copy2(path, target)
+    limit = now - timedelta(days=keep_days)
+    stamp = re.compile(re.escape(path.stem) + r" (\d{8}-\d{6})(?:-\d+)?" + re.escape(path.suffix) + "$")
+    for old in folder.iterdir():
+        found = stamp.match(old.name)
+        if found and old != target and datetime.strptime(found.group(1), "%Y%m%d-%H%M%S") < limit:
+            old.unlink()
+    return target
+
+
+def _check_writable(path: Path, expected_stat: tuple[int, int] | None) -> None:
+    if path.suffix.lower() not in WRITABLE_SUFFIXES:
+        raise InputError(
+            f"write-back works on .xlsx and .xlsm ledgers, not {path.suffix or 'this file'}",
+            file=path,
+            hint="save the ledger as .xlsx in Excel, or use the generated workbook instead",
+        )
+    if not zipfile.is_zipfile(path):
+        raise InputError(
+            "write-back cannot open this ledger: it is password-protected or not a real .xlsx",
+            file=path,
+            hint="remove the password (File ▸ Info ▸ Protect Workbook) for write-back, or use the generated workbook",
+        )
+    if expected_stat is not None:
+        stat = path.stat()
+        if (stat.st_mtime_ns, stat.st_size) != expected_stat:
+            raise InputError(
+                "the ledger was saved by someone while the job ran; nothing was written",
+                file=path,
+                hint="run the job again",
+            )
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """A run killed before its replace leaves its temporary file; the ledger itself is intact."""
+    path.with_name(path.name + TMP_SUFFIX).unlink(missing_ok=True)
+
+
+def _write_beside(path: Path, patch: _Patch, suffix: str) -> Path:
+    target = path.with_name(f"{path.stem}{suffix}{path.suffix}")
+    tmp = target.with_name(target.name + TMP_SUFFIX)
+    try:
+        patch.write(tmp)
+        _read_back(tmp, patch)
+        os.replace(tmp, target)
+    except PermissionError as error:
+        tmp.unlink(missing_ok=True)
+        raise ToolkitError(
+            f"{target}: cannot be written either ({error.strerror or error}) — close it and run again"
+        ) from error
+    return target
+
+
+def _read_back(tmp: Path, patch: _Patch) -> None:
+    """The temporary file is a readable zip whose every part checks out, the patched ones as written."""
+    with zipfile.ZipFile(tmp) as zf:
+        bad = zf.testzip()
+        if bad is not None:
+            raise ToolkitError(f"{tmp}: the written file failed its check ({bad}); the ledger was not changed")
+        for name, data in patch.parts.items():
+            if zf.getinfo(name).CRC != zlib.crc32(data):
+                raise ToolkitError(f"{tmp}: {name} was not written as intended; the ledger was not changed")
+
+
+def _well_formed(name: str, data: bytes, path: Path) -> None:
+    parser = expat.ParserCreate()
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as error:  # a bug of ours: never write it
+        raise ToolkitError(
+            f"{path}: patching {name} gave malformed XML ({error}); the ledger was not changed"
+        ) from error
+
+
+def _sheet_part(zf: zipfile.ZipFile, sheet: str, path: Path) -> str:
+    """The zip part name of the worksheet called ``sheet``."""
+
+    def rels(part: str) -> dict[str, str]:
+        folder, _, name = part.rpartition("/")
+        rel_part = f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
+        root = ElementTree.fromstring(zf.read(rel_part))
+        targets = {}
+        for rel in root:
+            target = rel.get("Target", "")
+            if target.startswith("/"):
+                target = target[1:]
+            elif folder:
+                target = f"{folder}/{target}"
+            targets[rel.get("Id", "")] = os.path.normpath(target).replace("\\", "/")
+        return targets
+
+    try:
+        workbook = next(t for t in rels("").values() if t.endswith(".xml") and "workbook" in t.lower())
+        root = ElementTree.fromstring(zf.read(workbook))
+        targets = rels(workbook)
+        for element in root.iter():
+            if element.tag.rsplit("}", 1)[-1] == "sheet" and element.get("name") == sheet:
+                rid = next((element.get(f"{{{ns}}}id") for ns in _REL_NS if element.get(f"{{{ns}}}id")), None)
+                if rid in targets:
+                    return targets[rid]
+    except (KeyError, StopIteration, ElementTree.ParseError) as error:
+        raise InputError(
+            f"write-back cannot find its way through this workbook ({error})",
+            file=path,
+            hint="open it in Excel and save it again as .xlsx",
+        ) from error
+    raise InputError("write-back cannot find this sheet in the workbook", file=path, sheet=sheet)
+
+
+class _Patch:
+    """The new bytes of the parts that change, computed without writing anything."""
+
+    def __init__(self, source: Path, parts: dict[str, bytes], changes: list[CellChange], letters, new_headers):
+        self.source = source
+        self.parts = parts
+        self.changes = changes
+        self.letters: dict[str, str] = letters
+        self.new_headers: list[str] = new_headers
+
+    @classmethod
+    def build(cls, path: Path, sheet: str, header_row: int, labels: list[str], columns: list[WriteColumn]) -> _Patch:
+        with zipfile.ZipFile(path) as zf:
+            part = _sheet_part(zf, sheet, path)
+            xml = zf.read(part)
+            styles_part = "xl/styles.xml" if "xl/styles.xml" in zf.namelist() else ""
+            styles = zf.read(styles_part) if styles_part else b""
+            shared = _SharedStrings(zf)
+            sheet_patch = _SheetPatch(path, sheet, xml, header_row, labels, columns, shared)
+            needs_date = any(isinstance(v, date) for c in columns for v in c.values.values())
+            parts: dict[str, bytes] = {}
+            if needs_date:
+                if not styles_part:
+                    raise InputError(
+                        "the workbook has no styles part", file=path, hint="open it in Excel and save it again"
+                    )
+                styles, date_style = _date_style(styles)
+                parts[styles_part] = styles
+                sheet_patch.date_style = date_style
+            parts[part] = sheet_patch.apply()
+        for name, data in parts.items():
+            _well_formed(name, data, path)
+        if parts.get(styles_part) == styles and styles_part in parts and not sheet_patch.changes:
+            del parts[styles_part]
+        return cls(path, parts, sheet_patch.changes, sheet_patch.letters, sheet_patch.new_headers)
+
+    def write(self, target: Path) -> None:
+        """Copy the source zip to ``target``: the same entries in the same order, patched parts replaced."""
+        with zipfile.ZipFile(self.source) as zin, zipfile.ZipFile(target, "w") as zout:
+            for info in zin.infolist():
+                copy = zipfile.ZipInfo(info.filename, info.date_time)
+                copy.compress_type = info.compress_type
+                copy.external_attr = info.external_attr
+                copy.create_system = info.create_system
+                copy.comment = info.comment
+                if info.filename in self.parts:
+                    zout.writestr(copy, self.parts[info.filename], compresslevel=1)
+                else:
+                    zout.writestr(copy, zin.read(info), compresslevel=6)
+            zout.comment = zin.comment
+
+
+class _SharedStrings:
+    """The workbook's shared strings, parsed only if an old value must be shown."""
+
+    def __init__(self, zf: zipfile.ZipFile) -> None:
+        self._zf = zf
+        self._strings: list[str] | None = None
+
+    def __getitem__(self, index: int) -> str:
+        if self._strings is None:
+            self._strings = []
+            name = next((n for n in self._zf.namelist() if n.lower().endswith("sharedstrings.xml")), None)
+            if name:
+                root = ElementTree.fromstring(self._zf.read(name))
+                for si in root:
+                    self._strings.append("".join(t.text or "" for t in si.iter() if t.tag.endswith("}t")))
+        return self._strings[index] if 0 <= index < len(self._strings) else ""
+
+
+class _SheetPatch:
+    def __init__(self, path, sheet, xml: bytes, header_row: int, labels, columns: list[WriteColumn], shared):
+        self.path, self.sheet, self.xml, self.shared = path, sheet, xml, shared
+        self.header_row = header_row
+        self.columns = columns
+        self.date_style: int | None = None
+        self.changes: list[CellChange] = []
+        if b"<sheetData" not in xml:
+            raise InputError(
+                "write-back cannot patch this sheet (its XML uses a form the toolkit does not write into)",
+                file=path,
+                sheet=sheet,
+                hint="open the ledger in Excel and save it again as .xlsx",
+            )
+        existing = {exact_header(text): i for i, text in enumerate(labels) if exact_header(text)}
+        last = max(len(labels) - 1, self._last_used_column())
+        self.targets: list[tuple[int, WriteColumn]] = []
+        self.new_headers: list[str] = []
+        for column in columns:
+            if exact_header(column.header) in existing:
+                self.targets.append((existing[exact_header(column.header)], column))
+            else:
+                last += 1
+                self.targets.append((last, column))
+                self.new_headers.append(column.header)
+        self.targets.sort(key=lambda t: t[0])
+        self.letters = {c.header: column_letter(i) for i, c in self.targets}
+        self._check_merges()
+
+    def _last_used_column(self) -> int:
+        found = _DIMENSION.search(self.xml)
+        last = -1
+        if found:
+            ref = found.group(1).split(b":")[-1]
+            letters = re.match(rb"[A-Z]+", ref)
+            if letters:
+                last = column_index(letters.group().decode())
+        else:
+            for ref in _REF.finditer(self.xml):
+                last = max(last, column_index(ref.group(1).decode()))
+        for merge in _MERGE.finditer(self.xml):
+            last = max(last, column_index(merge.group(3).decode()))
+        return last
+
+    def _check_merges(self) -> None:
+        rows = [self.header_row, *(r for _, c in self.targets for r in c.values)]
+        low, high = min(rows), max(rows)
+        for merge in _MERGE.finditer(self.xml):
+            c1, r1, c2, r2 = (merge.group(i).decode() for i in (1, 2, 3, 4))
+            for index, column in self.targets:
+                inside = column_index(c1) <= index <= column_index(c2) and int(r1) <= high and int(r2) >= low
+                if inside and (int(r2) > int(r1) or c1 != c2):
+                    raise InputError(
+                        f"column {column_letter(index)} ({column.header}) crosses the merged cells {c1}{r1}:{c2}{r2}",
+                        file=self.path,
+                        sheet=self.sheet,
+                        hint="unmerge them or rename that column, then run again",
+                    )
+
+    def apply(self) -> bytes:
+        touched: dict[int, list[tuple[int, str, Any, bool]]] = {}  # row → (column, letter, value, is header)
+        for index, column in self.targets:
+            letter = column_letter(index)
+            touched.setdefault(self.header_row, []).append((index, letter, column.header, True))
+            for row, value in column.values.items():
+                touched.setdefault(row, []).append((index, letter, value, False))
+        header_style = self._header_style()
+        out: list[bytes] = []
+        position = 0
+        seen: set[int] = set()
+        data_start = self.xml.index(b"<sheetData")
+        for match in _ROW.finditer(self.xml, data_start):
+            tag_end = match.group().index(b">")
+            number = _ROW_NUMBER.search(match.group(), 0, tag_end + 1)
+            if number is None:
+                raise InputError(
+                    "write-back cannot patch this sheet: its rows carry no numbers",
+                    file=self.path,
+                    sheet=self.sheet,
+                    hint="open the ledger in Excel and save it again as .xlsx",
+                )
+            row = int(number.group(1))
+            if row not in touched:
+                continue
+            seen.add(row)
+            out.append(self.xml[position : match.start()])
+            out.append(self._patch_row(match.group(), row, touched[row], header_style))
+            position = match.end()
+        missing = sorted(set(touched) - seen)
+        if missing:  # rows the sheet does not hold (cannot happen for rows the reader read)
+            raise InputError(
+                f"write-back: row {missing[0]} is not in the sheet",
+                file=self.path,
+                sheet=self.sheet,
+                hint="run the job again on the saved ledger",
+            )
+        out.append(self.xml[position:])
+        xml = b"".join(out)
+        last = max(i for i, _ in self.targets)
+        xml = self._widen_dimension(xml, last)
+        return self._add_widths(xml)
+
+    def _header_style(self) -> bytes:
+        """The style of the user's last header cell, so the new headers look like theirs."""
+        for match in _ROW.finditer(self.xml, self.xml.index(b"<sheetData")):
+            number = _ROW_NUMBER.search(match.group(), 0, match.group().index(b">") + 1)
+            if number and int(number.group(1)) == self.header_row:
+                cells = _CELL.findall(match.group())
+                if cells:
+                    style = _STYLE.search(cells[-1], 0, cells[-1].index(b">") + 1)
+                    return style.group() if style else b""
+                break
+        return b""
+
+    def _patch_row(self, row_xml: bytes, row: int, writes, header_style: bytes) -> bytes:
+        tag_end = row_xml.index(b">")
+        self_closing = row_xml[tag_end - 1 : tag_end] == b"/"
+        open_tag = row_xml[: tag_end - 1] + b">" if self_closing else row_xml[: tag_end + 1]
+        body = b"" if self_closing else row_xml[tag_end + 1 : -len(b"</row>")]
+        cells = [(self._cell_column(c, row), c) for c in _CELL.findall(body)] if body else []
+        if _CELL.sub(b"", body).strip(b" \r\n\t"):
+            raise InputError(
+                f"write-back cannot patch row {row}: it holds more than cells",
+                file=self.path,
+                sheet=self.sheet,
+                hint="open the ledger in Excel and save it again as .xlsx",
+            )
+        by_column = dict(cells)
+        if len(by_column) != len(cells):
+            raise InputError(f"row {row} holds two cells in one column", file=self.path, sheet=self.sheet)
+        for index, letter, value, is_header in writes:
+            ref = f"{letter}{row}"
+            if is_header and value not in self.new_headers:
+                continue  # the column is already headed so
+            old_xml = by_column.get(index)
+            if old_xml is not None and b"<f" in old_xml:
+                raise InputError(
+                    f"cell {ref} holds a formula; write-back does not overwrite formulas",
+                    file=self.path,
+                    sheet=self.sheet,
+                    hint=f"rename the column '{self._header_of(index)}' or move the formula, then run again",
+                )
+            old = self._old_value(old_xml) if old_xml is not None else ""
+            new = _display(value)
+            if old == new:
+                continue
+            if not is_header:
+                self.changes.append(CellChange(self.sheet, ref, old, new))
+            new_xml = self._cell(ref, value, header_style if is_header else b"")
+            if new_xml is None:
+                by_column.pop(index, None)
+            else:
+                by_column[index] = new_xml
+        ordered = b"".join(by_column[i] for i in sorted(by_column))
+        if by_column:
+            last = max(by_column) + 1
+            spans = _SPANS.search(open_tag)
+            if spans and int(spans.group(2)) < last:
+                open_tag = (
+                    open_tag[: spans.start()] + b' spans="%s:%d"' % (spans.group(1), last) + open_tag[spans.end() :]
+                )
+        return open_tag + ordered + b"</row>"
+
+    def _header_of(self, index: int) -> str:
+        return next((c.header for i, c in self.targets if i == index), column_letter(index))
+
+    def _cell_column(self, cell: bytes, row: int) -> int:
+        ref = _REF.search(cell, 0, cell.index(b">") + 1)
+        if ref is None:
+            raise InputError(
+                f"write-back cannot patch row {row}: a cell carries no reference",
+                file=self.path,
+                sheet=self.sheet,
+                hint="open the ledger in Excel and save it again as .xlsx",
+            )
+        return column_index(ref.group(1).decode())
+
+    def _old_value(self, cell: bytes) -> str:
+        head = cell[: cell.index(b">") + 1]
+        if b't="inlineStr"' in head:
+            return "".join(unescape(t.decode()) for t in _TEXT.findall(cell))
+        value = _VALUE.search(cell)
+        if value is None:
+            return ""
+        text = unescape(value.group(1).decode())
+        if b't="s"' in head:
+            return self.shared[int(text)] if text.isdigit() else ""
+        style = _STYLE.search(head)
+        if self.date_style is not None and style and int(style.group(1)) == self.date_style:
+            try:
+                return (_EXCEL_EPOCH + timedelta(days=float(text))).isoformat()
+            except ValueError:
+                return text
+        return text
+
+    def _cell(self, ref: str, value: Any, style: bytes) -> bytes | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, datetime):
+            value = value.date()
+        if isinstance(value, date):
+            serial = (value - _EXCEL_EPOCH).days
+            return b'<c r="%s" s="%d"><v>%d</v></c>' % (ref.encode(), self.date_style or 0, serial)
+        text = _ILLEGAL_XML.sub("", str(value))[:_MAX_CELL_TEXT]
+        space = b' xml:space="preserve"' if text != text.strip() or "\n" in text else b""
+        return b'<c r="%s"%s t="inlineStr"><is><t%s>%s</t></is></c>' % (
+            ref.encode(),
+            style,
+            space,
+            escape(text, quote=False).encode(),
+        )
+
+    def _widen_dimension(self, xml: bytes, last: int) -> bytes:
+        found = _DIMENSION.search(xml)
+        if not found:
+            return xml
+        ref = found.group(1).decode()
+        first, _, end = ref.partition(":")
+        end = end or first
+        letters = re.match(r"[A-Z]+", end)
+        digits = re.search(r"\d+$", end)
+        if not letters or not digits or column_index(letters.group()) >= last:
+            return xml
+        start = first if ":" in ref else first
+        new = f"{start}:{column_letter(last)}{digits.group()}".encode()
+        return xml[: found.start(1)] + new + xml[found.end(1) :]
+
+    def _add_widths(self, xml: bytes) -> bytes:
+        """A width for each new column (where no <col> covers it yet), so its text can be read."""
+        cols = re.search(rb"<cols>(.*?)</cols>", xml, re.S)
+        covered: list[tuple[int, int]] = []
+        if cols:
+            for m in re.finditer(rb'<col\b[^>]*?min="(\d+)"[^>]*?max="(\d+)"', cols.group(1)):
+                covered.append((int(m.group(1)), int(m.group(2))))
+        new = b""
+        for index, column in self.targets:
+            n = index + 1
+            if not any(lo <= n <= hi for lo, hi in covered):
+                new += b'<col min="%d" max="%d" width="%.2f" customWidth="1"/>' % (n, n, column.width)
+        if not new:
+            return xml
+        if cols:
+            return xml[: cols.end(1)] + new + xml[cols.end(1) :]
+        at = xml.index(b"<sheetData")
+        return xml[:at] + b"<cols>" + new + b"</cols>" + xml[at:]
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    return _ILLEGAL_XML.sub("", str(value))[:_MAX_CELL_TEXT]
+
+
+def _date_style(styles: bytes) -> tuple[bytes, int]:
+    """styles.xml with a plain 'yyyy-mm-dd' cell style (reused when a previous write-back added it)."""
+    code = _DATE_FORMAT.encode()
+    fmt_id = None
+    for m in re.finditer(rb'<numFmt\s+numFmtId="(\d+)"\s+formatCode="([^"]*)"\s*/>', styles):
+        if m.group(2) == code:
+            fmt_id = int(m.group(1))
+    if fmt_id is None:
+        ids = [int(x) for x in re.findall(rb'numFmtId="(\d+)"', styles)]
+        fmt_id = max([163, *ids]) + 1
+        entry = b'<numFmt numFmtId="%d" formatCode="%s"/>' % (fmt_id, code)
+        numfmts = re.search(rb'<numFmts\b[^>]*?count="(\d+)"[^>]*>', styles)
+        if numfmts:
+            end = styles.index(b"</numFmts>", numfmts.end())
+            styles = styles[:end] + entry + styles[end:]
+            styles = styles[: numfmts.start(1)] + str(int(numfmts.group(1)) + 1).encode() + styles[numfmts.end(1) :]
+        else:
+            root = re.search(rb"<styleSheet\b[^>]*>", styles)
+            if root is None:
+                raise InputError(
+                    "write-back cannot read the workbook's styles", hint="open it in Excel and save it again"
+                )
+            styles = styles[: root.end()] + b'<numFmts count="1">' + entry + b"</numFmts>" + styles[root.end() :]
+    xfs = re.search(rb'<cellXfs\b[^>]*?count="(\d+)"[^>]*>(.*?)</cellXfs>', styles, re.S)
+    if xfs is None:
+        raise InputError("write-back cannot read the workbook's cell styles", hint="open it in Excel and save it again")
+    entries = re.findall(rb"<xf\b[^>]*?(?:/>|>.*?</xf>)", xfs.group(2), re.S)
+    wanted = b'<xf numFmtId="%d" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' % fmt_id
+    if wanted in entries:
+        return styles, entries.index(wanted)
+    styles = styles[: xfs.end(2)] + wanted + styles[xfs.end(2) :]
+    styles = styles[: xfs.start(1)] + str(len(entries) + 1).encode() + styles[xfs.end(1) :]
+    return styles, len(entries)
+
+
+def _write_live(
+    path: Path, sheet: str, header_row: int, labels: list[str], columns: list[WriteColumn]
+) -> WriteBackResult:
+    """Write the columns into the workbook open in Excel, through xlwings (Windows/macOS with Excel)."""
+    try:
+        import xlwings  # type: ignore[import-not-found]
+
+        books = list(xlwings.books)
+    except Exception as error:  # ImportError, or xlwings without a running Excel
+        raise InputError(
+            f"--live needs Excel running on Windows or macOS and the xlwings extra ({type(error).__name__})",
+            file=path,
+            hint="install it with: pip install 'crm-ledger-toolkit[excel]' — or run without --live",
+        ) from None
+    target = path.resolve()
+    book = next((b for b in books if Path(b.fullname).resolve() == target), None)
+    if book is None:
+        raise InputError(
+            "--live: this ledger is not open in Excel", file=path, hint="open it in Excel first, or run without --live"
+        )
+    ws = book.sheets[sheet]
+    existing = {exact_header(text): i for i, text in enumerate(labels) if exact_header(text)}
+    last = max(len(labels) - 1, ws.used_range.last_cell.column - 1)
+    changes: list[CellChange] = []
+    letters: dict[str, str] = {}
+    for column in columns:
+        index = existing.get(exact_header(column.header))
+        if index is None:
+            last += 1
+            index = last
+            ws.range((header_row, index + 1)).value = column.header
+        letters[column.header] = column_letter(index)
+        for row, value in sorted(column.values.items()):
+            cell = ws.range((row, index + 1))
+            old = _display(cell.value)
+            if old != _display(value):
+                cell.value = value
+                changes.append(CellChange(sheet, f"{column_letter(index)}{row}", old, _display(value)))
+    return WriteBackResult(path, path, changes, letters, live=True)
