@@ -1,0 +1,24 @@
+"""``crm survey``: satisfaction surveys as Excel forms that go out and come back.
+
+create → one signed, protected form per active customer; send / remind → e-mail them through
+the mail layer; collect → read the returned forms from a folder, verify and keep the answers;
+results → the results workbook, and ``latest_scores`` for classify and the monthly report.
+"""
+
+from .campaigns import CreateResult, create_campaign
+from .collect import CollectResult, collect
+from .questions import Question, load_questions
+from .results import CustomerScore, SurveyResults, latest_scores, survey_results
+
+__all__ = [
+    "CollectResult",
+    "CreateResult",
+    "CustomerScore",
+    "Question",
+    "SurveyResults",
+    "collect",
+    "create_campaign",
+    "latest_scores",
+    "load_questions",
+    "survey_results",
+]
