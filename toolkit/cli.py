@@ -410,7 +410,8 @@ def _print_write_back(written, lang: str, shown: int = 20) -> None:
         return
     if written.written != written.ledger:
         reason = label("writeback.open", lang, lock=written.lock_file) if written.lock_file else written.beside_reason
-        err_console.print(escape(label("writeback.beside_note", lang, reason=reason, path=str(written.written))))
+        note = label("writeback.beside_note", lang, reason=reason, path=str(written.written))
+        err_console.print(escape(note), soft_wrap=True)
         return
     out_console.print(
         escape(label("writeback.done", lang, cells=len(written.changes), columns=columns, backup=str(written.backup)))
@@ -488,6 +489,11 @@ def _print_validation(result, lang: str) -> None:
         out_console.print(label("summary.none", lang))
     for path in result.outputs:
         out_console.print(f"{label('cli.written', lang)} {escape(str(path))}")
+
+
+from .survey.commands import survey_app  # noqa: E402  (a sub-app; its commands import cli lazily)
+
+app.add_typer(survey_app, name="survey")
 
 
 def main() -> None:
