@@ -166,7 +166,7 @@ def low_scores(
                 continue
             if value < (low_rating if q.kind == "rating" else low_nps):
                 out.append(LowScore(form, ret, q, value, comment))
-    out.sort(key=lambda s: (s.form.owner == "", s.form.owner, s.form.name, s.value))
+    out.sort(key=lambda s: (s.form.owner == "", s.form.owner, s.form.name))  # stable: questions in order
     return out
 
 

@@ -1,0 +1,310 @@
+"""crm survey: forms created, filled in, returned, checked and scored."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import libreoffice_convert, make_xlsx, run_crm
+from typer.testing import CliRunner
+
+from toolkit.cli import app
+from toolkit.config import load_settings
+from toolkit.errors import ConfigError, InputError
+from toolkit.survey import collect, create_campaign, latest_scores, load_questions, survey_results
+from toolkit.survey.collect import score_answers
+from toolkit.workspace import LEDGER_PATH, init_workspace
+
+TODAY = date(2026, 11, 26)
+HEADER = ["客户编号", "客户名称", "联系人", "电子邮箱", "客户经理", "客户经理邮箱", "客户分类", "所属行业", "客户状态"]
+CUSTOMERS = [
+    ["C001", "甲方科技有限公司", "赵一", "zhao@jia.cn", "张伟", "zhangwei@our.cn", "A", "制造", "正常"],
+    ["C002", "乙方软件有限公司", "钱二", "qian@yi.cn", "王芳", "wangfang@our.cn", "B", "软件", "正常"],
+    ["C003", "丙方机械有限公司", "孙三", "sun@bing.cn", "张伟", "zhangwei@our.cn", "C", "制造", ""],
+    ["C004", "丁方物流有限公司", "李四", "li@ding.cn", "王芳", "wangfang@our.cn", "B", "物流", "流失"],
+    ["C005", "戊方食品有限公司", "周五", "zhou@wu.cn", "王芳", "wangfang@our.cn", "B", "软件", "活跃"],
+]
+SHEET = "满意度调查"
+ANSWER_ROWS = range(8, 15)  # q1–q5, nps, comment in column C
+FIRST_NAME_CELL = "B3"
+
+
+def _workspace(folder: Path) -> Path:
+    init_workspace(folder, company="测试公司")
+    make_xlsx(folder / LEDGER_PATH, {"客户台账": [HEADER, *CUSTOMERS]})
+    return folder
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    return _workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+def created(ws: Path):
+    settings = load_settings(ws)
+    return settings, create_campaign(None, settings, campaign="2026Q4", today=TODAY)
+
+
+def _form(result, customer_id: str) -> Path:
+    found = next(f for f in result.created if f.customer_id == customer_id)
+    return result.folder / found.file
+
+
+def _fill(form: Path, target: Path, ratings, nps, comment=None, mtime: float | None = None) -> Path:
+    """Fill in a form as a customer would (openpyxl writes the answer cells only) and save it."""
+    book = openpyxl.load_workbook(form)
+    sheet = book[SHEET]
+    labels = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "非常不满意"}
+    for row, value in zip(ANSWER_ROWS, [*ratings, nps, comment], strict=True):
+        sheet.cell(row, 3).value = labels.get(value, value) if row < 13 else value
+    target.parent.mkdir(parents=True, exist_ok=True)
+    book.save(target)
+    if mtime is not None:
+        os.utime(target, (mtime, mtime))
+    return target
+
+
+def test_form_has_everything_but_the_answer_cells_locked(created):
+    _, result = created
+    assert [f.customer_id for f in result.created] == ["C001", "C002", "C003", "C005"]
+    assert result.skipped == [("丁方物流有限公司", "客户状态为「流失」，不发问卷")]
+    book = openpyxl.load_workbook(_form(result, "C001"))
+    sheet = book[SHEET]
+    assert sheet.protection.sheet is True
+    assert sheet[FIRST_NAME_CELL].value == "甲方科技有限公司" and sheet["B4"].value == "2026Q4"
+    assert sheet["B8"].value == "您对我公司产品（服务）质量的满意程度 *"
+    answer_cells = {f"C{r}" for r in ANSWER_ROWS}
+    for row in sheet.iter_rows(min_row=1, max_row=20, max_col=6):
+        for cell in row:
+            assert cell.protection.locked is (cell.coordinate not in answer_cells), cell.coordinate
+    lists = {str(dv.sqref): dv.formula1 for dv in sheet.data_validations.dataValidation}
+    assert lists["C8"] == '"非常满意,满意,一般,不满意,非常不满意"'
+    assert lists["C13"] == '"0,1,2,3,4,5,6,7,8,9,10"'
+    assert "C14" not in lists  # free text
+    meta = book["_crm"]
+    assert meta.sheet_state == "veryHidden" and meta.protection.sheet is True
+    values = {row[0].value: row[1].value for row in meta.iter_rows()}
+    assert values["campaign"] == "2026Q4" and values["form"] == "id:C001" and len(values["signature"]) == 64
+    secret = (result.folder.parent.parent / ".survey_secret").read_text()
+    assert secret.strip() not in (result.folder / result.created[0].file).read_bytes().decode("latin-1")
+
+
+def test_filled_forms_collected_and_scored_by_hand(created, tmp_path):
+    settings, result = created
+    inbox = tmp_path / "inbox"
+    _fill(_form(result, "C001"), inbox / "a.xlsx", [5, 5, 4, 4, 5], 10, "很好")
+    _fill(_form(result, "C002"), inbox / "b.xlsx", [3, 2, 3, 2, 3], 6, "交付太慢")
+    _fill(_form(result, "C003"), inbox / "c.xlsx", [4, 4, 4, 4, 4], 8)
+    got = collect(inbox, settings, today=date(2026, 12, 5))
+    assert (len(got.received), len(got.accepted), got.rejected, got.problems) == (3, 3, [], [])
+    scored = survey_results(settings, today=date(2026, 12, 6))
+    total = scored.total
+    # 15 ratings: 10 are 4 or 5; their sum 23 + 13 + 20 = 56; recommends 10, 6, 8 → 1 promoter, 1 detractor
+    assert (total.issued, total.returned, total.rate) == (4, 3, 0.75)
+    assert total.csat == pytest.approx(10 / 15, abs=1e-4)
+    assert total.mean == pytest.approx(56 / 15, abs=1e-4)
+    assert (total.promoters, total.passives, total.detractors, total.nps) == (1, 1, 1, 0.0)
+    q2 = next(q for q in scored.questions if q.question.key == "q2")
+    assert (q2.answers, q2.distribution) == (3, {5: 1, 4: 1, 3: 0, 2: 1, 1: 0})  # 5, 2, 4
+    assert q2.mean == pytest.approx(11 / 3, abs=1e-4) and q2.csat == pytest.approx(2 / 3, abs=1e-4)
+    owners = dict(scored.groups["owner"])
+    assert (owners["张伟"].issued, owners["张伟"].returned, owners["张伟"].nps) == (
+        2,
+        2,
+        50.0,
+    )  # a promoter and a passive
+    assert (owners["王芳"].issued, owners["王芳"].returned, owners["王芳"].nps) == (2, 1, -100.0)
+    low = [(s.form.owner, s.form.name, s.question.key, s.value) for s in scored.low]
+    assert low == [
+        ("王芳", "乙方软件有限公司", "q2", 2),
+        ("王芳", "乙方软件有限公司", "q4", 2),
+        ("王芳", "乙方软件有限公司", "nps", 6),
+    ]
+    assert all(s.comment == "交付太慢" for s in scored.low)
+
+    book = openpyxl.load_workbook(scored.outputs[0])
+    assert book.sheetnames[:5] == ["概览", "按题目", "按分类", "按客户经理", "按行业"]
+    assert {"低分跟进", "跟进-王芳", "答卷明细", "未回复", "退回与历史"} <= set(book.sheetnames)
+    kpis = {row[0].value: row[1].value for row in book["概览"].iter_rows(min_row=5, max_row=15)}
+    assert kpis["发出问卷"] == 4 and kpis["收回问卷"] == 3 and kpis["回复率"] == 0.75
+    assert kpis["满意率（CSAT）"] == pytest.approx(0.6667, abs=1e-4) and kpis["净推荐值（NPS）"] == 0
+    assert book["概览"]._charts, "the overview has charts"
+    follow = [[c.value for c in r] for r in book["跟进-王芳"].iter_rows(min_row=2)]
+    assert [r[1] for r in follow] == ["乙方软件有限公司"] * 3 and follow[2][5] == "6" and follow[0][5] == "2 不满意"
+    unanswered = [[c.value for c in r] for r in book["未回复"].iter_rows(min_row=2)]
+    assert [r[1] for r in unanswered] == ["戊方食品有限公司"]
+    assert book["概览"].freeze_panes is None and book["答卷明细"].freeze_panes == "A2"
+    assert book["答卷明细"].auto_filter.ref
+
+    scores = latest_scores(settings)
+    assert scores["id:C001"].score == pytest.approx(4.6) and scores["id:C001"].nps == 10
+    assert scores["id:C002"].score == pytest.approx(2.6) and "id:C005" not in scores
+
+
+def test_score_answers_reports_missing_and_out_of_range():
+    questions, _ = load_questions(load_settings().rules)
+    answers, mean, nps, problems = score_answers(questions, ["满意", "", "很好", 5.0, "2", 11, "  "])
+    assert answers == {"q1": 4, "q4": 5, "q5": 2}
+    assert mean == pytest.approx(11 / 3, abs=1e-4) and nps is None
+    assert problems == [
+        {"question": "q2", "problem": "missing", "value": None},
+        {"question": "q3", "problem": "out_of_range", "value": "很好"},
+        {"question": "nps", "problem": "out_of_range", "value": 11},
+    ]
+
+
+def test_incomplete_form_is_accepted_with_its_problems_listed(created, tmp_path):
+    settings, result = created
+    inbox = tmp_path / "inbox"
+    _fill(_form(result, "C001"), inbox / "a.xlsx", [5, None, "很好", 4, 4], 11)
+    got = collect(inbox, settings, today=TODAY)
+    assert len(got.accepted) == 1
+    assert [(p["question"], p["problem"], p["value"]) for p in got.problems] == [
+        ("q2", "missing", None),
+        ("q3", "out_of_range", "很好"),
+        ("nps", "out_of_range", 11),
+    ]
+    assert got.accepted[0].answers == {"q1": 5, "q4": 4, "q5": 4}
+
+
+@pytest.mark.libreoffice
+def test_form_saved_again_by_libreoffice_still_verifies(created, tmp_path):
+    settings, result = created
+    filled = _fill(_form(result, "C002"), tmp_path / "filled" / "form.xlsx", [4, 4, 5, 3, 4], 9, "好")
+    resaved = libreoffice_convert(filled, "xlsx", tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(resaved, inbox / "returned.xlsx")
+    got = collect(inbox, settings, today=TODAY)
+    assert got.rejected == [] and len(got.accepted) == 1
+    assert got.accepted[0].answers == {"q1": 4, "q2": 4, "q3": 5, "q4": 3, "q5": 4, "nps": 9, "comment": "好"}
+    book = openpyxl.load_workbook(resaved)  # protection and the hidden sheet survive the round trip
+    assert book[SHEET].protection.sheet is True and book["_crm"].sheet_state in ("veryHidden", "hidden")
+
+
+def test_tampered_foreign_copied_unreadable_and_other_files_are_each_reported(created, tmp_path):
+    settings, result = created
+    inbox = tmp_path / "inbox"
+    question = _fill(_form(result, "C001"), inbox / "question.xlsx", [5, 5, 5, 5, 5], 10)
+    book = openpyxl.load_workbook(question)
+    book[SHEET]["B9"] = "您对我公司价格的满意程度"
+    book.save(question)
+    name = _fill(_form(result, "C002"), inbox / "name.xlsx", [1, 1, 1, 1, 1], 0)
+    book = openpyxl.load_workbook(name)
+    book[SHEET][FIRST_NAME_CELL] = "丙方机械有限公司"
+    book.save(name)
+    other = _workspace(tmp_path / "other")
+    foreign = create_campaign(None, load_settings(other), campaign="2026Q4", today=TODAY)
+    _fill(_form(foreign, "C003"), inbox / "foreign.xlsx", [3, 3, 3, 3, 3], 7)
+    own_c5 = _form(result, "C005").name
+    _fill(_form(result, "C003"), inbox / own_c5, [4, 4, 4, 4, 4], 8)  # C003's form under C005's file name
+    (inbox / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    make_xlsx(inbox / "plain.xlsx", {"Sheet1": [["客户名称", "满意度"], ["甲", 5]]})
+    (inbox / "readme.txt").write_text("notes")
+    _fill(_form(result, "C005"), inbox / "empty.xlsx", [None] * 5, None)
+
+    got = collect(inbox, settings, today=TODAY)
+    reasons = {r.file: (r.reason, r.detail) for r in got.rejected}
+    assert reasons["question.xlsx"] == ("tampered", "甲方科技有限公司: B9")
+    assert reasons["name.xlsx"] == ("tampered", "乙方软件有限公司: B3")
+    assert reasons["foreign.xlsx"][0] == "foreign"
+    assert reasons[own_c5] == ("wrong_customer", "戊方食品有限公司 ≠ 丙方机械有限公司")
+    assert reasons["broken.xlsx"][0] == "unreadable"
+    assert reasons["plain.xlsx"] == ("not_a_form", "")
+    assert reasons["empty.xlsx"] == ("empty", "戊方食品有限公司")
+    assert got.accepted == [] and got.ignored == ["readme.txt"]
+    payload = got.as_json()
+    assert {r["file"] for r in payload["rejected"]} == set(reasons) and payload["received"] == 7
+    assert "答题区以外" in next(r["message"] for r in payload["rejected"] if r["file"] == "question.xlsx")
+
+
+def test_second_return_latest_wins_and_earlier_is_kept_as_history(created, tmp_path):
+    settings, result = created
+    inbox = tmp_path / "inbox"
+    form = _form(result, "C001")
+    _fill(form, inbox / "first.xlsx", [2, 2, 2, 2, 2], 3, mtime=1_790_000_000)
+    _fill(form, inbox / "second.xlsx", [5, 5, 5, 5, 5], 10, mtime=1_790_100_000)
+    got = collect(inbox, settings, today=TODAY)
+    assert len(got.accepted) == 2
+    assert got.duplicates == [
+        {"file": "second.xlsx", "customer": "甲方科技有限公司", "earlier": "first.xlsx", "kept": "second.xlsx"}
+    ]
+    # an older copy found in a later run does not replace the newer one
+    later = tmp_path / "later"
+    _fill(form, later / "old.xlsx", [1, 1, 1, 1, 1], 0, mtime=1_789_000_000)
+    again = collect(later, settings, today=TODAY)
+    assert again.duplicates[0]["kept"] == "second.xlsx"
+    scored = survey_results(settings, today=TODAY)
+    assert scored.total.returned == 1 and scored.returns["id:C001"].score == 5
+    assert sorted(r.file for r in scored.history) == ["first.xlsx", "old.xlsx"]
+    assert latest_scores(settings)["id:C001"].score == 5
+
+
+def test_collecting_the_same_folder_twice_counts_nothing_twice(created, tmp_path):
+    settings, result = created
+    inbox = tmp_path / "inbox"
+    _fill(_form(result, "C001"), inbox / "a.xlsx", [5, 5, 5, 5, 5], 10)
+    shutil.copy(inbox / "a.xlsx", inbox / "a - copy.xlsx")  # the same content twice
+    (inbox / "broken.xlsx").write_bytes(b"nothing")
+    first = collect(inbox, settings, today=TODAY)
+    assert (len(first.accepted), len(first.rejected), len(first.already_collected)) == (1, 1, 1)
+    second = collect(inbox, settings, today=TODAY)
+    assert (len(second.received), len(second.accepted), second.rejected) == (0, 0, [])
+    assert len(second.already_collected) == 3
+    assert survey_results(settings, today=TODAY).total.returned == 1
+
+
+def test_create_again_adds_only_new_customers(created, ws):
+    settings, result = created
+    make_xlsx(
+        ws / LEDGER_PATH,
+        {
+            "客户台账": [
+                HEADER,
+                *CUSTOMERS,
+                ["C006", "己方新客户有限公司", "吴六", "wu@ji.cn", "张伟", "", "C", "制造", ""],
+            ]
+        },
+    )
+    again = create_campaign(None, settings, campaign="2026Q4", today=date(2026, 12, 1))
+    assert [f.customer_id for f in again.created] == ["C006"] and again.existing == 4
+    assert "沿用当时的题目" in again.notes[0]
+
+
+def test_bad_campaign_name_and_bad_question_type_are_refused(ws):
+    settings = load_settings(ws)
+    with pytest.raises(InputError, match="cannot be used"):
+        create_campaign(None, settings, campaign="a/b", today=TODAY)
+    book = openpyxl.load_workbook(ws / "rules.xlsx")
+    book["问卷"]["C3"] = "打分"
+    book.save(ws / "rules.xlsx")
+    with pytest.raises(ConfigError, match="问卷.*C3.*打分"):
+        create_campaign(None, load_settings(ws), campaign="2026Q4", today=TODAY)
+
+
+def test_cli_create_collect_results_json_and_english(created, ws, tmp_path):
+    _, result = created
+    runner = CliRunner()
+    inbox = tmp_path / "inbox"
+    _fill(_form(result, "C001"), inbox / "a.xlsx", [5, 4, 5, 4, 5], 9)
+    (inbox / "bad.xlsx").write_bytes(b"x")
+    out = runner.invoke(app, ["survey", "collect", str(inbox), "-w", str(ws), "--json", "--today", "2026-12-01"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert (data["received"], data["accepted"]) == (2, 1)
+    assert data["rejected"][0]["file"] == "bad.xlsx" and data["rejected"][0]["reason"] == "unreadable"
+    out = runner.invoke(app, ["survey", "results", "-w", str(ws), "--json", "--lang", "en", "--today", "2026-12-01"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert (data["accepted"], data["issued"], data["nps"], data["csat"]) == (1, 4, 100.0, 1.0)
+    assert len(data["rejected"]) == 1 and data["outputs"][0].endswith("survey_results_2026Q4_20261201.xlsx")
+    assert openpyxl.load_workbook(data["outputs"][0]).sheetnames[:3] == ["Overview", "By question", "By class"]
+    refused = run_crm("survey", "results", "-w", str(ws), "--campaign", "nope")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == "error: no survey campaign 'nope' — campaigns: 2026Q4\n"

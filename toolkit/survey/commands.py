@@ -1,0 +1,159 @@
+"""``crm survey …``: the Typer sub-app, one thin command per step over the library functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from ..i18n import label
+
+survey_app = typer.Typer(
+    no_args_is_help=True,
+    help="满意度调查 · Satisfaction surveys as Excel forms: create, send, remind, collect, results.",
+)
+
+WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="Workspace folder (holds crm.toml).")
+OutOpt = typer.Option(None, "--out", "-o", help="Where outputs go (default: the workspace's out/, else ./out/).")
+JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else.")
+LangOpt = typer.Option(None, "--lang", help="Output language: zh (default) or en.")
+TodayOpt = typer.Option(None, "--today", help="The as-of date, YYYY-MM-DD (default: today).")
+CampaignOpt = typer.Option(None, "--campaign", "-c", help="The campaign (default: the latest one created).")
+DryRunOpt = typer.Option(False, "--dry-run", help="Write the e-mails to the outbox folder only; send nothing.")
+
+
+def _fmt(value: float | None, kind: str, lang: str) -> str:
+    if value is None:
+        return label("report.no_data", lang)
+    return f"{value:.1%}" if kind == "rate" else f"{value:+.1f}" if kind == "nps" else f"{value:.2f}"
+
+
+@survey_app.command("create")
+def create_command(
+    ledger: Path | None = typer.Argument(None, help="The ledger. Default: the workspace's main ledger."),
+    campaign: str = typer.Option(..., "--campaign", "-c", help="Name of the campaign, e.g. 2026Q4."),
+    group: Path | None = typer.Option(None, "--group", help="A folder of subsidiary ledgers: forms for all of them."),
+    workspace: Path | None = WorkspaceOpt,
+    out: Path | None = OutOpt,
+    lang: str | None = LangOpt,
+    today: str | None = TodayOpt,
+    password: str | None = typer.Option(None, "--password", help="Password of a protected ledger."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """One form per active customer: the questions of the rules workbook's 问卷 sheet, the
+    customer's name filled in, answer cells only editable, signed for this workspace."""
+    from ..cli import _print_json, _progress, _settings, _today, out_console
+    from .campaigns import create_campaign
+
+    settings = _settings(workspace, lang=lang)
+    with _progress("Writing survey forms…", as_json):
+        result = create_campaign(
+            ledger, settings, campaign=campaign, today=_today(today), group=group, out_dir=out, password=password
+        )
+    if as_json:
+        _print_json(result.as_json())
+        return
+    text = label(
+        "survey.cli_create",
+        settings.lang,
+        campaign=result.campaign,
+        created=len(result.created),
+        existing=result.existing,
+        skipped=len(result.skipped),
+        folder=result.folder,
+    )
+    out_console.print(escape(text))
+    for note in result.notes:
+        out_console.print(f"- {escape(note)}")
+
+
+@survey_app.command("collect")
+def collect_command(
+    folder: Path = typer.Argument(..., help="The folder where the returned forms were saved."),
+    campaign: str | None = typer.Option(None, "--campaign", "-c", help="Only this campaign's forms."),
+    workspace: Path | None = WorkspaceOpt,
+    out: Path | None = OutOpt,
+    lang: str | None = LangOpt,
+    today: str | None = TodayOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Read the returned forms in FOLDER: match and verify each, keep the answers; report
+    refused files, missing and out-of-range answers and second returns. Files already collected
+    are not counted again."""
+    from ..cli import _print_json, _progress, _settings, _today, out_console
+    from .collect import collect
+
+    settings = _settings(workspace, lang=lang)
+    with _progress(f"Collecting {folder}…", as_json):
+        result = collect(folder, settings, today=_today(today), campaign=campaign, out_dir=out)
+    if as_json:
+        _print_json(result.as_json())
+        return
+    lang_ = settings.lang
+    out_console.print(
+        escape(
+            label(
+                "survey.cli_collect",
+                lang_,
+                received=len(result.received),
+                accepted=len(result.accepted),
+                rejected=len(result.rejected),
+                duplicates=len(result.duplicates),
+                already=len(result.already_collected),
+            )
+        )
+    )
+    for rejected in result.rejected:
+        item = rejected.as_json(lang_)
+        out_console.print(f"[red]{escape(item['file'])}[/]: {escape(item['message'])}")
+    for d in result.duplicates:
+        out_console.print(f"- {escape(label('survey.cli_duplicate', lang_, **d))}")
+    for p in result.problems:
+        problem = label(f"survey.problem.{p['problem']}", lang_) + (
+            f" ({p['value']})" if p["value"] is not None else ""
+        )
+        text = label(
+            "survey.cli_problem", lang_, file=p["file"], customer=p["customer"], question=p["text"], problem=problem
+        )
+        out_console.print(f"[yellow]-[/] {escape(text)}")
+
+
+@survey_app.command("results")
+def results_command(
+    campaign: str | None = CampaignOpt,
+    workspace: Path | None = WorkspaceOpt,
+    out: Path | None = OutOpt,
+    lang: str | None = LangOpt,
+    today: str | None = TodayOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """The results workbook: response rate, CSAT per question, NPS, by class, owner, industry and
+    subsidiary with charts, the low scores as a follow-up list per owner."""
+    from ..cli import _print_json, _settings, _today, out_console
+    from .results import survey_results
+
+    settings = _settings(workspace, lang=lang)
+    result = survey_results(settings, today=_today(today), campaign=campaign, out_dir=out)
+    if as_json:
+        _print_json(result.as_json())
+        return
+    lang_, total = settings.lang, result.total
+    out_console.print(
+        escape(
+            label(
+                "survey.cli_results",
+                lang_,
+                campaign=result.campaign.name,
+                issued=total.issued,
+                returned=total.returned,
+                rate=_fmt(total.rate, "rate", lang_),
+                mean=_fmt(total.mean, "score", lang_),
+                csat=_fmt(total.csat, "rate", lang_),
+                nps=_fmt(total.nps, "nps", lang_),
+                low=len(result.low),
+            )
+        )
+    )
+    for path in result.outputs:
+        out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
