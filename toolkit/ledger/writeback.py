@@ -24,6 +24,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from html import escape, unescape
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 _MAX_CELL_TEXT = 32767  # Excel's limit
 
 _ROW = re.compile(rb"<row\b[^>]*?(?:/>|>.*?</row>)", re.S)
+_ROW_OPEN = re.compile(rb"<row\b[^>]*>")
 _CELL = re.compile(rb"<c\s[^>]*?(?:/>|>.*?</c>)", re.S)
 _REF = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
 _ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
@@ -101,7 +103,7 @@ class WriteBackResult:
             "live": self.live,
             "columns": self.columns,
             "changed_cells": len(self.changes),
-            "changes": [c.as_json() for c in self.changes],
+            "changes": [c.as_json() for c in self.changes] if self.dry_run else [],  # the preview lists every cell
         }
 
 
@@ -447,9 +449,9 @@ class _SheetPatch:
         position = 0
         seen: set[int] = set()
         data_start = self.xml.index(b"<sheetData")
-        for match in _ROW.finditer(self.xml, data_start):
-            tag_end = match.group().index(b">")
-            number = _ROW_NUMBER.search(match.group(), 0, tag_end + 1)
+        xml = self.xml
+        for match in _ROW_OPEN.finditer(xml, data_start):
+            number = _ROW_NUMBER.search(match.group())
             if number is None:
                 raise InputError(
                     "write-back cannot patch this sheet: its rows carry no numbers",
@@ -461,9 +463,12 @@ class _SheetPatch:
             if row not in touched:
                 continue
             seen.add(row)
-            out.append(self.xml[position : match.start()])
-            out.append(self._patch_row(match.group(), row, touched[row], header_style))
-            position = match.end()
+            end = match.end() if match.group().endswith(b"/>") else xml.index(b"</row>", match.end()) + 6
+            out.append(xml[position : match.start()])
+            out.append(self._patch_row(xml[match.start() : end], row, touched[row], header_style))
+            position = end
+            if len(seen) == len(touched):
+                break
         missing = sorted(set(touched) - seen)
         if missing:  # rows the sheet does not hold (cannot happen for rows the reader read)
             raise InputError(
@@ -495,6 +500,9 @@ class _SheetPatch:
         self_closing = row_xml[tag_end - 1 : tag_end] == b"/"
         open_tag = row_xml[: tag_end - 1] + b">" if self_closing else row_xml[: tag_end + 1]
         body = b"" if self_closing else row_xml[tag_end + 1 : -len(b"</row>")]
+        appended = self._append_only(body, row, writes, header_style)
+        if appended is not None:
+            return open_tag + body + appended + b"</row>"
         cells = [(self._cell_column(c, row), c) for c in _CELL.findall(body)] if body else []
         if _CELL.sub(b"", body).strip(b" \r\n\t"):
             raise InputError(
@@ -539,6 +547,29 @@ class _SheetPatch:
                 )
         return open_tag + ordered + b"</row>"
 
+    def _append_only(self, body: bytes, row: int, writes, header_style: bytes) -> bytes | None:
+        """The new cells, when they all go to the right of the row's last cell (the common case:
+        no cell of the row is parsed); None when the row needs the careful path."""
+        first = min(w[0] for w in writes)
+        if body.strip(b" \r\n\t"):
+            start = body.rfind(b"<c")
+            if start < 0 or body[start + 2 : start + 3] not in (b" ", b"\t", b"\r", b"\n") or b"<extLst" in body:
+                return None
+            ref = _REF.search(body, start, body.find(b">", start) + 1)
+            if ref is None or column_index(ref.group(1).decode()) >= first:
+                return None
+        new = []
+        for _, letter, value, is_header in sorted(writes, key=lambda w: w[0]):
+            if is_header and value not in self.new_headers:
+                continue
+            ref_text = f"{letter}{row}"
+            cell = self._cell(ref_text, value, header_style if is_header else b"")
+            if cell is not None:
+                new.append(cell)
+                if not is_header:
+                    self.changes.append(CellChange(self.sheet, ref_text, "", _display(value)))
+        return b"".join(new)
+
     def _header_of(self, index: int) -> str:
         return next((c.header for i, c in self.targets if i == index), column_letter(index))
 
@@ -579,14 +610,7 @@ class _SheetPatch:
         if isinstance(value, date):
             serial = (value - _EXCEL_EPOCH).days
             return b'<c r="%s" s="%d"><v>%d</v></c>' % (ref.encode(), self.date_style or 0, serial)
-        text = _ILLEGAL_XML.sub("", str(value))[:_MAX_CELL_TEXT]
-        space = b' xml:space="preserve"' if text != text.strip() or "\n" in text else b""
-        return b'<c r="%s"%s t="inlineStr"><is><t%s>%s</t></is></c>' % (
-            ref.encode(),
-            style,
-            space,
-            escape(text, quote=False).encode(),
-        )
+        return b'<c r="%s"%s t="inlineStr"><is>%s</is></c>' % (ref.encode(), style, _inline_text(str(value)))
 
     def _widen_dimension(self, xml: bytes, last: int) -> bytes:
         found = _DIMENSION.search(xml)
@@ -621,6 +645,14 @@ class _SheetPatch:
             return xml[: cols.end(1)] + new + xml[cols.end(1) :]
         at = xml.index(b"<sheetData")
         return xml[:at] + b"<cols>" + new + b"</cols>" + xml[at:]
+
+
+@lru_cache(maxsize=4096)
+def _inline_text(value: str) -> bytes:
+    """<t>…</t> of an inline string: control characters dropped, escaped, within Excel's cell limit."""
+    text = _ILLEGAL_XML.sub("", value)[:_MAX_CELL_TEXT]
+    space = b' xml:space="preserve"' if text != text.strip() or "\n" in text else b""
+    return b"<t%s>%s</t>" % (space, escape(text, quote=False).encode())
 
 
 def _display(value: Any) -> str:
