@@ -495,6 +495,10 @@ from .survey.commands import survey_app  # noqa: E402  (a sub-app; its commands 
 
 app.add_typer(survey_app, name="survey")
 
+from .schedule.commands import schedule_app  # noqa: E402  (a sub-app over toolkit.schedule)
+
+app.add_typer(schedule_app, name="schedule")
+
 
 def main() -> None:
     """Entry point: run the app; a ToolkitError becomes one line on stderr and its exit code."""

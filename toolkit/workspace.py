@@ -97,6 +97,50 @@ name = "abcd"            # abcd | sales | share
 # [columns.customers]
 # "甲方单位" = "name"
 # "对口业务员" = "owner"
+
+# 定时运行 (crm schedule): uncomment the entries you want, check them with
+#   crm schedule status
+# and let the PC start them:  crm schedule install --apply  (Windows: at log-on and every hour).
+# when = "daily 08:00" | "workdays 08:00" | "weekly mon 08:30" | "monthly first-workday 09:00"
+#      | "quarterly first-workday 10:00" | "hourly 09:00-18:00" | "every 2 hours 09:00-17:00"
+# Working days follow the Chinese calendar (holidays off, 调休 make-up days on). Runs missed while
+# the PC was off run at the next start, oldest first (an hourly one: only the latest).
+# args may hold {{date}}, {{month}}, {{last_month}}, {{quarter}} of the run's slot.
+#
+# [[schedule.jobs]]
+# name = "每日校验"
+# job = "validate"
+# when = "workdays 08:00"
+#
+# [[schedule.jobs]]
+# name = "拜访提醒"
+# job = "remind"
+# args = ["visits"]
+# when = "weekly mon 08:30"
+#
+# [[schedule.jobs]]
+# name = "投诉检查"
+# job = "remind"
+# args = ["complaints"]
+# when = "hourly 09:00-18:00"
+#
+# [[schedule.jobs]]
+# name = "月度报告"
+# job = "report"
+# args = ["--month", "{{last_month}}"]
+# when = "monthly first-workday 09:00"
+#
+# [[schedule.jobs]]
+# name = "月报邮件"
+# job = "remind"
+# args = ["report"]
+# when = "monthly first-workday 09:30"
+#
+# [[schedule.jobs]]
+# name = "季度满意度调查"
+# job = "survey"
+# args = ["create", "--campaign", "{{quarter}}"]
+# when = "quarterly first-workday 10:00"
 """
 
 
