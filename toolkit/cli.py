@@ -418,6 +418,113 @@ def _print_write_back(written, lang: str, shown: int = 20) -> None:
     )
 
 
+@app.command("remind")
+def remind_command(
+    kind: str | None = typer.Argument(None, help="visits, complaints, quality, care or report."),
+    ledger: Path | None = typer.Argument(None, help="The ledger. Default: the workspace's main ledger."),
+    workspace: Path | None = WorkspaceOpt,
+    out: Path | None = OutOpt,
+    lang: str | None = LangOpt,
+    today: str | None = typer.Option(
+        None, "--today", help="The as-of date, YYYY-MM-DD, or a time, YYYY-MM-DDTHH:MM (default: now)."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Build every message, send nothing, write a preview workbook."
+    ),
+    log: bool = typer.Option(False, "--log", help="Show what was sent to whom and when (of KIND, if given)."),
+    resend_pending: bool = typer.Option(
+        False, "--resend-pending", help="Send again the messages an interrupted run left uncertain."
+    ),
+    password: str | None = typer.Option(None, "--password", help="Password of a protected workbook."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """E-mail reminders, each sent at most once: visits due and overdue, complaints near or past
+    24 h, data problems in each owner's rows, care greetings, the monthly report to managers.
+    Delivered to the outbox folder or over SMTP, as [mail] in crm.toml says."""
+    from .mail.log import sent_log
+    from .mail.remind import KINDS, describe, remind
+
+    settings = _settings(workspace, lang=lang)
+    lang_ = settings.lang
+    if kind is not None and kind not in KINDS:
+        raise InputError(f"unknown reminder kind '{kind}'", hint=f"use one of: {', '.join(KINDS)}")
+    if log:
+        records = sent_log(settings, kind=kind, out_dir=out)
+        if as_json:
+            _print_json({"job": "remind", "kind": kind, "log": [vars(r) for r in records]})
+            return
+        _print_sent_log(records, lang_)
+        return
+    if kind is None:
+        raise InputError("which reminders?", hint=f"crm remind {'|'.join(KINDS)} (or crm remind --log)")
+    if today and len(today) > 10:
+        try:
+            now = datetime.fromisoformat(today)
+        except ValueError:
+            raise InputError(f"--today '{today}' is not a date or time", hint="write YYYY-MM-DDTHH:MM") from None
+    else:
+        now = datetime.now() if today is None else datetime.combine(_today(today), datetime.min.time()).replace(hour=9)
+    with _progress(f"{label('cli.read', lang_)}…", as_json):
+        result = remind(
+            kind,
+            settings,
+            today=now.date(),
+            now=now,
+            ledger=ledger,
+            dry_run=dry_run,
+            out_dir=out,
+            password=password,
+            resend_pending=resend_pending,
+        )
+    if as_json:
+        _print_json(result.as_json())
+    else:
+        delivery = result.delivery
+        out_console.print(escape(describe(result, lang_)))
+        if delivery.sent:
+            out_console.print(f"  {label('remind.backend.' + delivery.backend, lang_)}: {delivery.sent}")
+        for failure in delivery.failed:
+            out_console.print(f"  [red]✗[/] {escape(failure['recipient'])}: {escape(failure['error'])}")
+        for doubt in delivery.uncertain:
+            out_console.print(
+                f"  [yellow]?[/] {escape(doubt['recipient'])}: {escape(label('remind.uncertain', lang_))}"
+            )
+        if delivery.interrupted:
+            out_console.print(f"  [red]{label('remind.interrupted', lang_)}[/]: {escape(delivery.interrupted)}")
+        if result.problems:
+            out_console.print(f"{label('remind.problems', lang_)}:")
+            for problem in result.problems:
+                out_console.print(f"  - {escape(problem)}")
+        for path in result.as_json()["outputs"]:
+            out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+    if result.delivery.interrupted:
+        raise typer.Exit(1)
+
+
+def _print_sent_log(records, lang: str) -> None:
+    from .mail.log import kind_label
+
+    if not records:
+        out_console.print(label("remind.no_log", lang))
+        return
+    table = RichTable(show_header=True, header_style="bold")
+    for key in ("mail.col.time", "mail.col.kind", "mail.col.period", "mail.col.to", "mail.col.subject"):
+        table.add_column(label(key, lang))
+    table.add_column(label("mail.col.status", lang))
+    for r in records:
+        colour = {"sent": "green", "failed": "red"}.get(r.status, "yellow")
+        status = label("mail.status." + r.status, lang) + (f" ({r.reply})" if r.status == "failed" else "")
+        table.add_row(
+            r.updated.replace("T", " "),
+            kind_label(r.kind, lang),
+            r.period,
+            escape(r.recipient + (f" cc {r.cc}" if r.cc else "")),
+            escape(r.subject),
+            f"[{colour}]{escape(status)}[/]",
+        )
+    out_console.print(table)
+
+
 def _ledger_argument(ledger: Path | None, settings: Settings) -> Path:
     if ledger is not None:
         return ledger

@@ -46,6 +46,24 @@ CREATE TABLE IF NOT EXISTS class_history (
     satisfaction_ref REAL,
     PRIMARY KEY (run_id, key)
 );
+CREATE TABLE IF NOT EXISTS sent_messages (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    period TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    cc TEXT NOT NULL DEFAULT '',
+    subject TEXT NOT NULL DEFAULT '',
+    customers TEXT NOT NULL DEFAULT '[]',
+    backend TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    reply TEXT NOT NULL DEFAULT '',
+    file TEXT NOT NULL DEFAULT '',
+    message_id TEXT NOT NULL DEFAULT '',
+    updated TEXT NOT NULL,
+    UNIQUE (kind, period, recipient, digest)
+);
 """
 
 
@@ -60,6 +78,47 @@ class Snapshot:
     tags: dict[str, str]  # code → reason
     satisfaction: float | None
     satisfaction_ref: float | None = None  # the score before the last change, for "falling"
+
+
+@dataclass
+class SentMessage:
+    """One e-mail of the mail jobs as the state database holds it.
+
+    ``status``: 'pending' (recorded before the attempt: if a run dies there, nobody knows
+    whether the server took it, so it is never sent again automatically), 'sent', 'failed'
+    (the server refused it; retried by later runs up to the retry limit)."""
+
+    id: int
+    kind: str
+    period: str
+    recipient: str
+    digest: str
+    cc: str
+    subject: str
+    customers: list[str]
+    backend: str
+    status: str
+    attempts: int
+    reply: str
+    file: str
+    message_id: str
+    updated: str
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return self.kind, self.period, self.recipient, self.digest
+
+
+_SENT_COLUMNS = (
+    "id, kind, period, recipient, digest, cc, subject, customers, backend, status, attempts, reply, file, "
+    "message_id, updated"
+)
+
+
+def _sent(row: tuple) -> SentMessage:
+    values = list(row)
+    values[7] = json.loads(values[7] or "[]")
+    return SentMessage(*values)
 
 
 @dataclass
@@ -197,3 +256,95 @@ class StateStore:
                 ),
             )
         return run_id
+
+    # ------------------------------------------------------------ the mail jobs' sent log
+
+    def sent_messages(self, kind: str, periods: Iterable[str]) -> dict[tuple[str, str, str, str], SentMessage]:
+        """The recorded messages of ``kind`` in ``periods``, by key (kind, period, recipient, digest)."""
+        wanted = sorted(set(periods))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" for _ in wanted)
+        rows = self.db.execute(
+            f"SELECT {_SENT_COLUMNS} FROM sent_messages WHERE kind = ? AND period IN ({marks})", (kind, *wanted)
+        )
+        return {m.key: m for m in map(_sent, rows)}
+
+    def begin_send(
+        self,
+        key: tuple[str, str, str, str],
+        *,
+        cc: str,
+        subject: str,
+        customers: list[str],
+        backend: str,
+        file: str,
+        message_id: str,
+        when: datetime,
+    ) -> int:
+        """Record (and commit) that an attempt to send the message ``key`` begins: status 'pending',
+        one more attempt. Returns the row id for ``finish_send``."""
+        kind, period, recipient, digest = key
+        stamp = when.isoformat(timespec="seconds")
+        with self.db:
+            self.db.execute(
+                "INSERT INTO sent_messages (kind, period, recipient, digest, cc, subject, customers, backend, status, "
+                "attempts, file, message_id, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 1, ?, ?, ?) "
+                "ON CONFLICT (kind, period, recipient, digest) DO UPDATE SET status = 'pending', "
+                "attempts = attempts + 1, backend = excluded.backend, file = excluded.file, updated = excluded.updated",
+                (
+                    kind,
+                    period,
+                    recipient,
+                    digest,
+                    cc,
+                    subject,
+                    json.dumps(customers, ensure_ascii=False),
+                    backend,
+                    file,
+                    message_id,
+                    stamp,
+                ),
+            )
+            (row_id,) = self.db.execute(
+                "SELECT id FROM sent_messages WHERE kind = ? AND period = ? AND recipient = ? AND digest = ?", key
+            ).fetchone()
+        return int(row_id)
+
+    def finish_send(self, row_id: int, status: str, reply: str, when: datetime) -> None:
+        """Record (and commit) how an attempt ended: 'sent' or 'failed', with the server's reply."""
+        with self.db:
+            self.db.execute(
+                "UPDATE sent_messages SET status = ?, reply = ?, updated = ? WHERE id = ?",
+                (status, reply, when.isoformat(timespec="seconds"), row_id),
+            )
+
+    def undo_send(self, row_id: int, before: SentMessage | None) -> None:
+        """Forget an attempt that certainly never reached the server (the connection was down
+        before the message was handed over): the message is as it was before ``begin_send``."""
+        with self.db:
+            if before is None:
+                self.db.execute("DELETE FROM sent_messages WHERE id = ?", (row_id,))
+            else:
+                self.db.execute(
+                    "UPDATE sent_messages SET status = ?, attempts = ?, reply = ?, updated = ? WHERE id = ?",
+                    (before.status, before.attempts, before.reply, before.updated, row_id),
+                )
+
+    def sent_log(
+        self, *, kind: str | None = None, since: date | None = None, until: date | None = None
+    ) -> list[SentMessage]:
+        """Every recorded message (optionally of one ``kind``, updated in [since, until)), oldest first."""
+        where, args = [], []
+        if kind:
+            where.append("kind = ?")
+            args.append(kind)
+        if since:
+            where.append("updated >= ?")
+            args.append(since.isoformat())
+        if until:
+            where.append("updated < ?")
+            args.append(until.isoformat())
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = self.db.execute(f"SELECT {_SENT_COLUMNS} FROM sent_messages{clause} ORDER BY updated, id", args)
+        return [_sent(r) for r in rows]

@@ -16,6 +16,7 @@ from .errors import InputError
 from .xlsx import FONT, display_width
 
 LEDGER_PATH = "台账/客户台账.xlsx"
+EMAIL_TEMPLATES = "email"  # the e-mail templates (Jinja2), edited in the workspace
 
 # The standard ledger: sheet name → headers. The reader does not depend on these names;
 # they are what `crm init` hands a team that has no ledger yet.
@@ -93,6 +94,28 @@ main = "{ledger}"
 [policy]
 name = "abcd"            # abcd | sales | share
 
+# E-mail (crm remind). backend = "outbox" writes .eml files into outbox/ and sends nothing;
+# "smtp" sends. The password is never written here: store it once with
+#   keyring set yagmail crm@example.com
+# or set the environment variable CRM_SMTP_PASSWORD. The templates are in email/.
+# [mail]
+# backend = "smtp"             # outbox | smtp
+# host = "smtp.example.com"
+# port = 465                   # 465 with security = "ssl", 587 with "starttls"
+# security = "ssl"             # ssl | starttls
+# user = "crm@example.com"     # the login (default: sender_address)
+# sender_name = "{company} 客户服务部"
+# sender_address = "crm@example.com"
+# managers = ["manager@example.com"]   # the monthly report; copied on escalations
+# overdue_limit_days = 14      # a visit overdue longer than this copies the owner's manager
+# complaint_warn_hours = 4     # remind this many hours before a complaint's reply limit
+# visits_period = "week"       # week | month: how far ahead the visit reminder looks
+# retry_limit = 3              # attempts at a refused message, over all runs
+# [mail.owners]                # an owner's e-mail when the ledger has none
+# "张伟" = "zhangwei@example.com"
+# [mail.owner_managers]        # whose manager each owner's escalations go to
+# "张伟" = "li.manager@example.com"
+
 # Your own column names, when the toolkit does not recognise them:
 # [columns.customers]
 # "甲方单位" = "name"
@@ -162,12 +185,20 @@ def init_workspace(folder: str | os.PathLike[str], *, company: str = "示例公�
     (folder / "out").mkdir(exist_ok=True)
     templates = templates_dir()
     shutil.copyfile(templates / RULES_NAME, folder / RULES_NAME)
+    _copy_missing(templates / EMAIL_TEMPLATES, folder / EMAIL_TEMPLATES)  # never over a template someone edited
     ledger = folder / LEDGER_PATH
     ledger.parent.mkdir(parents=True, exist_ok=True)
     if not ledger.exists():
         shutil.copyfile(templates / LEDGER_TEMPLATE_NAME, ledger)
     (folder / CONFIG_NAME).write_text(CONFIG_TEMPLATE.format(company=company, ledger=LEDGER_PATH), encoding="utf-8")
     return folder
+
+
+def _copy_missing(source: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for item in source.iterdir():
+        if item.is_file() and not (target / item.name).exists():
+            shutil.copyfile(item, target / item.name)
 
 
 def write_ledger(

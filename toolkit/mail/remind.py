@@ -1,0 +1,533 @@
+"""``crm remind KIND``: build the reminder e-mails of one kind from the ledger and deliver them.
+
+- visits: each owner's visits due in the coming week (or month) and the overdue ones, with
+  the owner's .ics; overdue beyond ``overdue_limit_days`` copies the owner's manager.
+- complaints: complaints nearing the reply limit (24 h by default) without a reply go to their
+  handler; past it, the handler's manager is copied.
+- quality: each owner gets the validation problems in their own rows.
+- care: birthday and festival greetings to the contacts of customers marked as wanting them.
+- report: last month's status workbook to the managers of ``[mail] managers``.
+
+Every owner's message is built from that owner's rows only. An owner without a usable e-mail
+address is a problem in the summary, never a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings, load_settings
+from ..errors import InputError
+from ..i18n import label
+from ..ledger import read_ledger
+from ..model import COMPLAINTS, TABLE_LABELS, Ledger
+from ..relations import CustomerIndex
+from .care import birthday_in, care_window, festivals_on
+from .config import MailConfig, mail_config
+from .delivery import DeliveryResult, deliver
+from .log import kind_label
+from .messages import Attachment, Message, render
+
+KINDS = ("visits", "complaints", "quality", "care", "report")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_ROWS = 200  # rows listed in one e-mail; the rest are counted
+
+
+@dataclass
+class RemindResult:
+    kind: str
+    period: str
+    messages: list[Message]
+    delivery: DeliveryResult
+    problems: list[str] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)  # workbooks made to be attached (the report)
+
+    def as_json(self) -> dict[str, Any]:
+        data = self.delivery.as_json()
+        return {
+            "job": "remind",
+            "kind": self.kind,
+            "period": self.period,
+            **data,
+            "recipients": sorted({m.recipient for m in self.messages}),
+            "problems": self.problems,
+            "outputs": [*data["outputs"], *(str(p) for p in self.outputs)],
+        }
+
+
+@dataclass
+class _Job:
+    """What every builder needs: the settings, the ledger, the clock, the owners' addresses."""
+
+    settings: Settings
+    config: MailConfig
+    ledger_path: Path
+    ledger: Ledger
+    today: date
+    now: datetime
+    out_dir: str | os.PathLike[str] | None
+    password: str | None
+    problems: list[str] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str:
+        return self.settings.lang
+
+    def render(self, template: str, **context: Any) -> tuple[str, str, str]:
+        base = {"company": self.settings.company, "sender_name": self.config.sender_name, "today": self.today}
+        return render(template, self.lang, workspace=self.settings.workspace, **base, **context)
+
+    def owner_addresses(self, owner: str, count: int) -> list[str]:
+        """The owner's addresses, or [] with a problem noted (``count`` items could not go out)."""
+        if not owner or owner == label("owner.none", self.lang):
+            self.problems.append(label("remind.problem.no_owner", self.lang, count=count))
+            return []
+        found = _directory(self.ledger, self.config).get(owner)
+        if not found:
+            value = _bad_owner_email(self.ledger, owner) or "—"
+            self.problems.append(label("remind.problem.no_email", self.lang, owner=owner, value=value, count=count))
+            return []
+        return found
+
+    def manager_of(self, owner: str) -> list[str]:
+        chosen = self.config.owner_managers.get(owner)
+        managers = [chosen] if chosen else list(self.config.managers)
+        if not managers:
+            self.problems.append(label("remind.problem.no_manager_for", self.lang, owner=owner))
+        return managers
+
+
+def remind(
+    kind: str,
+    settings: Settings | None = None,
+    *,
+    today: date,
+    now: datetime | None = None,
+    ledger: str | os.PathLike[str] | None = None,
+    dry_run: bool = False,
+    out_dir: str | os.PathLike[str] | None = None,
+    password: str | None = None,
+    resend_pending: bool = False,
+) -> RemindResult:
+    """Build the ``kind`` reminders (one of ``KINDS``) as of ``today`` (``now`` for the complaint
+    hours; default 09:00 of ``today``) from ``ledger`` (default: the workspace's main ledger)
+    and deliver them; see ``deliver`` for what is sent, skipped and recorded.
+
+    Raises ``InputError`` for an unknown kind or a ledger that cannot be read, ``ConfigError``
+    for wrong mail settings or a refused login."""
+    settings = settings or load_settings()
+    if kind not in KINDS:
+        raise InputError(f"unknown reminder kind '{kind}'", hint=f"use one of: {', '.join(KINDS)}")
+    config = mail_config(settings)
+    path = Path(ledger) if ledger else settings.ledgers.get("main")
+    if path is None:
+        raise InputError(
+            "no ledger given",
+            hint="give --ledger PATH, or name it under [ledgers] main = ... in the workspace's crm.toml",
+        )
+    read = read_ledger(path, column_overrides=settings.overrides_for_reader(), password=password)
+    job = _Job(settings, config, path, read, today, now or datetime.combine(today, time(9)), out_dir, password)
+    period, messages = BUILDERS[kind](job)
+    delivery = deliver(messages, settings, dry_run=dry_run, out=out_dir, now=job.now, resend_pending=resend_pending)
+    return RemindResult(kind, period, messages, delivery, list(dict.fromkeys(job.problems)), job.outputs)
+
+
+# ---------------------------------------------------------------- owners and their addresses
+
+
+def _directory(ledger: Ledger, config: MailConfig) -> dict[str, list[str]]:
+    """Owner name → e-mail addresses: the ledger's 客户经理邮箱 (the most common one per owner),
+    overridden by ``[mail.owners]``."""
+    table = ledger.customers
+    bad = table.bad.get("owner_email", {})
+    seen: dict[str, Counter[str]] = defaultdict(Counter)
+    for i, (owner, mail) in enumerate(zip(table.column("owner"), table.column("owner_email"), strict=True)):
+        if owner and mail and i not in bad:
+            seen[str(owner)][str(mail)] += 1
+    found = {owner: counts.most_common(1)[0][0].split("; ") for owner, counts in seen.items()}
+    found.update({owner: [mail] for owner, mail in config.owners.items()})
+    return found
+
+
+def _bad_owner_email(ledger: Ledger, owner: str) -> str:
+    table = ledger.customers
+    bad = table.bad.get("owner_email", {})
+    owners = table.column("owner")
+    return next((str(v) for i, v in bad.items() if owners[i] == owner), "")
+
+
+def _first_address(value: Any) -> str:
+    return str(value).split("; ")[0] if value else ""
+
+
+def _names(ledger: Ledger) -> list[str]:
+    return [str(n or "") for n in ledger.customers.column("name")]
+
+
+# ---------------------------------------------------------------- visits
+
+
+def _visits(job: _Job) -> tuple[str, list[Message]]:
+    from ..plan import plan
+    from ..plan.report import _ics  # the plan's own .ics writer, so the calendar is the one crm plan makes
+
+    week = job.config.visits_period == "week"
+    if week:
+        year, number, weekday = job.today.isocalendar()
+        period, start = f"{year}-W{number:02d}", job.today - timedelta(days=weekday - 1)
+    else:
+        period, start = f"{job.today:%Y-%m}", job.today.replace(day=1)
+    planned = plan(
+        job.ledger_path,
+        job.settings,
+        today=job.today,
+        start=start,
+        weeks=1 if week else None,
+        months=None if week else 1,
+        write=False,
+        record=False,
+        password=job.password,
+    )
+    customers = planned.ledger.customers
+    names = _names(planned.ledger)
+    ids, contacts, phones = customers.column("customer_id"), customers.column("contact"), customers.column("phone")
+    overdue_ids = {id(v) for v in planned.overdue}
+    by_owner: dict[str, list] = defaultdict(list)
+    for v in planned.visits:
+        by_owner[v.owner].append(v)
+    end = planned.end - timedelta(days=1)
+    messages = []
+    with tempfile.TemporaryDirectory() as folder:
+        for owner in sorted(by_owner):
+            visits = by_owner[owner]
+            to = job.owner_addresses(owner, len(visits))
+            if not to:
+                continue
+            late = [v for v in visits if id(v) in overdue_ids]
+            limit = job.config.overdue_limit_days
+            escalate = any(v.due.overdue_days(job.today) > limit for v in late)
+            cc = [m for m in job.manager_of(owner) if m not in to] if escalate else []
+            rows = [
+                {
+                    "date": v.date,
+                    "customer": names[v.due.row],
+                    "kind": v.due.kind,
+                    "way": v.due.way,
+                    "contact": contacts[v.due.row] or "",
+                    "phone": phones[v.due.row] or "",
+                    "due": v.due.due,
+                    "days_overdue": v.due.overdue_days(job.today) if id(v) in overdue_ids else 0,
+                    "escalated": id(v) in overdue_ids and v.due.overdue_days(job.today) > limit,
+                }
+                for v in visits
+            ]
+            subject, html, text = job.render(
+                "visits",
+                owner=owner,
+                period=period,
+                start=planned.start,
+                end=end,
+                overdue=[r for r in rows if r["days_overdue"]],
+                planned=[r for r in rows if not r["days_overdue"]],
+                limit=limit,
+                escalated=bool(cc),
+            )
+            ics = _ics(Path(folder) / "plan.ics", planned, owner, visits, job.lang)
+            attachment = Attachment(
+                f"{owner}_{label('plan.file', job.lang)}_{planned.start:%Y%m%d}-{end:%Y%m%d}.ics",
+                ics.read_bytes(),
+                "text/calendar",
+            )
+            basis = sorted(f"{ids[v.due.row] or names[v.due.row]}|{v.due.kind}|{v.due.due}" for v in visits)
+            messages.append(
+                Message(
+                    "visits",
+                    period,
+                    to,
+                    cc,
+                    subject,
+                    html,
+                    text,
+                    [attachment],
+                    sorted({names[v.due.row] for v in visits}),
+                    owner,
+                    digest_basis="\n".join([*basis, f"cc:{','.join(cc)}"]),
+                )
+            )
+    return period, messages
+
+
+# ---------------------------------------------------------------- complaints
+
+
+def _complaints(job: _Job) -> tuple[str, list[Message]]:
+    period = job.today.isoformat()
+    table = job.ledger.tables.get(COMPLAINTS)
+    if table is None:
+        job.problems.append(label("remind.problem.no_ledger_sheet", job.lang, sheet=TABLE_LABELS[job.lang][COMPLAINTS]))
+        return period, []
+    rule = job.settings.rules.risks.get("complaint_unanswered")
+    limit = float(rule.threshold) if rule and not isinstance(rule.threshold, (list, str)) else 24.0
+    warn_from = max(limit - job.config.complaint_warn_hours, 0)
+    index = CustomerIndex(job.ledger.customers)
+    owners = job.ledger.customers.column("owner")
+    names = _names(job.ledger)
+    by_handler: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    columns = [table.column(k) for k in ("complaint_id", "received", "replied", "resolved", "handler")]
+    for i, ((row, _), (number, received, replied, resolved, handler)) in enumerate(
+        zip(index.match(table), zip(*columns, strict=True), strict=True)
+    ):
+        if received is None or replied is not None or resolved:
+            continue
+        hours = (job.now - received).total_seconds() / 3600
+        if hours < warn_from or hours < 0:
+            continue
+        customer = names[row] if row is not None else str(table.column("customer")[i] or "")
+        who = str(handler or (owners[row] if row is not None else "") or "")
+        by_handler[who].append(
+            {
+                "id": str(number or f"{table.sheet}!{table.rows[i]}"),
+                "customer": customer,
+                "received": received,
+                "hours": round(hours, 1),
+                "overdue": hours >= limit,
+                "category": table.column("category")[i] or "",
+                "content": table.column("content")[i] or "",
+            }
+        )
+    messages = []
+    for handler in sorted(by_handler):
+        items = sorted(by_handler[handler], key=lambda c: -c["hours"])
+        to = job.owner_addresses(handler, len(items))
+        if not to:
+            continue
+        late = [c for c in items if c["overdue"]]
+        cc = [m for m in job.manager_of(handler) if m not in to] if late else []
+        subject, html, text = job.render(
+            "complaints",
+            handler=handler,
+            overdue=late,
+            nearing=[c for c in items if not c["overdue"]],
+            limit=limit,
+            escalated=bool(cc),
+        )
+        basis = sorted(f"{c['id']}|{c['overdue']}" for c in items)
+        messages.append(
+            Message(
+                "complaints",
+                period,
+                to,
+                cc,
+                subject,
+                html,
+                text,
+                customers=sorted({c["customer"] for c in items}),
+                recipient_name=handler,
+                digest_basis="\n".join(basis),
+            )
+        )
+    return period, messages
+
+
+# ---------------------------------------------------------------- quality
+
+
+def _quality(job: _Job) -> tuple[str, list[Message]]:
+    from ..validate import check_ledger
+
+    year, number, _ = job.today.isocalendar()
+    period = f"{year}-W{number:02d}"
+    findings = check_ledger(job.ledger, job.settings.rules, job.today, job.lang)
+    table = job.ledger.customers
+    name_of_row = dict(zip(table.rows, _names(job.ledger), strict=True))
+    by_owner: dict[str, list] = defaultdict(list)
+    unowned = 0
+    for f in findings:
+        if f.sheet == table.sheet and f.owner:
+            by_owner[f.owner].append(f)
+        elif f.sheet == table.sheet:
+            unowned += 1
+    if unowned:
+        job.problems.append(label("remind.problem.no_owner", job.lang, count=unowned))
+    messages = []
+    for owner in sorted(by_owner):
+        items = by_owner[owner]
+        to = job.owner_addresses(owner, len(items))
+        if not to:
+            continue
+        rows = [
+            {
+                "sheet": f.sheet,
+                "cell": f.cell,
+                "customer": name_of_row.get(f.row or 0, ""),
+                "field": f.label or f.field,
+                "value": "" if f.value is None else str(f.value),
+                "message": f.message,
+                "hint": f.hint,
+                "severity": label(f"severity.{f.severity}", job.lang),
+            }
+            for f in items
+        ]
+        errors = sum(1 for f in items if f.severity == "error")
+        subject, html, text = job.render(
+            "quality",
+            owner=owner,
+            period=period,
+            rows=rows[:MAX_ROWS],
+            more=max(len(rows) - MAX_ROWS, 0),
+            errors=errors,
+            warnings=len(items) - errors,
+            ledger=job.ledger_path.name,
+        )
+        messages.append(
+            Message(
+                "quality",
+                period,
+                to,
+                [],
+                subject,
+                html,
+                text,
+                customers=sorted({r["customer"] for r in rows if r["customer"]}),
+                recipient_name=owner,
+                digest_basis="\n".join(sorted(f"{f.code}|{f.sheet}|{f.cell}" for f in items)),
+            )
+        )
+    return period, messages
+
+
+# ---------------------------------------------------------------- care
+
+
+def _care(job: _Job) -> tuple[str, list[Message]]:
+    from ..plan import WorkCalendar
+
+    window = care_window(job.today, WorkCalendar(job.settings.rules.holidays))
+    period = job.today.isoformat()
+    table = job.ledger.customers
+    if not table.has("wants_care"):
+        job.problems.append(label("remind.problem.no_care_column", job.lang))
+        return period, []
+    names = _names(job.ledger)
+    ids, contacts, owners = table.column("customer_id"), table.column("contact"), table.column("owner")
+    wanted = [i for i, yes in enumerate(table.column("wants_care")) if yes is True]
+    mails, bad = table.column("email"), table.bad.get("email", {})
+    reachable = [i for i in wanted if i not in bad and _first_address(mails[i])]
+    if len(reachable) < len(wanted):
+        job.problems.append(label("remind.problem.no_contact_email", job.lang, count=len(wanted) - len(reachable)))
+    births = table.column("birthday")
+    messages = []
+    for day in window:
+        occasions: list[tuple[str, str, list[int]]] = [
+            (f, "festival", reachable) for f in festivals_on(day)
+        ]  # (what, template, customers)
+        born_today = [i for i in reachable if births[i] and birthday_in(births[i], day.year) == day]
+        if born_today:
+            occasions.append(("birthday", "birthday", born_today))
+        for what, template, rows in occasions:
+            for i in rows:
+                contact = str(contacts[i] or "")
+                subject, html, text = job.render(
+                    template,
+                    festival=what,
+                    festival_name=label(f"care.{what}", job.lang),
+                    day=day,
+                    early=day > job.today,
+                    contact=contact,
+                    customer=names[i],
+                    owner=str(owners[i] or ""),
+                )
+                messages.append(
+                    Message(
+                        "care",
+                        day.isoformat(),
+                        [_first_address(mails[i])],
+                        [],
+                        subject,
+                        html,
+                        text,
+                        customers=[names[i]],
+                        recipient_name=contact,
+                        digest_basis=f"{what}|{ids[i] or names[i]}",
+                    )
+                )
+    return period, messages
+
+
+# ---------------------------------------------------------------- report
+
+
+def _report(job: _Job) -> tuple[str, list[Message]]:
+    from ..report import report
+
+    month = (job.today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    period = f"{month:%Y-%m}"
+    if not job.config.managers:
+        job.problems.append(label("remind.problem.no_managers", job.lang))
+        return period, []
+    made = report(
+        job.ledger_path, job.settings, month=month, out_dir=job.out_dir, password=job.password, today=job.today
+    )
+    job.outputs.extend(made.outputs)
+    workbook = made.outputs[0]
+    kpis = made.kpis()
+    subject, html, text = job.render(
+        "report",
+        month=month,
+        kpis=kpis,
+        missing=[label("missing." + m, job.lang) for m in made.missing],
+        filename=workbook.name,
+    )
+    attachment = Attachment(workbook.name, workbook.read_bytes(), XLSX)
+    return period, [
+        Message(
+            "report",
+            period,
+            [manager],
+            [],
+            subject,
+            html,
+            text,
+            [attachment],
+            customers=[],
+            digest_basis=f"report|{job.ledger_path.resolve()}|{period}",
+        )
+        for manager in job.config.managers
+    ]
+
+
+BUILDERS: dict[str, Callable[[_Job], tuple[str, list[Message]]]] = {
+    "visits": _visits,
+    "complaints": _complaints,
+    "quality": _quality,
+    "care": _care,
+    "report": _report,
+}
+
+
+def describe(result: RemindResult, lang: str) -> str:
+    """The one-line summary of a run, in ``lang``."""
+    kind = kind_label(result.kind, lang)
+    d = result.delivery
+    if d.dry_run:
+        return label("remind.dry_run", lang, kind=kind, period=result.period, messages=d.messages)
+    if not d.messages:
+        return label("remind.nothing", lang, kind=kind, period=result.period)
+    return label(
+        "remind.summary",
+        lang,
+        kind=kind,
+        period=result.period,
+        messages=d.messages,
+        sent=d.sent,
+        already=d.already_sent,
+        failed=len(d.failed),
+    )
