@@ -125,7 +125,8 @@ def write_form(
     form = layout(campaign, questions, customer, company, lang)
     signed = signature(secret, campaign, form_id, form)
     book = xlsxwriter.Workbook(
-        str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+        str(path),
+        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False, "in_memory": True},
     )
     book.set_properties({"title": form.fixed[(0, 0)], "company": company, "author": "crm toolkit"})
     base = {"font_name": FONT, "font_size": 11, "valign": "vcenter"}
