@@ -454,3 +454,21 @@ def test_write_back_settings_name_the_columns(tmp_path):
     settings = load_settings()
     assert settings.rules.writeback_columns()["class"] == "客户分类(系统)"
     assert settings.overrides_for_reader()["customers"]["客户分类(系统)"] == "-"
+
+
+def test_demo_writes_back_and_the_jobs_read_the_ledger_as_before(tmp_path):
+    demo = run_crm("demo", str(tmp_path / "demo"), "--today", TODAY, "--json")
+    assert demo.returncode == 0, demo.stderr
+    report = __import__("json").loads(demo.stdout)
+    written = report["jobs"]["write_back"]
+    assert set(written["columns"]) == {"客户分类(系统)", "分类依据", "风险等级", "校验结果", "下次拜访"}
+    first = report["jobs"]["validate"]
+    again = run_crm("validate", "--workspace", str(tmp_path / "demo"), "--today", TODAY, "--json")
+    second = __import__("json").loads(again.stdout)
+    assert (second["errors"], second["warnings"]) == (
+        first["errors"],
+        first["warnings"],
+    )  # the new columns are not input
+    sheet = openpyxl.load_workbook(Path(report["ledger"]), read_only=True)["客户台账"]
+    header = next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))
+    assert header.count("客户分类(系统)") == 1

@@ -113,6 +113,7 @@ def demo(
     from .plan import plan
     from .report import report
     from .validate import validate
+    from .writeback import classify_columns, plan_columns, validate_columns, write_job_columns
 
     as_of = _today(today)
     with _progress("Generating the demo ledger…", as_json):
@@ -127,6 +128,13 @@ def demo(
     last_month = as_of.replace(day=1) - timedelta(days=1)  # the last complete month
     with _progress("Writing the monthly report…", as_json):
         reported = report(ledger, settings, month=last_month)
+    with _progress("Writing the results back into the ledger…", as_json):
+        columns = [
+            *classify_columns(classified, settings),
+            *validate_columns(checked, settings),
+            *plan_columns(planned, settings),
+        ]
+        written = write_job_columns(ledger, classified, columns, settings)
     outputs = [*checked.outputs, *classified.outputs, *planned.outputs, *reported.outputs]
     if as_json:
         _print_json(
@@ -140,6 +148,7 @@ def demo(
                     "classify": classified.as_json(),
                     "plan": planned.as_json(),
                     "report": reported.as_json(),
+                    "write_back": written.as_json(),
                 },
                 "outputs": [str(p) for p in outputs],
             }
@@ -163,6 +172,10 @@ def demo(
     )
     month_text = label("report.month", settings.lang, year=last_month.year, month=last_month.month)
     out_console.print(f"  report   →  {escape(str(reported.outputs[0]))}  ({month_text})")
+    out_console.print(
+        f"  write-back → {escape(str(ledger))}  (columns {escape('、'.join(written.columns))}; "
+        f"backup {escape(str(written.backup))})"
+    )
     out_console.print(f"Try: crm validate --workspace {escape(str(folder))}")
 
 
@@ -403,7 +416,7 @@ def _print_write_back(written, lang: str, shown: int = 20) -> None:
                 f"  {escape(change.sheet)}!{change.cell}: {escape(change.old or '∅')} → {escape(change.new or '∅')}"
             )
         if len(written.changes) > shown:
-            out_console.print(f"  … {len(written.changes) - shown} more (--json lists all)")
+            out_console.print(f"  … {escape(label('writeback.more', lang, count=len(written.changes) - shown))}")
         return
     if written.written is None:
         out_console.print(escape(label("writeback.unchanged", lang, columns=columns)))

@@ -144,6 +144,7 @@ LABELS: dict[str, dict[str, str]] = {
         "writeback.beside": " (系统结果)",
         "writeback.open": "它正在 Excel、WPS 或 LibreOffice 中打开（锁文件 {lock}），关闭后再运行即可写入台账",
         "writeback.dry_run": "写回预览：{cells} 个单元格将改变，列 {columns}（未写入）",
+        "writeback.more": "另有 {count} 个（--json 列出全部）",
         "writeback.unchanged": "写回：台账中的 {columns} 已是最新，未改动",
         "writeback.beside_note": "台账未改动：{reason}。结果写在旁边：{path}",
         "writeback.done": "已写回台账：{cells} 个单元格，列 {columns}；备份：{backup}",
@@ -439,6 +440,10 @@ LABELS: dict[str, dict[str, str]] = {
         "survey.cli_problem": "{file}：{customer} {question} {problem}",
         "survey.cli_duplicate": "{file}：{customer} 再次回复（之前 {earlier}），以 {kept} 为准",
         "survey.cli_results": "批次 {campaign}：发出 {issued}，收回 {returned}（回复率 {rate}），平均分 {mean}，满意率 {csat}，NPS {nps}，低分 {low} 条",
+        "survey.no_email": "台账中没有这位客户的电子邮箱，问卷需另行转交",
+        "survey.form_missing": "问卷文件不见了：{file}（重新运行 crm survey create 生成）",
+        "survey.remind_max": "已催办 {n} 次，达到上限",
+        "survey.cli_send": "批次 {campaign}：{messages} 封邮件，本次发送 {sent}，之前已发 {already}，失败 {failed}，未发 {skipped}",
     },
     "en": {
         # --- mail: crm remind and the sent log
@@ -577,6 +582,7 @@ LABELS: dict[str, dict[str, str]] = {
         "writeback.beside": " (toolkit result)",
         "writeback.open": "it is open in Excel, WPS or LibreOffice (lock file {lock}); close it and run again to write into it",
         "writeback.dry_run": "Write-back preview: {cells} cells would change, columns {columns} (nothing written)",
+        "writeback.more": "{count} more (--json lists all)",
         "writeback.unchanged": "Write-back: {columns} in the ledger are up to date; nothing changed",
         "writeback.beside_note": "The ledger was not changed: {reason}. The result is beside it: {path}",
         "writeback.done": "Written into the ledger: {cells} cells, columns {columns}; backup: {backup}",
@@ -872,6 +878,10 @@ LABELS: dict[str, dict[str, str]] = {
         "survey.cli_problem": "{file}: {customer} {question} {problem}",
         "survey.cli_duplicate": "{file}: {customer} returned again (before: {earlier}); {kept} counts",
         "survey.cli_results": "Campaign {campaign}: {issued} issued, {returned} returned ({rate}), mean {mean}, CSAT {csat}, NPS {nps}, {low} low scores",
+        "survey.no_email": "the ledger has no e-mail address for this customer: hand the form over another way",
+        "survey.form_missing": "the form file is gone: {file} (run crm survey create again to make it)",
+        "survey.remind_max": "reminded {n} times already, the most allowed",
+        "survey.cli_send": "Campaign {campaign}: {messages} e-mails, {sent} sent now, {already} sent before, {failed} failed, {skipped} not sent",
     },
 }
 
