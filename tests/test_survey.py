@@ -308,3 +308,65 @@ def test_cli_create_collect_results_json_and_english(created, ws, tmp_path):
     refused = run_crm("survey", "results", "-w", str(ws), "--campaign", "nope")
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr == "error: no survey campaign 'nope' — campaigns: 2026Q4\n"
+
+
+def test_send_once_through_the_outbox_then_remind_after_n_days_at_most_m_times(created, ws, tmp_path):
+    from email import message_from_bytes, policy
+
+    from toolkit.survey.mailing import remind_forms, send_forms
+
+    settings, result = created
+    preview = send_forms(settings, today=TODAY, dry_run=True)
+    assert (preview.delivery.messages, preview.delivery.sent) == (4, 0) and not (ws / "outbox").exists()
+    sent = send_forms(settings, today=TODAY)
+    assert (sent.delivery.messages, sent.delivery.sent, sent.delivery.failed) == (4, 4, [])
+    again = send_forms(settings, today=date(2026, 11, 27)).as_json()
+    assert (again["kind"], again["sent"], again["already_sent"], again["failed"]) == ("survey", 0, 4, [])
+    emails = sorted((ws / "outbox" / "survey" / "2026Q4").glob("*.eml"))
+    assert len(emails) == 4
+    mail = message_from_bytes(next(p for p in emails if "zhao" in p.name).read_bytes(), policy=policy.default)
+    assert mail["To"].addresses[0].addr_spec == "zhao@jia.cn" and "zhangwei@our.cn" in mail["Cc"]
+    assert mail["Subject"] == "测试公司客户满意度调查（2026Q4）" and "赵一" in mail.get_body(("plain",)).get_content()
+    attachment = next(mail.iter_attachments())
+    assert attachment.get_filename() == _form(result, "C001").name
+    assert attachment.get_content() == _form(result, "C001").read_bytes()
+
+    inbox = tmp_path / "inbox"
+    _fill(_form(result, "C001"), inbox / "a.xlsx", [5, 5, 5, 5, 5], 10)
+    collect(inbox, settings, today=date(2026, 11, 30))
+    assert remind_forms(settings, today=date(2026, 12, 2)).delivery.messages == 0  # 6 days: not yet
+    first = remind_forms(settings, today=date(2026, 12, 3))  # 7 days after the form
+    assert (first.delivery.messages, first.delivery.sent) == (3, 3)  # C001 answered
+    assert remind_forms(settings, today=date(2026, 12, 5)).delivery.messages == 0  # 2 days after the reminder
+    second = remind_forms(settings, today=date(2026, 12, 10))
+    assert second.delivery.sent == 3
+    third = remind_forms(settings, today=date(2026, 12, 30)).as_json()
+    assert third["messages"] == 0 and [s["reason"] for s in third["skipped"]] == ["已催办 2 次，达到上限"] * 3
+    assert len(list((ws / "outbox" / "survey_reminder").rglob("*.eml"))) == 6
+    unanswered = openpyxl.load_workbook(survey_results(settings, today=TODAY).outputs[0])["未回复"]
+    assert [(r[1].value, r[5].value, r[6].value) for r in unanswered.iter_rows(min_row=2)] == [
+        ("丙方机械有限公司", "2026-11-26", 2),  # by owner: 张伟, then 王芳
+        ("乙方软件有限公司", "2026-11-26", 2),
+        ("戊方食品有限公司", "2026-11-26", 2),
+    ]
+
+
+def test_a_customer_without_an_email_is_reported_not_sent(tmp_path):
+    ws = tmp_path / "ws"
+    init_workspace(ws, company="测试公司")
+    make_xlsx(
+        ws / LEDGER_PATH,
+        {"客户台账": [HEADER, CUSTOMERS[0], ["C009", "无邮箱有限公司", "郑九", "", "张伟", "", "B", "", ""]]},
+    )
+    settings = load_settings(ws)
+    create_campaign(None, settings, campaign="2026Q4", today=TODAY)
+    sent = send_forms_json(settings)
+    assert sent["sent"] == 1 and sent["skipped"] == [
+        {"customer": "无邮箱有限公司", "reason": "台账中没有这位客户的电子邮箱，问卷需另行转交"}
+    ]
+
+
+def send_forms_json(settings):
+    from toolkit.survey.mailing import send_forms
+
+    return send_forms(settings, today=TODAY).as_json()

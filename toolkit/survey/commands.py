@@ -157,3 +157,74 @@ def results_command(
     )
     for path in result.outputs:
         out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+
+
+def _print_mail(result, lang: str) -> None:
+    from ..cli import out_console
+
+    delivery = result.delivery
+    text = label(
+        "survey.cli_send",
+        lang,
+        campaign=result.campaign,
+        messages=delivery.messages,
+        sent=delivery.sent,
+        already=delivery.already_sent,
+        failed=len(delivery.failed),
+        skipped=len(result.skipped),
+    )
+    out_console.print(escape(text))
+    for failed in delivery.failed:
+        out_console.print(f"[red]{escape(failed['recipient'])}[/]: {escape(failed['error'])}")
+    for skipped in result.skipped:
+        out_console.print(f"- {escape(skipped['customer'])}: {escape(skipped['reason'])}")
+    for path in delivery.outputs:
+        out_console.print(f"{label('cli.written', lang)} {escape(str(path))}")
+
+
+@survey_app.command("send")
+def send_command(
+    campaign: str | None = CampaignOpt,
+    workspace: Path | None = WorkspaceOpt,
+    out: Path | None = OutOpt,
+    lang: str | None = LangOpt,
+    today: str | None = TodayOpt,
+    dry_run: bool = DryRunOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """E-mail each form to its customer's contact (the owner in copy), exactly once: through the
+    workspace's mail backend (outbox folder or SMTP); --dry-run only previews."""
+    from ..cli import _print_json, _progress, _settings, _today
+    from .mailing import send_forms
+
+    settings = _settings(workspace, lang=lang)
+    with _progress("Sending survey forms…", as_json):
+        result = send_forms(settings, today=_today(today), campaign=campaign, dry_run=dry_run, out_dir=out)
+    if as_json:
+        _print_json(result.as_json())
+        return
+    _print_mail(result, settings.lang)
+
+
+@survey_app.command("remind")
+def remind_command(
+    campaign: str | None = CampaignOpt,
+    workspace: Path | None = WorkspaceOpt,
+    out: Path | None = OutOpt,
+    lang: str | None = LangOpt,
+    today: str | None = TodayOpt,
+    dry_run: bool = DryRunOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Remind the customers who have not answered N days after the form or the last reminder
+    (参数 survey.remind_after_days), at most survey.max_reminders times each."""
+    from ..cli import _print_json, _progress, _settings, _today
+    from .mailing import remind_forms
+
+    settings = _settings(workspace, lang=lang)
+    with _progress("Sending reminders…", as_json):
+        result = remind_forms(settings, today=_today(today), campaign=campaign, dry_run=dry_run, out_dir=out)
+    if as_json:
+        _print_json(result.as_json())
+        return
+    _print_mail(result, settings.lang)
