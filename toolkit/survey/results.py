@@ -110,7 +110,10 @@ def survey_results(
         history,
         rejected,
         figures(questions, len(forms), (returns[f.form_id] for f in forms if f.form_id in returns)),
-        by_question(questions, [returns[f.form_id] for f in forms if f.form_id in returns]),
+        sorted(  # ratings first: the overview's chart of means covers them
+            by_question(questions, [returns[f.form_id] for f in forms if f.form_id in returns]),
+            key=lambda q: q.question.kind != "rating",
+        ),
         {name: grouped(questions, forms, returns, key, order) for name, (key, order) in keys.items()},
         low_scores(questions, forms, returns, low_rating=parameters.low_score, low_nps=parameters.low_nps),
         reminders,
@@ -229,7 +232,7 @@ def _overview(book: Book, result: SurveyResults, fmt: dict[str, Any], title: str
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 1, 14)
     question_sheet = L("survey.sheet_questions")
-    n = len(result.questions)
+    n = sum(1 for q in result.questions if q.question.kind == "rating")
     if n:
         chart = book.workbook.add_chart({"type": "bar"})
         chart.add_series(
