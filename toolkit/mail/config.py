@@ -127,12 +127,12 @@ def mail_config(settings: Settings) -> MailConfig:
             raise fail("host", "is missing for backend = smtp", 'write host = "smtp.example.com"')
         if not config.sender_address:
             raise fail("sender_address", "is missing for backend = smtp", 'write sender_address = "crm@example.com"')
-        if config.security == "none" and config.user:
-            raise fail(
-                "user",
-                "is set with security = none: the password would travel unencrypted",
-                'use security = "ssl" or "starttls", or remove user for a relay that needs no login',
-            )
+    if config.security == "none" and config.user:
+        raise fail(
+            "user",
+            "is set with security = none: the password would travel unencrypted",
+            'use security = "ssl" or "starttls", or remove user for a relay that needs no login',
+        )
     return config
 
 
