@@ -370,3 +370,23 @@ def send_forms_json(settings):
     from toolkit.survey.mailing import send_forms
 
     return send_forms(settings, today=TODAY).as_json()
+
+
+def test_group_campaign_scores_each_subsidiary(tmp_path):
+    ws = tmp_path / "ws"
+    init_workspace(ws, company="集团")
+    group = tmp_path / "group"
+    group.mkdir()
+    make_xlsx(group / "华东.xlsx", {"客户台账": [HEADER, CUSTOMERS[0], CUSTOMERS[1]]})
+    make_xlsx(group / "华南.xlsx", {"客户台账": [HEADER, CUSTOMERS[0]]})  # the same ID in another subsidiary
+    settings = load_settings(ws)
+    result = create_campaign(None, settings, campaign="2026Q4", today=TODAY, group=group)
+    assert sorted(f.form_id for f in result.created) == ["华东/id:C001", "华东/id:C002", "华南/id:C001"]
+    assert len({f.file for f in result.created}) == 3  # same-name customers get distinct files
+    south = next(f for f in result.created if f.subsidiary == "华南")
+    _fill(result.folder / south.file, tmp_path / "inbox" / "s.xlsx", [2, 2, 2, 2, 2], 3)
+    collect(tmp_path / "inbox", settings, today=TODAY)
+    groups = dict(survey_results(settings, today=TODAY).groups["subsidiary"])
+    assert (groups["华南"].returned, groups["华南"].mean, groups["华东"].returned) == (1, 2, 0)
+    assert latest_scores(settings, group / "华南.xlsx")["id:C001"].score == 2
+    assert latest_scores(settings, group / "华东.xlsx") == {}
