@@ -21,7 +21,7 @@ def festivals_on(day: date) -> list[str]:
         lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
     except ValueError:  # outside 1900-2099
         return found
-    if not lunar.isLeapMonth and (lunar.month, lunar.day) in LUNAR_FESTIVALS:
+    if not lunar.is_leap_month and (lunar.month, lunar.day) in LUNAR_FESTIVALS:
         found.append(LUNAR_FESTIVALS[(lunar.month, lunar.day)])
     return found
 

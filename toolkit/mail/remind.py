@@ -246,7 +246,9 @@ def _visits(job: _Job) -> tuple[str, list[Message]]:
                 ics.read_bytes(),
                 "text/calendar",
             )
-            basis = sorted(f"{ids[v.due.row] or names[v.due.row]}|{v.due.kind}|{v.due.due}" for v in visits)
+            # a visit is the same item while no new visit is recorded (its due date moves daily
+            # for a customer never visited, so it is not part of the identity)
+            basis = sorted(f"{ids[v.due.row] or names[v.due.row]}|{v.due.kind}|{v.due.last}" for v in visits)
             messages.append(
                 Message(
                     "visits",
