@@ -184,6 +184,10 @@ def test_form_saved_again_by_libreoffice_still_verifies(created, tmp_path):
     got = collect(inbox, settings, today=TODAY)
     assert got.rejected == [] and len(got.accepted) == 1
     assert got.accepted[0].answers == {"q1": 4, "q2": 4, "q3": 5, "q4": 3, "q5": 4, "nps": 9, "comment": "好"}
+    other = _fill(_form(result, "C003"), tmp_path / "filled" / "other.xlsx", [2, 3, 2, 3, 2], 5)
+    shutil.copy(libreoffice_convert(other, "ods", tmp_path), inbox / "saved-as.ods")  # another format
+    again = collect(inbox, settings, today=TODAY)
+    assert again.rejected == [] and [r.answers["nps"] for r in again.accepted] == [5]
     book = openpyxl.load_workbook(resaved)  # protection and the hidden sheet survive the round trip
     assert book[SHEET].protection.sheet is True and book["_crm"].sheet_state in ("veryHidden", "hidden")
 

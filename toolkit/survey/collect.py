@@ -28,7 +28,7 @@ from .forms import FormError, changed_cells, layout, read_form, signature, works
 from .questions import Question, nps_value, rating_value
 from .store import Campaign, IssuedForm, Return
 
-FORM_SUFFIXES = (".xlsx", ".xlsm")
+FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # a customer may "save as" another format
 _COPY_SUFFIX = re.compile(r"(\s*[(（]\d+[)）]|\s*-\s*(副本|copy)(\s*\d+)?|_\d+)$", re.IGNORECASE)
 
 
