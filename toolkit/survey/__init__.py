@@ -7,6 +7,7 @@ results → the results workbook, and ``latest_scores`` for classify and the mon
 
 from .campaigns import CreateResult, create_campaign
 from .collect import CollectResult, collect
+from .mailing import MailResult, remind_forms, send_forms
 from .questions import Question, load_questions
 from .results import CustomerScore, SurveyResults, latest_scores, survey_results
 
@@ -14,11 +15,14 @@ __all__ = [
     "CollectResult",
     "CreateResult",
     "CustomerScore",
+    "MailResult",
     "Question",
     "SurveyResults",
     "collect",
     "create_campaign",
     "latest_scores",
     "load_questions",
+    "remind_forms",
+    "send_forms",
     "survey_results",
 ]
