@@ -472,3 +472,40 @@ def test_demo_writes_back_and_the_jobs_read_the_ledger_as_before(tmp_path):
     sheet = openpyxl.load_workbook(Path(report["ledger"]), read_only=True)["客户台账"]
     header = next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))
     assert header.count("客户分类(系统)") == 1
+
+
+def test_a_column_of_the_same_name_in_the_middle_is_updated_in_place(tmp_path):
+    path = tmp_path / "台账.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("客户")
+    ws.write_row(0, 0, ["客户名称", "风险等级", "客户经理"])
+    ws.write_row(1, 0, ["甲公司", "旧值", "张伟"])
+    ws.write_row(2, 0, ["乙公司", "", "李娜"])
+    book.close()
+    column = WriteColumn("risk", "风险等级", {2: "严重", 3: "提示"})
+    preview = write_back(
+        path, "客户", 1, ["客户名称", "风险等级", "客户经理"], [column], backup_dir=tmp_path / "b", dry_run=True
+    )
+    assert [(c.cell, c.old, c.new) for c in preview.changes] == [("B2", "旧值", "严重"), ("B3", "", "提示")]
+    write_back(path, "客户", 1, ["客户名称", "风险等级", "客户经理"], [column], backup_dir=tmp_path / "b")
+    sheet = openpyxl.load_workbook(path)["客户"]
+    assert [[c.value for c in row] for row in sheet.iter_rows()] == [
+        ["客户名称", "风险等级", "客户经理"],
+        ["甲公司", "严重", "张伟"],
+        ["乙公司", "提示", "李娜"],
+    ]
+    row2 = ElementTree.fromstring(parts(path)[SHEET_PART]).find(f"{NS}sheetData")[1]
+    assert [c.get("r") for c in row2] == ["A2", "B2", "C2"]  # cells stay in column order
+
+
+def test_a_later_run_changes_and_clears_its_own_cells(tmp_path):
+    ledger = rich_ledger(tmp_path / "台账.xlsx")
+    first = WriteColumn("class", "客户分类(系统)", {3: "重点", 4: "一般"})
+    write_back(ledger, "客户台账", 2, [], [first], backup_dir=tmp_path / "b")
+    labels = [c.value or "" for c in openpyxl.load_workbook(ledger)["客户台账"][2]]
+    second = WriteColumn("class", "客户分类(系统)", {3: "主要", 4: None})
+    result = write_back(ledger, "客户台账", 2, labels, [second], backup_dir=tmp_path / "b")
+    assert [(c.cell, c.old, c.new) for c in result.changes] == [("K3", "重点", "主要"), ("K4", "一般", "")]
+    sheet = openpyxl.load_workbook(ledger)["客户台账"]
+    assert (sheet["K3"].value, sheet["K4"].value, sheet["K2"].value) == ("主要", None, "客户分类(系统)")
+    assert [c.value for c in sheet[2]].count("客户分类(系统)") == 1

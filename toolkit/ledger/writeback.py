@@ -52,6 +52,7 @@ _MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 _TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+Chunk = bytes | memoryview
 _REL_NS = (
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     "http://purl.oclc.org/ooxml/officeDocument/relationships",
@@ -258,15 +259,20 @@ def _read_back(tmp: Path, patch: _Patch) -> None:
         bad = zf.testzip()
         if bad is not None:
             raise ToolkitError(f"{tmp}: the written file failed its check ({bad}); the ledger was not changed")
-        for name, data in patch.parts.items():
-            if zf.getinfo(name).CRC != zlib.crc32(data):
+        for name, chunks in patch.parts.items():
+            crc = 0
+            for chunk in chunks:
+                crc = zlib.crc32(chunk, crc)
+            if zf.getinfo(name).CRC != crc:
                 raise ToolkitError(f"{tmp}: {name} was not written as intended; the ledger was not changed")
 
 
-def _well_formed(name: str, data: bytes, path: Path) -> None:
+def _well_formed(name: str, chunks: list[Chunk], path: Path) -> None:
     parser = expat.ParserCreate()
     try:
-        parser.Parse(data, True)
+        for chunk in chunks:
+            parser.Parse(bytes(chunk), False)
+        parser.Parse(b"", True)
     except expat.ExpatError as error:  # a bug of ours: never write it
         raise ToolkitError(
             f"{path}: patching {name} gave malformed XML ({error}); the ledger was not changed"
@@ -311,7 +317,7 @@ def _sheet_part(zf: zipfile.ZipFile, sheet: str, path: Path) -> str:
 class _Patch:
     """The new bytes of the parts that change, computed without writing anything."""
 
-    def __init__(self, source: Path, parts: dict[str, bytes], changes: list[CellChange], letters, new_headers):
+    def __init__(self, source: Path, parts: dict[str, list[Chunk]], changes: list[CellChange], letters, new_headers):
         self.source = source
         self.parts = parts
         self.changes = changes
@@ -328,33 +334,33 @@ class _Patch:
             shared = _SharedStrings(zf)
             sheet_patch = _SheetPatch(path, sheet, xml, header_row, labels, columns, shared)
             needs_date = any(isinstance(v, date) for c in columns for v in c.values.values())
-            parts: dict[str, bytes] = {}
+            parts: dict[str, list[Chunk]] = {}
             if needs_date:
                 if not styles_part:
                     raise InputError(
                         "the workbook has no styles part", file=path, hint="open it in Excel and save it again"
                     )
                 styles, date_style = _date_style(styles)
-                parts[styles_part] = styles
+                parts[styles_part] = [styles]
                 sheet_patch.date_style = date_style
             parts[part] = sheet_patch.apply()
-        for name, data in parts.items():
-            _well_formed(name, data, path)
-        if parts.get(styles_part) == styles and styles_part in parts and not sheet_patch.changes:
-            del parts[styles_part]
+        for name, chunks in parts.items():
+            _well_formed(name, chunks, path)
         return cls(path, parts, sheet_patch.changes, sheet_patch.letters, sheet_patch.new_headers)
 
     def write(self, target: Path) -> None:
         """Copy the source zip to ``target``: the same entries in the same order, patched parts replaced."""
-        with zipfile.ZipFile(self.source) as zin, zipfile.ZipFile(target, "w") as zout:
+        with zipfile.ZipFile(self.source) as zin, zipfile.ZipFile(target, "w", compresslevel=1) as zout:
             for info in zin.infolist():
                 copy = zipfile.ZipInfo(info.filename, info.date_time)
                 copy.compress_type = info.compress_type
                 copy.external_attr = info.external_attr
                 copy.create_system = info.create_system
                 copy.comment = info.comment
-                if info.filename in self.parts:
-                    zout.writestr(copy, self.parts[info.filename], compresslevel=1)
+                if info.filename in self.parts:  # streamed: the patched sheet is never joined into one copy
+                    with zout.open(copy, "w", force_zip64=True) as stream:
+                        for chunk in self.parts[info.filename]:
+                            stream.write(chunk)
                 else:
                     zout.writestr(copy, zin.read(info), compresslevel=6)
             zout.comment = zin.comment
@@ -437,7 +443,7 @@ class _SheetPatch:
                         hint="unmerge them or rename that column, then run again",
                     )
 
-    def apply(self) -> bytes:
+    def apply(self) -> list[Chunk]:
         touched: dict[int, list[tuple[int, str, Any, bool]]] = {}  # row → (column, letter, value, is header)
         for index, column in self.targets:
             letter = column_letter(index)
@@ -445,11 +451,13 @@ class _SheetPatch:
             for row, value in column.values.items():
                 touched.setdefault(row, []).append((index, letter, value, False))
         header_style = self._header_style()
-        out: list[bytes] = []
-        position = 0
-        seen: set[int] = set()
-        data_start = self.xml.index(b"<sheetData")
         xml = self.xml
+        view = memoryview(xml)
+        data_start = xml.index(b"<sheetData")
+        last = max(i for i, _ in self.targets)
+        out: list[Chunk] = [self._add_widths(self._widen_dimension(xml[:data_start], last))]
+        position = data_start
+        seen: set[int] = set()
         for match in _ROW_OPEN.finditer(xml, data_start):
             number = _ROW_NUMBER.search(match.group())
             if number is None:
@@ -463,10 +471,28 @@ class _SheetPatch:
             if row not in touched:
                 continue
             seen.add(row)
-            end = match.end() if match.group().endswith(b"/>") else xml.index(b"</row>", match.end()) + 6
-            out.append(xml[position : match.start()])
-            out.append(self._patch_row(xml[match.start() : end], row, touched[row], header_style))
-            position = end
+            tag = match.group()
+            if tag.endswith(b"/>"):
+                end = close = match.end()
+            else:
+                close = xml.index(b"</row>", match.end())
+                end = close + 6
+            appended = (
+                None if close == end else self._append_only(xml, match.end(), close, row, touched[row], header_style)
+            )
+            if appended is None:
+                out.append(view[position : match.start()])
+                out.append(self._patch_row(xml[match.start() : end], row, touched[row], header_style))
+                position = end
+                continue
+            new_tag = self._widen_spans(tag, max(w[0] for w in touched[row]) + 1)
+            if new_tag is not tag:
+                out.append(view[position : match.start()])
+                out.append(new_tag)
+                position = match.end()
+            out.append(view[position:close])
+            out.append(appended)
+            position = close
             if len(seen) == len(touched):
                 break
         missing = sorted(set(touched) - seen)
@@ -477,11 +503,8 @@ class _SheetPatch:
                 sheet=self.sheet,
                 hint="run the job again on the saved ledger",
             )
-        out.append(self.xml[position:])
-        xml = b"".join(out)
-        last = max(i for i, _ in self.targets)
-        xml = self._widen_dimension(xml, last)
-        return self._add_widths(xml)
+        out.append(view[position:])
+        return out
 
     def _header_style(self) -> bytes:
         """The style of the user's last header cell, so the new headers look like theirs."""
@@ -500,9 +523,6 @@ class _SheetPatch:
         self_closing = row_xml[tag_end - 1 : tag_end] == b"/"
         open_tag = row_xml[: tag_end - 1] + b">" if self_closing else row_xml[: tag_end + 1]
         body = b"" if self_closing else row_xml[tag_end + 1 : -len(b"</row>")]
-        appended = self._append_only(body, row, writes, header_style)
-        if appended is not None:
-            return open_tag + body + appended + b"</row>"
         cells = [(self._cell_column(c, row), c) for c in _CELL.findall(body)] if body else []
         if _CELL.sub(b"", body).strip(b" \r\n\t"):
             raise InputError(
@@ -539,25 +559,33 @@ class _SheetPatch:
                 by_column[index] = new_xml
         ordered = b"".join(by_column[i] for i in sorted(by_column))
         if by_column:
-            last = max(by_column) + 1
-            spans = _SPANS.search(open_tag)
-            if spans and int(spans.group(2)) < last:
-                open_tag = (
-                    open_tag[: spans.start()] + b' spans="%s:%d"' % (spans.group(1), last) + open_tag[spans.end() :]
-                )
+            open_tag = self._widen_spans(open_tag, max(by_column) + 1)
         return open_tag + ordered + b"</row>"
 
-    def _append_only(self, body: bytes, row: int, writes, header_style: bytes) -> bytes | None:
-        """The new cells, when they all go to the right of the row's last cell (the common case:
-        no cell of the row is parsed); None when the row needs the careful path."""
+    @staticmethod
+    def _widen_spans(tag: bytes, last: int) -> bytes:
+        """The row tag with its spans (an optional hint of the columns used) covering ``last``."""
+        spans = _SPANS.search(tag)
+        if spans and int(spans.group(2)) < last:
+            return tag[: spans.start()] + b' spans="%s:%d"' % (spans.group(1), last) + tag[spans.end() :]
+        return tag
+
+    def _append_only(self, xml: bytes, start: int, close: int, row: int, writes, header_style: bytes) -> bytes | None:
+        """The new cells, when they all go to the right of the last cell of the row between
+        ``start`` and ``close`` in ``xml`` (the common case: no cell is parsed, nothing copied);
+        None when the row needs the careful path."""
         first = min(w[0] for w in writes)
-        if body.strip(b" \r\n\t"):
-            start = body.rfind(b"<c")
-            if start < 0 or body[start + 2 : start + 3] not in (b" ", b"\t", b"\r", b"\n") or b"<extLst" in body:
+        last_cell = xml.rfind(b"<c", start, close)
+        if last_cell >= 0:
+            if xml[last_cell + 2 : last_cell + 3] not in (b" ", b"\t", b"\r", b"\n"):
                 return None
-            ref = _REF.search(body, start, body.find(b">", start) + 1)
+            if xml.find(b"<extLst", last_cell, close) >= 0:
+                return None
+            ref = _REF.search(xml, last_cell, xml.find(b">", last_cell) + 1)
             if ref is None or column_index(ref.group(1).decode()) >= first:
                 return None
+        elif xml[start:close].strip(b" \r\n\t"):
+            return None
         new = []
         for _, letter, value, is_header in sorted(writes, key=lambda w: w[0]):
             if is_header and value not in self.new_headers:
@@ -612,7 +640,7 @@ class _SheetPatch:
             return b'<c r="%s" s="%d"><v>%d</v></c>' % (ref.encode(), self.date_style or 0, serial)
         return b'<c r="%s"%s t="inlineStr"><is>%s</is></c>' % (ref.encode(), style, _inline_text(str(value)))
 
-    def _widen_dimension(self, xml: bytes, last: int) -> bytes:
+    def _widen_dimension(self, xml: bytes, last: int) -> bytes:  # on the part before <sheetData>
         found = _DIMENSION.search(xml)
         if not found:
             return xml
@@ -643,8 +671,7 @@ class _SheetPatch:
             return xml
         if cols:
             return xml[: cols.end(1)] + new + xml[cols.end(1) :]
-        at = xml.index(b"<sheetData")
-        return xml[:at] + b"<cols>" + new + b"</cols>" + xml[at:]
+        return xml + b"<cols>" + new + b"</cols>"  # xml is the part before <sheetData>, cols go last in it
 
 
 @lru_cache(maxsize=4096)
