@@ -160,10 +160,16 @@ name = "abcd"            # abcd | sales | share
 # when = "monthly first-workday 09:30"
 #
 # [[schedule.jobs]]
-# name = "季度满意度调查"
+# name = "季度问卷生成"
 # job = "survey"
 # args = ["create", "--campaign", "{{quarter}}"]
 # when = "quarterly first-workday 10:00"
+#
+# [[schedule.jobs]]
+# name = "季度问卷发送"
+# job = "survey"
+# args = ["send"]
+# when = "quarterly first-workday 10:30"
 """
 
 
