@@ -101,16 +101,15 @@ def status_command(
         return
     lang_ = sched.lang
     table = RichTable(show_header=True, header_style="bold")
-    for key in ("name", "job", "when", "last_run", "outcome", "next_run", "summary"):
-        table.add_column(label("schedule.col." + key, lang_))
+    for key in ("name", "last_run", "outcome", "next_run", "summary"):
+        wraps = key in ("name", "summary")
+        table.add_column(label("schedule.col." + key, lang_), no_wrap=not wraps, ratio=1 if wraps else None)
     for job in jobs:
         last = job.last
         outcome = label("schedule.outcome." + last.outcome, lang_) if last else label("schedule.never", lang_)
         colour = {"ok": "green", "failed": "red", "interrupted": "yellow"}.get(last.outcome if last else "", "")
         table.add_row(
-            escape(job.entry.name),
-            job.entry.job,
-            job.entry.when.text,
+            f"{escape(job.entry.name)}\n[dim]{job.entry.job} · {job.entry.when.text}[/]",
             last.started.strftime("%Y-%m-%d %H:%M") if last else "—",
             f"[{colour}]{outcome}[/]" if colour else outcome,
             job.next_run.strftime("%Y-%m-%d %H:%M") if job.next_run else "—",
