@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -509,3 +510,32 @@ def test_a_later_run_changes_and_clears_its_own_cells(tmp_path):
     sheet = openpyxl.load_workbook(ledger)["客户台账"]
     assert (sheet["K3"].value, sheet["K4"].value, sheet["K2"].value) == ("主要", None, "客户分类(系统)")
     assert [c.value for c in sheet[2]].count("客户分类(系统)") == 1
+
+
+def _marked_ledger(path: Path) -> Path:
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("客户")
+    ws.write_row(0, 0, ["客户编号", "客户名称", "联系人", "联系电话", "电子邮箱", "客户经理"])
+    ws.write_row(1, 0, ["C001", "甲科技有限公司", "王五", "13812345678", "a@example.cn", "张伟"])
+    ws.write_row(2, 0, ["C002", "乙贸易有限公司", "赵六", "1381234", "b@example.cn", "张伟"])
+    ws.write_row(3, 0, ["C003", "丙物流有限公司", "孙七", "13912345678", "c@@example", "李娜"])
+    book.close()
+    return path
+
+
+@pytest.mark.libreoffice
+def test_mark_fills_exactly_the_bad_cells_and_a_rerun_does_not_add_marks(tmp_path):
+    ledger = _marked_ledger(tmp_path / "台账.xlsx")
+    args = ("validate", str(ledger), "--write-back", "--mark", "--today", TODAY, "--out", str(tmp_path / "out"))
+    assert run_crm(*args).returncode == 0
+    sheet = openpyxl.load_workbook(ledger)["客户"]
+    assert sheet["G1"].value == "校验结果" and sheet["G2"].value == "通过"
+    assert "【联系电话】" in sheet["G3"].value and "【电子邮箱】" in sheet["G4"].value
+    once = parts(ledger)[SHEET_PART].count(b"<conditionalFormatting")
+    assert run_crm(*args).returncode == 0
+    assert parts(ledger)[SHEET_PART].count(b"<conditionalFormatting") == once == 2
+    # LibreOffice evaluates the conditional formats: the two bad cells, and only they, are filled
+    (tmp_path / "lo").mkdir()
+    html = libreoffice_convert(ledger, "html", tmp_path / "lo").read_text(encoding="utf-8", errors="replace")
+    filled = re.findall(r'bgcolor="#FFC7CE"><font[^>]*>([^<]*)<', html, flags=re.I)
+    assert sorted(filled) == ["1381234", "c@@example"]

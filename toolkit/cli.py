@@ -113,7 +113,7 @@ def demo(
     from .plan import plan
     from .report import report
     from .validate import validate
-    from .writeback import classify_columns, plan_columns, validate_columns, write_job_columns
+    from .writeback import classify_columns, plan_columns, validate_columns, validate_highlights, write_job_columns
 
     as_of = _today(today)
     with _progress("Generating the demo ledger…", as_json):
@@ -134,7 +134,7 @@ def demo(
             *validate_columns(checked, settings),
             *plan_columns(planned, settings),
         ]
-        written = write_job_columns(ledger, classified, columns, settings)
+        written = write_job_columns(ledger, classified, columns, settings, highlights=validate_highlights(checked))
     outputs = [*checked.outputs, *classified.outputs, *planned.outputs, *reported.outputs]
     if as_json:
         _print_json(
@@ -193,6 +193,9 @@ def validate_command(
     ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when validation finds errors."),
     write_back: bool = WriteBackOpt,
+    mark: bool = typer.Option(
+        False, "--mark", help="With --write-back: fill the bad cells light red (they clear when fixed)."
+    ),
     dry_run: bool = DryRunOpt,
     live: bool = LiveOpt,
     as_json: bool = JsonOpt,
@@ -201,14 +204,19 @@ def validate_command(
     overdue contact. Writes a validation workbook; with --write-back also a 校验结果 column into
     the ledger."""
     from .validate import validate
-    from .writeback import validate_columns
+    from .writeback import validate_columns, validate_highlights
 
     settings = _settings(workspace, lang=lang)
     ledger = _ledger_argument(ledger, settings)
+    if mark and not write_back:
+        raise InputError("--mark goes with --write-back", hint="add --write-back")
     stat = _stat_for_write_back(ledger, write_back, dry_run, live)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = validate(ledger, settings, today=_today(today), out_dir=out, password=password)
-    written = _write_back(ledger, result, validate_columns, settings, out, dry_run, live, stat) if stat else None
+    written = None
+    if stat:
+        marks = validate_highlights(result) if mark else None
+        written = _write_back(ledger, result, validate_columns, settings, out, dry_run, live, stat, marks)
     if as_json:
         _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
     else:
@@ -397,11 +405,19 @@ def _stat_for_write_back(ledger: Path, write_back: bool, dry_run: bool, live: bo
     return stat.st_mtime_ns, stat.st_size
 
 
-def _write_back(ledger: Path, result, columns, settings: Settings, out, dry_run: bool, live: bool, stat):
+def _write_back(ledger: Path, result, columns, settings: Settings, out, dry_run, live, stat, highlights=None):
     from .writeback import write_job_columns
 
     return write_job_columns(
-        ledger, result, columns(result, settings), settings, out_dir=out, dry_run=dry_run, live=live, expected_stat=stat
+        ledger,
+        result,
+        columns(result, settings),
+        settings,
+        out_dir=out,
+        dry_run=dry_run,
+        live=live,
+        expected_stat=stat,
+        highlights=highlights,
     )
 
 

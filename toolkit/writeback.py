@@ -13,9 +13,16 @@ from typing import Any
 
 from .config import Settings
 from .i18n import label
-from .ledger.writeback import WriteBackResult, WriteColumn, write_back
+from .ledger.writeback import Highlight, WriteBackResult, WriteColumn, write_back
 
-__all__ = ["WriteBackResult", "write_job_columns", "classify_columns", "plan_columns", "validate_columns"]
+__all__ = [
+    "WriteBackResult",
+    "write_job_columns",
+    "classify_columns",
+    "plan_columns",
+    "validate_columns",
+    "validate_highlights",
+]
 
 
 def classify_columns(result: Any, settings: Settings) -> list[WriteColumn]:
@@ -49,15 +56,20 @@ def plan_columns(result: Any, settings: Settings) -> list[WriteColumn]:
     return [WriteColumn("next_visit", settings.rules.writeback_columns()["next_visit"], dict(first), width=12)]
 
 
+def _token(finding: Any) -> str:
+    """How the check column names the field of a finding: 【联系电话】 (what --mark searches for)."""
+    where = finding.label or finding.field or finding.column
+    return f"【{where}】" if where else ""
+
+
 def validate_columns(result: Any, settings: Settings) -> list[WriteColumn]:
-    """校验结果: 通过, or the problems found in that customer row."""
+    """校验结果: 通过, or the problems found in that customer row, each led by 【field】."""
     table = result.ledger.customers
     lang = settings.lang
     problems: dict[int, list[str]] = {}
     for finding in result.findings:
         if finding.sheet == table.sheet and finding.row:
-            where = finding.label or finding.field or finding.column
-            problems.setdefault(finding.row, []).append(f"{where}: {finding.message}" if where else finding.message)
+            problems.setdefault(finding.row, []).append(f"{_token(finding)}{finding.message}")
     values: dict[int, str | date | None] = {}
     for row in table.rows:
         found = problems.get(row)
@@ -67,6 +79,20 @@ def validate_columns(result: Any, settings: Settings) -> list[WriteColumn]:
             else label("writeback.ok", lang)
         )
     return [WriteColumn("check", settings.rules.writeback_columns()["check"], values, width=30)]
+
+
+def validate_highlights(result: Any) -> list[Highlight]:
+    """One mark per user column that has a problem in some row: the cells whose 校验结果 names it."""
+    table = result.ledger.customers
+    if not table.rows:
+        return []
+    first, last = min(table.rows), max(table.rows)
+    marks: dict[str, Highlight] = {}
+    for finding in result.findings:
+        token = _token(finding)
+        if finding.sheet == table.sheet and finding.row and finding.column and token and token not in marks:
+            marks[token] = Highlight(finding.column, token, first, last)
+    return list(marks.values())
 
 
 def write_job_columns(
@@ -80,6 +106,7 @@ def write_job_columns(
     live: bool = False,
     expected_stat: tuple[int, int] | None = None,
     now: datetime | None = None,
+    highlights: list[Highlight] | None = None,
 ) -> WriteBackResult:
     """Write ``columns`` into the customer sheet the job read. Backups go to the workspace's
     ``backups/`` (for a bare ledger: ``backups/`` in the output folder), kept for the days the
@@ -100,4 +127,5 @@ def write_job_columns(
         expected_stat=expected_stat,
         beside_suffix=label("writeback.beside", settings.lang),
         now=now,
+        highlights=highlights,
     )

@@ -52,6 +52,42 @@ _MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 _TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_OUR_MARKS = re.compile(  # the conditional formats a previous --mark wrote, and only those
+    rb'<conditionalFormatting sqref="[A-Z]+\d+:[A-Z]+\d+"><cfRule type="expression" dxfId="\d+" priority="\d+">'
+    rb'<formula>ISNUMBER\(SEARCH\((?:&quot;|")'
+    + "【".encode()
+    + rb"[^<]*?"
+    + "】".encode()
+    + rb'(?:&quot;|"),\$[A-Z]+\d+\)\)'
+    rb"</formula></cfRule></conditionalFormatting>"
+)
+_AFTER_MARKS = (  # what follows <conditionalFormatting> in a worksheet, in schema order
+    b"<dataValidations",
+    b"<hyperlinks",
+    b"<printOptions",
+    b"<pageMargins",
+    b"<pageSetup",
+    b"<headerFooter",
+    b"<rowBreaks",
+    b"<colBreaks",
+    b"<customProperties",
+    b"<cellWatches",
+    b"<ignoredErrors",
+    b"<smartTags",
+    b"<drawing",
+    b"<legacyDrawing",
+    b"<picture",
+    b"<oleObjects",
+    b"<controls",
+    b"<webPublishItems",
+    b"<tableParts",
+    b"<extLst",
+    b"</worksheet>",
+)
+_MARK_DXF = (
+    b'<dxf><font><color rgb="FF9C0006"/></font>'
+    b'<fill><patternFill patternType="solid"><bgColor rgb="FFFFC7CE"/></patternFill></fill></dxf>'
+)
 Chunk = bytes | memoryview
 _REL_NS = (
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -67,6 +103,21 @@ class WriteColumn:
     header: str
     values: dict[int, str | date | None]
     width: float = 14
+
+
+@dataclass
+class Highlight:
+    """Fill the cells of one of the user's columns whose row's check text mentions ``token``.
+
+    Written as a conditional format over the column: none of the user's cells is restyled, and a
+    fill goes away by itself once the check column no longer names the problem.
+    """
+
+    column: str  # the user's column letter, e.g. "D"
+    token: str  # e.g. "【联系电话】", as the check column's text writes it
+    first_row: int
+    last_row: int
+    check_key: str = "check"  # the WriteColumn whose text is searched
 
 
 @dataclass
@@ -134,6 +185,7 @@ def write_back(
     expected_stat: tuple[int, int] | None = None,
     beside_suffix: str = " (系统结果)",
     now: datetime | None = None,
+    highlights: list[Highlight] | None = None,
 ) -> WriteBackResult:
     """Write ``columns`` into ``sheet`` of the ledger, to the right of the user's columns or into
     the columns already headed with the same text (a second run updates them in place).
@@ -141,16 +193,18 @@ def write_back(
     ``expected_stat`` (mtime_ns, size) of the ledger when the values were computed: if the file
     changed since, nothing is written (its rows may have moved). Raises ``InputError`` for a file
     that cannot be patched safely (not .xlsx/.xlsm, encrypted, a formula or a merged range where
-    a value would go), before anything is written.
+    a value would go), before anything is written. ``highlights`` mark the user's bad cells (a
+    light-red fill through conditional formats that follow the check column); a run with
+    highlights replaces the marks of the previous one.
     """
     path = Path(ledger)
     now = now or datetime.now()
     if live:
         return _write_live(path, sheet, header_row, labels, columns)
     _check_writable(path, expected_stat)
-    patch = _Patch.build(path, sheet, header_row, labels, columns)
+    patch = _Patch.build(path, sheet, header_row, labels, columns, highlights)
     result = WriteBackResult(path, None, patch.changes, patch.letters, dry_run=dry_run)
-    if dry_run or not patch.changes and not patch.new_headers:
+    if dry_run or not patch.changes and not patch.new_headers and not patch.marks_changed:
         return result
     _remove_stale_temporaries(path)
     lock = open_by(path)
@@ -323,9 +377,18 @@ class _Patch:
         self.changes = changes
         self.letters: dict[str, str] = letters
         self.new_headers: list[str] = new_headers
+        self.marks_changed = False
 
     @classmethod
-    def build(cls, path: Path, sheet: str, header_row: int, labels: list[str], columns: list[WriteColumn]) -> _Patch:
+    def build(
+        cls,
+        path: Path,
+        sheet: str,
+        header_row: int,
+        labels: list[str],
+        columns: list[WriteColumn],
+        highlights: list[Highlight] | None = None,
+    ) -> _Patch:
         with zipfile.ZipFile(path) as zf:
             part = _sheet_part(zf, sheet, path)
             xml = zf.read(part)
@@ -343,10 +406,20 @@ class _Patch:
                 styles, date_style = _date_style(styles)
                 parts[styles_part] = [styles]
                 sheet_patch.date_style = date_style
+            if highlights is not None:
+                if not styles_part:
+                    raise InputError(
+                        "the workbook has no styles part", file=path, hint="open it in Excel and save it again"
+                    )
+                styles, sheet_patch.mark_style = _mark_style(styles)
+                parts[styles_part] = [styles]
+                sheet_patch.highlights = highlights
             parts[part] = sheet_patch.apply()
         for name, chunks in parts.items():
             _well_formed(name, chunks, path)
-        return cls(path, parts, sheet_patch.changes, sheet_patch.letters, sheet_patch.new_headers)
+        patch = cls(path, parts, sheet_patch.changes, sheet_patch.letters, sheet_patch.new_headers)
+        patch.marks_changed = sheet_patch.marks_changed
+        return patch
 
     def write(self, target: Path) -> None:
         """Copy the source zip to ``target``: the same entries in the same order, patched parts replaced."""
@@ -390,6 +463,9 @@ class _SheetPatch:
         self.header_row = header_row
         self.columns = columns
         self.date_style: int | None = None
+        self.mark_style = 0
+        self.highlights: list[Highlight] | None = None
+        self.marks_changed = False
         self.changes: list[CellChange] = []
         if b"<sheetData" not in xml:
             raise InputError(
@@ -503,8 +579,39 @@ class _SheetPatch:
                 sheet=self.sheet,
                 hint="run the job again on the saved ledger",
             )
-        out.append(view[position:])
+        out.append(self._marks(xml[position:]) if self.highlights is not None else view[position:])
         return out
+
+    def _marks(self, tail: bytes) -> bytes:
+        """The part after the rows with the toolkit's conditional formats replaced by ``highlights``."""
+        check = {c.key: column_letter(i) for i, c in self.targets}
+        kept = _OUR_MARKS.sub(b"", tail)
+        priority = max([0, *(int(p) for p in re.findall(rb'priority="(\d+)"', kept))])
+        blocks = []
+        for n, mark in enumerate(self.highlights or [], start=1):
+            if mark.check_key not in check:
+                continue
+            token = escape(mark.token.replace('"', '""'), quote=False).encode()
+            blocks.append(
+                b'<conditionalFormatting sqref="%s%d:%s%d"><cfRule type="expression" dxfId="%d" priority="%d">'
+                b'<formula>ISNUMBER(SEARCH("%s",$%s%d))</formula></cfRule></conditionalFormatting>'
+                % (
+                    mark.column.encode(),
+                    mark.first_row,
+                    mark.column.encode(),
+                    mark.last_row,
+                    self.mark_style,
+                    priority + n,
+                    token,
+                    check[mark.check_key].encode(),
+                    mark.first_row,
+                )
+            )
+        end = tail.index(b"</sheetData>") + len(b"</sheetData>")
+        at = min((i for i in (kept.find(t, end) for t in _AFTER_MARKS) if i >= 0), default=len(kept))
+        new = kept[:at] + b"".join(blocks) + kept[at:]
+        self.marks_changed = new != tail
+        return new
 
     def _header_style(self) -> bytes:
         """The style of the user's last header cell, so the new headers look like theirs."""
@@ -725,6 +832,23 @@ def _date_style(styles: bytes) -> tuple[bytes, int]:
     styles = styles[: xfs.end(2)] + wanted + styles[xfs.end(2) :]
     styles = styles[: xfs.start(1)] + str(len(entries) + 1).encode() + styles[xfs.end(1) :]
     return styles, len(entries)
+
+
+def _mark_style(styles: bytes) -> tuple[bytes, int]:
+    """styles.xml with the light-red differential style of the marks (reused when present)."""
+    dxfs = re.search(rb"<dxfs\b[^>]*?(?:/>|>(.*?)</dxfs>)", styles, re.S)
+    if dxfs is None:
+        at = min(
+            i for i in (styles.find(t) for t in (b"<tableStyles", b"<colors", b"<extLst", b"</styleSheet>")) if i >= 0
+        )
+        return styles[:at] + b'<dxfs count="1">' + _MARK_DXF + b"</dxfs>" + styles[at:], 0
+    entries = re.findall(rb"<dxf\b[^>]*?(?:/>|>.*?</dxf>)", dxfs.group(1) or b"", re.S)
+    if _MARK_DXF in entries:
+        return styles, entries.index(_MARK_DXF)
+    body = b"".join(entries) + _MARK_DXF
+    return styles[: dxfs.start()] + b'<dxfs count="%d">' % (len(entries) + 1) + body + b"</dxfs>" + styles[
+        dxfs.end() :
+    ], len(entries)
 
 
 def _write_live(
