@@ -53,6 +53,15 @@ def workspace(tmp_path: Path) -> Path:
     return folder
 
 
+# An office timetable: real, quick jobs stand in for the reminders (classify, validate).
+OFFICE = (
+    ("每日校验", "validate", [], "workdays 08:00"),
+    ("拜访提醒", "classify", [], "weekly mon 08:30"),
+    ("月度报告", "report", ["--month", "{last_month}"], "monthly first-workday 09:00"),
+    ("投诉检查", "validate", [], "hourly 09:00-18:00"),
+)
+
+
 def timetable(workspace: Path, *entries: tuple[str, str, list[str], str]) -> None:
     """Append ``[[schedule.jobs]]`` entries (name, job, args, when) to the workspace's crm.toml."""
     text = "".join(
@@ -216,14 +225,7 @@ def test_hourly_slots_stay_within_office_hours_on_working_days():
 
 
 def test_national_day_week_off_catches_up_each_missed_run_once_oldest_first(workspace):
-    timetable(
-        workspace,
-        ("每日校验", "validate", [], "workdays 08:00"),
-        ("拜访提醒", "classify", [], "weekly mon 08:30"),
-        ("月度报告", "report", ["--month", "{last_month}"], "monthly first-workday 09:00"),
-        ("投诉检查", "validate", [], "hourly 09:00-18:00"),
-        ("季度调查", "plan", [], "quarterly first-workday 09:30"),
-    )
+    timetable(workspace, *OFFICE, ("季度调查", "plan", [], "quarterly first-workday 09:30"))
     sched = prepare(workspace, system_clock(at("2026-09-30T18:30")))
     with RunHistory.of(sched.workspace) as history:
         first = due_now(sched, history, at("2026-09-30T18:30"))
@@ -251,13 +253,7 @@ def test_national_day_week_off_catches_up_each_missed_run_once_oldest_first(work
 
 @pytest.mark.slow
 def test_pc_off_over_a_weekend_and_a_month_end_catches_up_exactly_the_missed_runs(workspace):
-    timetable(
-        workspace,
-        ("每日校验", "validate", [], "workdays 08:00"),
-        ("拜访提醒", "classify", [], "weekly mon 08:30"),
-        ("月度报告", "report", ["--month", "{last_month}"], "monthly first-workday 09:00"),
-        ("投诉检查", "validate", [], "hourly 09:00-18:00"),
-    )
+    timetable(workspace, *OFFICE)
     friday = once(workspace, "2026-01-30T18:30")  # the scheduler is installed on Friday afternoon
     assert ran(friday) == [("每日校验", "2026-01-30T08:00"), ("投诉检查", "2026-01-30T18:00")]
     monday = once(workspace, "2026-02-02T10:15")  # the PC was off from Friday evening to Monday
