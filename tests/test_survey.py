@@ -394,3 +394,20 @@ def test_group_campaign_scores_each_subsidiary(tmp_path):
     assert (groups["华南"].returned, groups["华南"].mean, groups["华东"].returned) == (1, 2, 0)
     assert latest_scores(settings, group / "华南.xlsx")["id:C001"].score == 2
     assert latest_scores(settings, group / "华东.xlsx") == {}
+
+
+def test_collected_scores_feed_the_satisfaction_risk_of_classify(created, ws):
+    from toolkit.classify import classify
+
+    settings, result = created
+    inbox = ws / "inbox"
+    _fill(_form(result, "C001"), inbox / "a.xlsx", [5, 5, 4, 4, 5], 10)
+    _fill(_form(result, "C002"), inbox / "b.xlsx", [3, 2, 3, 2, 3], 6)
+    collect(inbox, settings, today=date(2026, 12, 5))
+    classified = classify(
+        ws / LEDGER_PATH, settings, today=date(2026, 12, 6), write=False, record=False, typed_fallback=True
+    )
+    tags = {c.customer_id: {t.code: t.reason for t in c.tags} for c in classified.customers}
+    assert "satisfaction_low" in tags["C002"] and "2.6" in tags["C002"]["satisfaction_low"]
+    assert "satisfaction_low" not in tags["C001"]
+    assert any("2026Q4" in note for note in classified.ledger.notes)  # said where the scores came from

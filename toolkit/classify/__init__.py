@@ -14,7 +14,7 @@ from ..config import Settings, load_settings
 from ..errors import InputError
 from ..i18n import label
 from ..ledger import read_ledger
-from ..model import Ledger
+from ..model import Column, Ledger
 from ..relations import CustomerIndex, typed_class
 from ..state import PreviousRun, Snapshot, StateStore
 from .policies import POLICIES, Computed, compute, policy_classes
@@ -142,6 +142,7 @@ def classify(
     ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
     table = ledger.customers
     index = CustomerIndex(table)
+    _use_survey_scores(ledger, index, settings, ledger_path, out_dir)
     classes = policy_classes(policy, settings.rules)
     try:
         computed = compute(policy, ledger, settings.rules, index, today, lang)
@@ -208,6 +209,31 @@ def classify(
             write_report(out_dir_path / name, result, today=today, lang=lang, company=settings.company)
         )
     return result
+
+
+def _use_survey_scores(ledger: Ledger, index: CustomerIndex, settings: Settings, ledger_path, out_dir) -> None:
+    """A customer's latest returned survey (``crm survey collect``) is their satisfaction score:
+    measured and dated, it wins over the 满意度 typed in the ledger. Said in the ledger's notes."""
+    from ..survey import latest_scores
+
+    scores = latest_scores(settings, ledger_path, out_dir=out_dir)
+    if not scores:
+        return
+    table = ledger.customers
+    values = list(table.column("satisfaction"))
+    used: set[str] = set()
+    for i, key in enumerate(index.keys):
+        found = scores.get(key)
+        if found is not None and found.score is not None:
+            values[i] = round(found.score, 2)
+            used.add(found.campaign)
+    if not used:
+        return
+    table.values["satisfaction"] = values
+    if not table.has("satisfaction"):
+        table.columns["satisfaction"] = Column("satisfaction", "", -1, label("survey.source", settings.lang), 1.0, ())
+    count = sum(1 for key in index.keys if key in scores)
+    ledger.notes.append(label("survey.scores_used", settings.lang, count=count, campaigns="、".join(sorted(used))))
 
 
 def _final_classes(
