@@ -22,6 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from typer.testing import CliRunner
 
 from tests.conftest import ROOT, run_crm
@@ -34,7 +35,7 @@ from toolkit.schedule.history import RunHistory
 from toolkit.schedule.lock import HOLDER_NAME
 from toolkit.schedule.log import mask
 from toolkit.schedule.runner import StopFlag
-from toolkit.schedule.service import due_now, prepare, run_pass, system_clock
+from toolkit.schedule.service import due_now, prepare, run_pass, serve, system_clock
 from toolkit.schedule.slots import first_workday, next_slot, slots_between
 from toolkit.schedule.timetable import parse_entry, parse_when
 
@@ -373,6 +374,22 @@ def test_ctrl_c_lets_the_running_job_finish_and_starts_no_other(workspace):
     assert history_rows(workspace, "SELECT entry, outcome") == [("每日校验", "ok")]
     assert not (workspace / HOLDER_NAME).exists()
     assert "调度程序已停止" in (workspace / "logs" / "crm.log").read_text(encoding="utf-8")
+
+
+def test_the_loop_runs_a_job_when_its_time_comes(workspace):
+    """The long-running scheduler (the schedule library) wakes at 08:00 and runs the 08:00 slot."""
+    timetable(workspace, ("每日校验", "validate", [], "workdays 08:00"))
+    stop = StopFlag()
+    with time_machine.travel(datetime(2026, 11, 26, 7, 59, 58).astimezone(), tick=True):
+        sched = prepare(workspace, system_clock())
+        sched.on_run = lambda record: stop.request()  # stop after the first run
+        worker = threading.Thread(target=lambda: result.append(serve(sched, stop)))
+        result: list = []
+        worker.start()
+        worker.join(60)
+    sched.close()
+    assert [(r.entry, r.slot, r.outcome) for r in result[0].ran] == [("每日校验", at("2026-11-26T08:00"), "ok")]
+    assert result[0].ran[0].started >= at("2026-11-26T08:00")
 
 
 @POSIX
