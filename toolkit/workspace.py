@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import xlsxwriter
 
-from .config import CONFIG_NAME, LEDGER_TEMPLATE_NAME, RULES_NAME, templates_dir
+from .config import CONFIG_NAME, LEDGER_TEMPLATE_NAME, RULES_NAME, Settings, templates_dir
 from .errors import InputError
 from .xlsx import FONT, display_width
 
@@ -267,3 +268,25 @@ def write_ledger(
         sheet.autofilter(top, 0, top + max(len(rows), 1), len(headers) - 1)
     book.close()
     return path
+
+
+LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+
+
+def group_ledgers(folder: str | os.PathLike[str], settings: Settings) -> list[tuple[Path, str]]:
+    """Every subsidiary ledger in a group ``folder``, each with its subsidiary's name: the name
+    given under ``[group]`` in crm.toml (``"华东.xlsx" = "华东分公司"``), else the file name without
+    its suffix (with it, when two files share a stem). Excel's ``~$`` owner files are skipped.
+    Raises ``InputError`` when the folder does not exist or holds no ledger."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError("is not a folder", file=root, hint="give --group the folder holding the subsidiaries' ledgers")
+    names = settings.raw.get("group", {}) if isinstance(settings.raw.get("group", {}), dict) else {}
+    files = sorted(p for p in root.iterdir() if p.suffix.lower() in LEDGER_SUFFIXES and not p.name.startswith("~$"))
+    if not files:
+        raise InputError(
+            "holds no ledgers (.xlsx, .xlsm, .xls, .csv)", file=root, hint="put each subsidiary's ledger there"
+        )
+    stems = Counter(p.stem for p in files)
+    # 华东.xlsx and 华东.csv are two subsidiaries: then the suffix stays in the name
+    return [(p, str(names.get(p.name, p.stem if stems[p.stem] == 1 else p.name))) for p in files]

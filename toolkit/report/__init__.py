@@ -229,7 +229,6 @@ class GroupResult:
         return total
 
 
-LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 
 
 def report_group(
@@ -243,22 +242,11 @@ def report_group(
 ) -> GroupResult:
     """Every subsidiary ledger in ``folder``, side by side. A ledger that cannot be read is
     listed with the reason; it never stops the roll-up."""
+    from ..workspace import group_ledgers
+
     settings = settings or load_settings()
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(
-            "is not a folder", file=folder, hint="give --group the folder holding the subsidiaries' ledgers"
-        )
-    names = settings.raw.get("group", {}) if isinstance(settings.raw.get("group", {}), dict) else {}
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in LEDGER_SUFFIXES and not p.name.startswith("~$"))
-    if not files:
-        raise InputError(
-            "holds no ledgers (.xlsx, .xlsm, .xls, .csv)", file=folder, hint="put each subsidiary's ledger there"
-        )
     reports, failures = [], []
-    stems = Counter(p.stem for p in files)
-    for path in files:
-        name = str(names.get(path.name, path.stem if stems[path.stem] == 1 else path.name))  # 华东.xlsx ≠ 华东.csv
+    for path, name in group_ledgers(folder, settings):
         try:
             reports.append(
                 report(path, settings, month=month, write=False, subsidiary=name, password=password, today=today)

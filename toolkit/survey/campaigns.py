@@ -18,12 +18,12 @@ from typing import Any
 from ..config import Settings
 from ..errors import InputError
 from ..i18n import label
+from ..workspace import group_ledgers
 from .forms import workspace_secret, write_form
 from .questions import Question, load_questions, survey_parameters
 from .store import Campaign, IssuedForm, SurveyStore
 
 STATE_NAME = "state.sqlite"
-_LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
@@ -178,19 +178,7 @@ def _ledgers(
                 "no ledger given", hint="give the ledger's path, or name it under [ledgers] main = ... in crm.toml"
             )
         return [(path, "")]
-    folder = Path(group)
-    if not folder.is_dir():
-        raise InputError(
-            "is not a folder", file=folder, hint="give --group the folder holding the subsidiaries' ledgers"
-        )
-    names = settings.raw.get("group", {}) if isinstance(settings.raw.get("group", {}), dict) else {}
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _LEDGER_SUFFIXES and not p.name.startswith("~$"))
-    if not files:
-        raise InputError(
-            "holds no ledgers (.xlsx, .xlsm, .xls, .csv)", file=folder, hint="put each subsidiary's ledger there"
-        )
-    stems = Counter(p.stem for p in files)
-    return [(p, str(names.get(p.name, p.stem if stems[p.stem] == 1 else p.name))) for p in files]
+    return group_ledgers(group, settings)
 
 
 def _customers(
