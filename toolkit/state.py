@@ -270,6 +270,22 @@ class StateStore:
         )
         return {m.key: m for m in map(_sent, rows)}
 
+    def batch_mode(self) -> None:
+        """For a batch of sends: write-ahead logging with commits that survive the process being
+        killed at any point but reach the disk itself only when a commit is ``durable`` (a power
+        cut can lose the commits since the last durable one). Costs a fraction of a millisecond a
+        commit where a disk sync costs several. The WAL file is folded back when the store closes."""
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+
+    def flush(self) -> None:
+        """Sync every commit so far to the disk (after a batch in ``batch_mode``)."""
+        if self.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            self.db.execute("PRAGMA wal_checkpoint(FULL)")
+
+    def _sync(self, durable: bool) -> None:
+        self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+
     def begin_send(
         self,
         key: tuple[str, str, str, str],
@@ -281,11 +297,14 @@ class StateStore:
         file: str,
         message_id: str,
         when: datetime,
+        durable: bool = True,
     ) -> int:
         """Record (and commit) that an attempt to send the message ``key`` begins: status 'pending',
-        one more attempt. Returns the row id for ``finish_send``."""
+        one more attempt. Returns the row id for ``finish_send``. ``durable``: sync this commit (and
+        every one before it) to the disk; see ``batch_mode``."""
         kind, period, recipient, digest = key
         stamp = when.isoformat(timespec="seconds")
+        self._sync(durable)
         with self.db:
             self.db.execute(
                 "INSERT INTO sent_messages (kind, period, recipient, digest, cc, subject, customers, backend, status, "
@@ -311,8 +330,9 @@ class StateStore:
             ).fetchone()
         return int(row_id)
 
-    def finish_send(self, row_id: int, status: str, reply: str, when: datetime) -> None:
+    def finish_send(self, row_id: int, status: str, reply: str, when: datetime, durable: bool = True) -> None:
         """Record (and commit) how an attempt ended: 'sent' or 'failed', with the server's reply."""
+        self._sync(durable)
         with self.db:
             self.db.execute(
                 "UPDATE sent_messages SET status = ?, reply = ?, updated = ? WHERE id = ?",

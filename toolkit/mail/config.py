@@ -38,6 +38,7 @@ class MailConfig:
     complaint_warn_hours: float = 4.0  # "nearing": unanswered within this many hours of the limit
     visits_period: str = "week"  # week | month: how far ahead the visit reminder looks
     retry_limit: int = 3  # attempts at a message the server refused, over all runs
+    sync_every: int = 20  # messages between disk syncs of the sent log (1: every message, slower)
     timeout: float = 30.0
     ca_file: Path | None = None  # a company CA for the SMTP server's certificate
     outbox: Path | None = None  # default: outbox/ in the workspace, else in the output folder
@@ -110,6 +111,7 @@ def mail_config(settings: Settings) -> MailConfig:
     config.overdue_limit_days = int(number("overdue_limit_days", 14, 0))
     config.complaint_warn_hours = number("complaint_warn_hours", 4, 0)
     config.retry_limit = int(number("retry_limit", 3, 1))
+    config.sync_every = int(number("sync_every", 20, 1))
     config.timeout = number("timeout", 30, 1)
     config.visits_period = text("visits_period", "week").lower()
     if config.visits_period not in ("week", "month"):

@@ -11,17 +11,13 @@ ever saw the same message twice can tell.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy
-from email.encoders import encode_base64
-from email.header import Header
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.mime.base import MIMEBase
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -30,9 +26,6 @@ from urllib.parse import quote
 from ..config import templates_dir
 from ..errors import ConfigError
 
-# Headers set through EmailMessage are folded by the policy (RFC 2047 words of at most 75
-# characters); the attachment headers, written by hand, are left as they are.
-_POLICY = policy.SMTP.clone(refold_source="none")
 EMAIL_FOLDER = "email"  # in the workspace (copied by crm init) and in the shipped templates
 
 
@@ -178,51 +171,100 @@ def message_id(key: tuple[str, str, str, str], sender: str) -> str:
 
 
 def to_mime(message: Message, *, sender_name: str, sender_address: str, now: datetime, msg_id: str) -> bytes:
-    """The message as RFC 5322 bytes (CRLF line ends, 7-bit ASCII throughout)."""
-    mail = EmailMessage(policy=_POLICY)
-    mail["Subject"] = message.subject
-    mail["From"] = Address(display_name=sender_name, addr_spec=sender_address)
-    mail["To"] = _addresses(message.to, message.recipient_name)
-    if message.cc:
-        mail["Cc"] = ", ".join(message.cc)
-    mail["Date"] = format_datetime(now.astimezone() if now.tzinfo is None else now)
-    mail["Message-ID"] = msg_id
-    mail["X-CRM-Kind"] = message.kind
-    mail["X-CRM-Period"] = message.period
-    mail.set_content(message.text, charset="utf-8", cte="base64")
-    mail.add_alternative(message.html, subtype="html", charset="utf-8", cte="base64")
-    if message.attachments:
-        mail.make_mixed()
-        for attachment in message.attachments:
-            mail.attach(_attachment_part(attachment))  # type: ignore[arg-type]
-    for part in mail.walk():
-        if part is not mail:
-            del part["MIME-Version"]  # only the top level carries it
-    return mail.as_bytes()
+    """The message as RFC 5322 bytes: CRLF line ends, 7-bit ASCII throughout (base64 bodies,
+    RFC 2047 words in the headers), multipart/mixed over multipart/alternative (text, HTML).
+
+    Written directly rather than through ``email.message.EmailMessage``, whose header folding
+    costs more than the SMTP conversation itself for a batch of reminders; the tests read
+    every message back with the ``email`` package."""
+    mixed, alternative = _boundary(), _boundary()
+    lines = [
+        _header("Subject", message.subject),
+        f"From: {_address(sender_name, sender_address)}",
+        f"To: {_address(message.recipient_name, message.to[0]) if len(message.to) == 1 else ', '.join(message.to)}",
+        *([f"Cc: {', '.join(message.cc)}"] if message.cc else []),
+        f"Date: {format_datetime(now.astimezone() if now.tzinfo is None else now)}",
+        f"Message-ID: {msg_id}",
+        _header("X-CRM-Kind", message.kind),
+        _header("X-CRM-Period", message.period),
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/mixed; boundary="{mixed}"',
+        "",
+        f"--{mixed}",
+        f'Content-Type: multipart/alternative; boundary="{alternative}"',
+        "",
+        f"--{alternative}",
+    ]
+    out = ["\r\n".join(lines).encode("ascii"), b"\r\n"]
+    text = message.text.replace("\r\n", "\n").replace("\n", "\r\n")
+    out += [_part_head('text/plain; charset="utf-8"'), _base64(text.encode("utf-8"))]
+    out += [f"\r\n--{alternative}\r\n".encode(), _part_head('text/html; charset="utf-8"')]
+    out += [_base64(message.html.encode("utf-8")), f"\r\n--{alternative}--\r\n".encode()]
+    for attachment in message.attachments:
+        out += [f"\r\n--{mixed}\r\n".encode(), _attachment_head(attachment), _base64(attachment.content)]
+    out.append(f"\r\n--{mixed}--\r\n".encode())
+    return b"".join(out)
 
 
-def _attachment_part(attachment: Attachment) -> MIMEBase:
+def _boundary() -> str:
+    return f"=_crm_{secrets.token_hex(12)}"
+
+
+def _header(name: str, value: str) -> str:
+    value = " ".join(value.split())
+    if value.isascii() and len(name) + len(value) < 76:
+        return f"{name}: {value}"
+    return f"{name}: {_encoded_words(value)}"
+
+
+def _encoded_words(text: str, fold: bool = True) -> str:
+    """``text`` as RFC 2047 base64 words of whole UTF-8 characters, each at most 68 characters
+    long, one per folded line (``fold``) or all in one word. What ``email.header.Header`` does,
+    at a fraction of its cost."""
+    if not fold:
+        return f"=?utf-8?b?{base64.b64encode(text.encode('utf-8')).decode('ascii')}?="
+    words: list[bytes] = []
+    chunk = b""
+    for char in text:
+        encoded = char.encode("utf-8")
+        if len(chunk) + len(encoded) > 42:
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    words.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
+
+
+@lru_cache(maxsize=256)  # the sender is the same for a whole batch
+def _address(name: str, address: str) -> str:
+    if not name:
+        return address
+    return formataddr((" ".join(name.split()), address), charset="utf-8")
+
+
+def _part_head(content_type: str) -> bytes:
+    return f"Content-Type: {content_type}\r\nContent-Transfer-Encoding: base64\r\n\r\n".encode("ascii")
+
+
+def _base64(data: bytes) -> bytes:
+    """Base64 in lines of 76 characters with CRLF ends, as MIME wants it."""
+    encoded = base64.b64encode(data)
+    return b"\r\n".join([encoded[i : i + 76] for i in range(0, len(encoded), 76)] + [b""])
+
+
+def _attachment_head(attachment: Attachment) -> bytes:
     """An attachment whose name every client shows: ``filename*`` (RFC 2231) in one piece, never
     split into ``filename*0*`` continuations that Outlook and Foxmail misread, plus ``name`` as an
-    RFC 2047 encoded word for older Outlook. The headers are written as they stand (``_POLICY``
-    does not refold them)."""
+    RFC 2047 encoded word for older Outlook."""
     maintype, _, subtype = attachment.mime.partition("/")
-    part = MIMEBase(maintype or "application", subtype or "octet-stream")
-    part.set_payload(attachment.content)
-    encode_base64(part)
-    name = attachment.filename.replace("\r", " ").replace("\n", " ")
+    content_type = f"{maintype or 'application'}/{subtype or 'octet-stream'}"
+    name = " ".join(attachment.filename.split())
     if name.isascii():
         quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-        part.replace_header("Content-Type", f'{part.get_content_type()};\r\n name="{quoted}"')
-        part["Content-Disposition"] = f'attachment;\r\n filename="{quoted}"'
+        parameter, disposition = f'name="{quoted}"', f'filename="{quoted}"'
     else:
-        encoded_word = Header(name, "utf-8").encode(maxlinelen=10_000)
-        part.replace_header("Content-Type", f'{part.get_content_type()};\r\n name="{encoded_word}"')
-        part["Content-Disposition"] = f"attachment;\r\n filename*=utf-8''{quote(name, safe='')}"
-    return part
-
-
-def _addresses(addresses: list[str], name: str) -> str:
-    if len(addresses) == 1 and name:
-        return str(Address(display_name=name, addr_spec=addresses[0]))
-    return ", ".join(addresses)
+        parameter = f'name="{_encoded_words(name, fold=False)}"'
+        disposition = f"filename*=utf-8''{quote(name, safe='')}"
+    head = f"Content-Type: {content_type};\r\n {parameter}\r\nContent-Transfer-Encoding: base64\r\n"
+    head += f"Content-Disposition: attachment;\r\n {disposition}\r\n\r\n"
+    return head.encode("ascii")

@@ -124,6 +124,7 @@ class SmtpBackend:
             smtp = self.client.smtp
             handed_over = False
             try:
+                smtp.ehlo_or_helo_if_needed()  # yagmail greets only when it logs in or starts TLS
                 code, text = smtp.mail(sender)
                 if code == 421:
                     raise smtplib.SMTPServerDisconnected(_reply(code, text))
