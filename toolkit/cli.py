@@ -531,27 +531,20 @@ def remind_command(
 
 
 def _print_sent_log(records, lang: str) -> None:
+    """One line per message, oldest first: when, kind, period, status, recipients, subject."""
     from .mail.log import kind_label
 
     if not records:
         out_console.print(label("remind.no_log", lang))
         return
-    table = RichTable(show_header=True, header_style="bold")
-    for key in ("mail.col.time", "mail.col.kind", "mail.col.period", "mail.col.to", "mail.col.subject"):
-        table.add_column(label(key, lang))
-    table.add_column(label("mail.col.status", lang))
     for r in records:
         colour = {"sent": "green", "failed": "red"}.get(r.status, "yellow")
         status = label("mail.status." + r.status, lang) + (f" ({r.reply})" if r.status == "failed" else "")
-        table.add_row(
-            r.updated.replace("T", " "),
-            kind_label(r.kind, lang),
-            r.period,
-            escape(r.recipient + (f" cc {r.cc}" if r.cc else "")),
-            escape(r.subject),
-            f"[{colour}]{escape(status)}[/]",
+        to = r.recipient + (f" (cc {r.cc})" if r.cc else "")
+        out_console.print(
+            f"{r.updated.replace('T', ' ')[:16]}  {kind_label(r.kind, lang)} {r.period}  "
+            f"[{colour}]{escape(status)}[/]  {escape(to)}  {escape(r.subject)}"
         )
-    out_console.print(table)
 
 
 def _ledger_argument(ledger: Path | None, settings: Settings) -> Path:

@@ -279,12 +279,17 @@ class StateStore:
         self.db.execute("PRAGMA synchronous=NORMAL")
 
     def flush(self) -> None:
-        """Sync every commit so far to the disk (after a batch in ``batch_mode``)."""
+        """Commit, and sync every commit so far to the disk (after a batch in ``batch_mode``)."""
+        self.db.commit()
         if self.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
             self.db.execute("PRAGMA wal_checkpoint(FULL)")
 
     def _sync(self, durable: bool) -> None:
-        self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        if getattr(self, "_durable", None) is not durable:  # outside a transaction, as SQLite wants
+            if self.db.in_transaction:
+                self.db.commit()
+            self.db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._durable = durable
 
     def begin_send(
         self,
@@ -330,14 +335,20 @@ class StateStore:
             ).fetchone()
         return int(row_id)
 
-    def finish_send(self, row_id: int, status: str, reply: str, when: datetime, durable: bool = True) -> None:
-        """Record (and commit) how an attempt ended: 'sent' or 'failed', with the server's reply."""
-        self._sync(durable)
-        with self.db:
-            self.db.execute(
-                "UPDATE sent_messages SET status = ?, reply = ?, updated = ? WHERE id = ?",
-                (status, reply, when.isoformat(timespec="seconds"), row_id),
-            )
+    def finish_send(
+        self, row_id: int, status: str, reply: str, when: datetime, durable: bool = True, commit: bool = True
+    ) -> None:
+        """Record how an attempt ended: 'sent' or 'failed', with the server's reply. ``commit=False``
+        leaves it to be committed with the next ``begin_send`` (one commit per message in a
+        batch: nothing is handed to the server in between) or by ``flush``."""
+        if commit:
+            self._sync(durable)
+        self.db.execute(
+            "UPDATE sent_messages SET status = ?, reply = ?, updated = ? WHERE id = ?",
+            (status, reply, when.isoformat(timespec="seconds"), row_id),
+        )
+        if commit:
+            self.db.commit()
 
     def undo_send(self, row_id: int, before: SentMessage | None) -> None:
         """Forget an attempt that certainly never reached the server (the connection was down

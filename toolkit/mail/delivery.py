@@ -193,7 +193,7 @@ def _send(todo, backend, config: MailConfig, path: Path, result: DeliveryResult,
                 if outcome.status == "uncertain":
                     result.uncertain.append({"recipient": m.recipient, "subject": m.subject})
                     continue  # stays 'pending'
-                store.finish_send(row, outcome.status, outcome.reply, now, durable=False)
+                store.finish_send(row, outcome.status, outcome.reply, now, commit=False)  # with the next one
                 if outcome.status == "sent":
                     result.sent += 1
                     for recipient, why in outcome.refused.items():

@@ -246,6 +246,7 @@ def _part_head(content_type: str) -> bytes:
     return f"Content-Type: {content_type}\r\nContent-Transfer-Encoding: base64\r\n\r\n".encode("ascii")
 
 
+@lru_cache(maxsize=16)  # one attachment often goes to many (the report to every manager, a survey form)
 def _base64(data: bytes) -> bytes:
     """Base64 in lines of 76 characters with CRLF ends, as MIME wants it."""
     encoded = base64.b64encode(data)
