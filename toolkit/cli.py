@@ -401,6 +401,8 @@ def _stat_for_write_back(ledger: Path, write_back: bool, dry_run: bool, live: bo
         raise InputError("--dry-run and --live go with --write-back", hint="add --write-back")
     if not write_back:
         return None
+    if not ledger.is_file():
+        raise InputError("file not found", file=ledger, hint="check the path (quote it if it has spaces)")
     stat = ledger.stat()
     return stat.st_mtime_ns, stat.st_size
 

@@ -16,9 +16,12 @@ the result is written beside the ledger instead and the ledger is left untouched
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shutil
+import socket
+import time
 import unicodedata
 import zipfile
 import zlib
@@ -52,38 +55,38 @@ _MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 _TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_OUR_MARKS = re.compile(  # the conditional formats a previous --mark wrote, and only those
-    rb'<conditionalFormatting sqref="[A-Z]+\d+:[A-Z]+\d+"><cfRule type="expression" dxfId="\d+" priority="\d+">'
-    rb'<formula>ISNUMBER\(SEARCH\((?:&quot;|")'
+_OUR_FORMULA = re.compile(  # what a previous --mark wrote, whatever another program did to the attributes
+    rb"<formula>ISNUMBER\(SEARCH\((?:&quot;|\")"
     + "【".encode()
     + rb"[^<]*?"
     + "】".encode()
-    + rb'(?:&quot;|"),\$[A-Z]+\d+\)\)'
-    rb"</formula></cfRule></conditionalFormatting>"
+    + rb'(?:&quot;|"),\$[A-Z]+\d+\)\)</formula>'
 )
-_AFTER_MARKS = (  # what follows <conditionalFormatting> in a worksheet, in schema order
-    b"<dataValidations",
-    b"<hyperlinks",
-    b"<printOptions",
-    b"<pageMargins",
-    b"<pageSetup",
-    b"<headerFooter",
-    b"<rowBreaks",
-    b"<colBreaks",
-    b"<customProperties",
-    b"<cellWatches",
-    b"<ignoredErrors",
-    b"<smartTags",
-    b"<drawing",
-    b"<legacyDrawing",
-    b"<picture",
-    b"<oleObjects",
-    b"<controls",
-    b"<webPublishItems",
-    b"<tableParts",
-    b"<extLst",
-    b"</worksheet>",
-)
+_AFTER_MARKS = {  # the worksheet elements that follow <conditionalFormatting>, in schema order
+    b"dataValidations",
+    b"hyperlinks",
+    b"printOptions",
+    b"pageMargins",
+    b"pageSetup",
+    b"headerFooter",
+    b"rowBreaks",
+    b"colBreaks",
+    b"customProperties",
+    b"cellWatches",
+    b"ignoredErrors",
+    b"smartTags",
+    b"drawing",
+    b"legacyDrawing",
+    b"legacyDrawingHF",
+    b"drawingHF",
+    b"picture",
+    b"oleObjects",
+    b"controls",
+    b"webPublishItems",
+    b"tableParts",
+    b"extLst",
+}
+_TAG = re.compile(rb"<(/?)([A-Za-z_][\w.:-]*)[^>]*?(/?)>")
 _MARK_DXF = (
     b'<dxf><font><color rgb="FF9C0006"/></font>'
     b'<fill><patternFill patternType="solid"><bgColor rgb="FFFFC7CE"/></patternFill></fill></dxf>'
@@ -197,24 +200,32 @@ def write_back(
     light-red fill through conditional formats that follow the check column); a run with
     highlights replaces the marks of the previous one.
     """
-    path = Path(ledger)
+    given = Path(ledger)
+    path = Path(os.path.realpath(given))  # a link to the ledger: write the ledger, not over the link
     now = now or datetime.now()
     if live:
-        return _write_live(path, sheet, header_row, labels, columns)
+        if highlights is not None:
+            raise InputError("--mark cannot be used with --live", hint="run without --live to mark the bad cells")
+        return _write_live(path, sheet, header_row, labels, columns, dry_run=dry_run)
     _check_writable(path, expected_stat)
     patch = _Patch.build(path, sheet, header_row, labels, columns, highlights)
     result = WriteBackResult(path, None, patch.changes, patch.letters, dry_run=dry_run)
-    if dry_run or not patch.changes and not patch.new_headers and not patch.marks_changed:
+    if dry_run:
         return result
     _remove_stale_temporaries(path)
+    _remove_stale_temporaries(_beside(path, beside_suffix))
+    if not patch.changes and not patch.new_headers and not patch.marks_changed:
+        return result
     lock = open_by(path)
-    if lock:
-        result.lock_file = lock.name
-        result.beside_reason = f"it is open in Excel, WPS or LibreOffice (lock file {lock.name})"
+    if lock or not os.access(path, os.W_OK):
+        result.lock_file = lock.name if lock else ""
+        result.beside_reason = (
+            f"it is open in Excel, WPS or LibreOffice (lock file {lock.name})" if lock else "the ledger is read-only"
+        )
         result.written = _write_beside(path, patch, beside_suffix)
         return result
     result.backup = backup(path, backup_dir, keep_days, now)
-    tmp = path.with_name(path.name + TMP_SUFFIX)
+    tmp = _temporary(path)
     try:
         patch.write(tmp)
         _read_back(tmp, patch)
@@ -229,7 +240,7 @@ def write_back(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    result.written = path
+    result.written = given
     return result
 
 
@@ -265,6 +276,8 @@ def backup(path: Path, folder: Path, keep_days: float, now: datetime) -> Path:
 
 
 def _check_writable(path: Path, expected_stat: tuple[int, int] | None) -> None:
+    if not path.is_file():
+        raise InputError("file not found", file=path, hint="check the path (quote it if it has spaces)")
     if path.suffix.lower() not in WRITABLE_SUFFIXES:
         raise InputError(
             f"write-back works on .xlsx and .xlsm ledgers, not {path.suffix or 'this file'}",
@@ -287,14 +300,45 @@ def _check_writable(path: Path, expected_stat: tuple[int, int] | None) -> None:
             )
 
 
+def _temporary(path: Path) -> Path:
+    """Where the new file is written before it replaces ``path``: beside it, named per run."""
+    return path.with_name(f"{path.name}.{socket.gethostname()}-{os.getpid()}{TMP_SUFFIX}")
+
+
 def _remove_stale_temporaries(path: Path) -> None:
-    """A run killed before its replace leaves its temporary file; the ledger itself is intact."""
-    path.with_name(path.name + TMP_SUFFIX).unlink(missing_ok=True)
+    """A run killed before its replace leaves its temporary file (the ledger itself is intact):
+    removed once its process is gone (POSIX, same host) or it is an hour old."""
+    stamp = re.compile(re.escape(path.name) + r"\.(.+)-(\d+)" + re.escape(TMP_SUFFIX) + "$")
+    host = socket.gethostname()
+    for leftover in path.parent.glob(f"{glob.escape(path.name)}.*{TMP_SUFFIX}"):
+        found = stamp.match(leftover.name)
+        if not found:
+            continue
+        try:
+            old = time.time() - leftover.stat().st_mtime > 3600
+        except OSError:
+            continue
+        if old or (os.name == "posix" and found.group(1) == host and not _alive(int(found.group(2)))):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # POSIX only: signal 0 asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _beside(path: Path, suffix: str) -> Path:
+    return path.with_name(f"{path.stem}{suffix}{path.suffix}")
 
 
 def _write_beside(path: Path, patch: _Patch, suffix: str) -> Path:
-    target = path.with_name(f"{path.stem}{suffix}{path.suffix}")
-    tmp = target.with_name(target.name + TMP_SUFFIX)
+    target = _beside(path, suffix)
+    tmp = _temporary(target)
     try:
         patch.write(tmp)
         _read_back(tmp, patch)
@@ -585,7 +629,13 @@ class _SheetPatch:
     def _marks(self, tail: bytes) -> bytes:
         """The part after the rows with the toolkit's conditional formats replaced by ``highlights``."""
         check = {c.key: column_letter(i) for i, c in self.targets}
-        kept = _OUR_MARKS.sub(b"", tail)
+        start = tail.index(b"</sheetData>") + len(b"</sheetData>")
+        elements = _top_level(tail, start)
+        kept = tail
+        for name, begin, end in reversed(elements):  # drop the marks a previous run wrote
+            if name == b"conditionalFormatting" and _is_our_mark(tail[begin:end]):
+                kept = kept[:begin] + kept[end:]
+        elements = _top_level(kept, start)
         priority = max([0, *(int(p) for p in re.findall(rb'priority="(\d+)"', kept))])
         blocks = []
         for n, mark in enumerate(self.highlights or [], start=1):
@@ -607,8 +657,11 @@ class _SheetPatch:
                     mark.first_row,
                 )
             )
-        end = tail.index(b"</sheetData>") + len(b"</sheetData>")
-        at = min((i for i in (kept.find(t, end) for t in _AFTER_MARKS) if i >= 0), default=len(kept))
+        formats = [end for name, _, end in elements if name == b"conditionalFormatting"]
+        if formats:  # after the user's own conditional formats
+            at = formats[-1]
+        else:  # else where the schema puts them: before the first element that follows them
+            at = next((begin for name, begin, _ in elements if name in _AFTER_MARKS), kept.rfind(b"</worksheet>"))
         new = kept[:at] + b"".join(blocks) + kept[at:]
         self.marks_changed = new != tail
         return new
@@ -653,7 +706,7 @@ class _SheetPatch:
                     sheet=self.sheet,
                     hint=f"rename the column '{self._header_of(index)}' or move the formula, then run again",
                 )
-            old = self._old_value(old_xml) if old_xml is not None else ""
+            old = self._old_value(old_xml, isinstance(value, date)) if old_xml is not None else ""
             new = _display(value)
             if old == new:
                 continue
@@ -719,7 +772,7 @@ class _SheetPatch:
             )
         return column_index(ref.group(1).decode())
 
-    def _old_value(self, cell: bytes) -> str:
+    def _old_value(self, cell: bytes, as_date: bool = False) -> str:
         head = cell[: cell.index(b">") + 1]
         if b't="inlineStr"' in head:
             return "".join(unescape(t.decode()) for t in _TEXT.findall(cell))
@@ -730,7 +783,7 @@ class _SheetPatch:
         if b't="s"' in head:
             return self.shared[int(text)] if text.isdigit() else ""
         style = _STYLE.search(head)
-        if self.date_style is not None and style and int(style.group(1)) == self.date_style:
+        if as_date or self.date_style is not None and style and int(style.group(1)) == self.date_style:
             try:
                 return (_EXCEL_EPOCH + timedelta(days=float(text))).isoformat()
             except ValueError:
@@ -765,20 +818,28 @@ class _SheetPatch:
     def _add_widths(self, xml: bytes) -> bytes:
         """A width for each new column (where no <col> covers it yet), so its text can be read."""
         cols = re.search(rb"<cols>(.*?)</cols>", xml, re.S)
-        covered: list[tuple[int, int]] = []
+        existing: list[tuple[int, int, bytes]] = []  # (min, max, the element as written)
         if cols:
-            for m in re.finditer(rb'<col\b[^>]*?min="(\d+)"[^>]*?max="(\d+)"', cols.group(1)):
-                covered.append((int(m.group(1)), int(m.group(2))))
-        new = b""
-        for index, column in self.targets:
-            n = index + 1
-            if not any(lo <= n <= hi for lo, hi in covered):
-                new += b'<col min="%d" max="%d" width="%.2f" customWidth="1"/>' % (n, n, column.width)
-        if not new:
+            for element in re.findall(rb"<col\b[^>]*?/>|<col\b[^>]*?>.*?</col>", cols.group(1), re.S):
+                low, high = re.search(rb'\smin="(\d+)"', element), re.search(rb'\smax="(\d+)"', element)
+                if low is None or high is None:
+                    return xml  # not a form to add to safely: leave the widths alone
+                existing.append((int(low.group(1)), int(high.group(1)), element))
+        added = [
+            (
+                index + 1,
+                index + 1,
+                b'<col min="%d" max="%d" width="%.2f" customWidth="1"/>' % (index + 1, index + 1, c.width),
+            )
+            for index, c in self.targets
+            if not any(lo <= index + 1 <= hi for lo, hi, _ in existing)
+        ]
+        if not added:
             return xml
+        body = b"".join(element for *_, element in sorted(existing + added, key=lambda e: e[0]))
         if cols:
-            return xml[: cols.end(1)] + new + xml[cols.end(1) :]
-        return xml + b"<cols>" + new + b"</cols>"  # xml is the part before <sheetData>, cols go last in it
+            return xml[: cols.start(1)] + body + xml[cols.end(1) :]
+        return xml + b"<cols>" + body + b"</cols>"  # xml is the part before <sheetData>, cols go last in it
 
 
 @lru_cache(maxsize=4096)
@@ -803,18 +864,26 @@ def _date_style(styles: bytes) -> tuple[bytes, int]:
     """styles.xml with a plain 'yyyy-mm-dd' cell style (reused when a previous write-back added it)."""
     code = _DATE_FORMAT.encode()
     fmt_id = None
-    for m in re.finditer(rb'<numFmt\s+numFmtId="(\d+)"\s+formatCode="([^"]*)"\s*/>', styles):
-        if m.group(2) == code:
-            fmt_id = int(m.group(1))
+    for m in re.finditer(rb"<numFmt\b[^>]*>", styles):
+        attrs = dict(re.findall(rb'\s(\w+)="([^"]*)"', m.group()))
+        if attrs.get(b"formatCode", b"").replace(b"\\", b"").lower() == code and attrs.get(b"numFmtId", b"").isdigit():
+            fmt_id = int(attrs[b"numFmtId"])
     if fmt_id is None:
         ids = [int(x) for x in re.findall(rb'numFmtId="(\d+)"', styles)]
         fmt_id = max([163, *ids]) + 1
         entry = b'<numFmt numFmtId="%d" formatCode="%s"/>' % (fmt_id, code)
-        numfmts = re.search(rb'<numFmts\b[^>]*?count="(\d+)"[^>]*>', styles)
-        if numfmts:
+        numfmts = re.search(rb"<numFmts\b[^>]*?(/?)>", styles)
+        if numfmts and numfmts.group(1):  # <numFmts count="0"/>
+            styles = (
+                styles[: numfmts.start()] + b'<numFmts count="1">' + entry + b"</numFmts>" + styles[numfmts.end() :]
+            )
+        elif numfmts:
             end = styles.index(b"</numFmts>", numfmts.end())
             styles = styles[:end] + entry + styles[end:]
-            styles = styles[: numfmts.start(1)] + str(int(numfmts.group(1)) + 1).encode() + styles[numfmts.end(1) :]
+            count = re.search(rb'\scount="(\d+)"', numfmts.group())
+            if count:  # optional; kept right when present
+                at = numfmts.start() + count.start(1)
+                styles = styles[:at] + str(int(count.group(1)) + 1).encode() + styles[numfmts.start() + count.end(1) :]
         else:
             root = re.search(rb"<styleSheet\b[^>]*>", styles)
             if root is None:
@@ -827,11 +896,49 @@ def _date_style(styles: bytes) -> tuple[bytes, int]:
         raise InputError("write-back cannot read the workbook's cell styles", hint="open it in Excel and save it again")
     entries = re.findall(rb"<xf\b[^>]*?(?:/>|>.*?</xf>)", xfs.group(2), re.S)
     wanted = b'<xf numFmtId="%d" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' % fmt_id
-    if wanted in entries:
-        return styles, entries.index(wanted)
+
+    def plain_date(xf: bytes) -> bool:  # this format, no font, fill or border of its own (any attribute order)
+        attrs = dict(re.findall(rb'\s(\w+)="([^"]*)"', xf[: xf.find(b">") + 1]))
+        plain = all(attrs.get(k, b"0") == b"0" for k in (b"fontId", b"fillId", b"borderId"))
+        return attrs.get(b"numFmtId") == str(fmt_id).encode() and plain and b"<alignment" not in xf
+
+    reuse = next((i for i, xf in enumerate(entries) if plain_date(xf)), None)
+    if reuse is not None:
+        return styles, reuse
     styles = styles[: xfs.end(2)] + wanted + styles[xfs.end(2) :]
     styles = styles[: xfs.start(1)] + str(len(entries) + 1).encode() + styles[xfs.end(1) :]
     return styles, len(entries)
+
+
+def _top_level(xml: bytes, start: int) -> list[tuple[bytes, int, int]]:
+    """(name, start, end) of each element at the top level of ``xml`` from ``start`` (the
+    worksheet's children after sheetData); nested ones such as a data bar's extLst are not."""
+    found: list[tuple[bytes, int, int]] = []
+    depth, opened, name = 0, 0, b""
+    for tag in _TAG.finditer(xml, start):
+        closing, tag_name, empty = tag.group(1), tag.group(2), tag.group(3)
+        if tag.group().startswith((b"<?", b"<!")):
+            continue
+        if closing:
+            depth -= 1
+            if depth == 0:
+                found.append((name, opened, tag.end()))
+            elif depth < 0:  # </worksheet>
+                break
+        elif empty:
+            if depth == 0:
+                found.append((tag_name, tag.start(), tag.end()))
+        else:
+            if depth == 0:
+                name, opened = tag_name, tag.start()
+            depth += 1
+    return found
+
+
+def _is_our_mark(block: bytes) -> bool:
+    """A <conditionalFormatting> whose every rule is a mark of the toolkit's."""
+    rules = re.findall(rb"<cfRule\b.*?</cfRule>", block, re.S)
+    return bool(rules) and all(_OUR_FORMULA.search(rule) for rule in rules)
 
 
 def _mark_style(styles: bytes) -> tuple[bytes, int]:
@@ -852,7 +959,7 @@ def _mark_style(styles: bytes) -> tuple[bytes, int]:
 
 
 def _write_live(
-    path: Path, sheet: str, header_row: int, labels: list[str], columns: list[WriteColumn]
+    path: Path, sheet: str, header_row: int, labels: list[str], columns: list[WriteColumn], *, dry_run: bool = False
 ) -> WriteBackResult:
     """Write the columns into the workbook open in Excel, through xlwings (Windows/macOS with Excel)."""
     try:
@@ -881,12 +988,14 @@ def _write_live(
         if index is None:
             last += 1
             index = last
-            ws.range((header_row, index + 1)).value = column.header
+            if not dry_run:
+                ws.range((header_row, index + 1)).value = column.header
         letters[column.header] = column_letter(index)
         for row, value in sorted(column.values.items()):
             cell = ws.range((row, index + 1))
             old = _display(cell.value)
             if old != _display(value):
-                cell.value = value
+                if not dry_run:
+                    cell.value = value
                 changes.append(CellChange(sheet, f"{column_letter(index)}{row}", old, _display(value)))
-    return WriteBackResult(path, path, changes, letters, live=True)
+    return WriteBackResult(path, None if dry_run else path, changes, letters, live=True, dry_run=dry_run)
