@@ -539,3 +539,106 @@ def test_mark_fills_exactly_the_bad_cells_and_a_rerun_does_not_add_marks(tmp_pat
     html = libreoffice_convert(ledger, "html", tmp_path / "lo").read_text(encoding="utf-8", errors="replace")
     filled = re.findall(r'bgcolor="#FFC7CE"><font[^>]*>([^<]*)<', html, flags=re.I)
     assert sorted(filled) == ["1381234", "c@@example"]
+
+
+SCHEMA_ORDER = [  # the worksheet's children, in the order the file format requires
+    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr", "sheetProtection",
+    "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate", "customSheetViews", "mergeCells",
+    "phoneticPr", "conditionalFormatting", "dataValidations", "hyperlinks", "printOptions", "pageMargins",
+    "pageSetup", "headerFooter", "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors",
+    "smartTags", "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+    "webPublishItems", "tableParts", "extLst",
+]  # fmt: skip
+
+
+def assert_valid_layout(xml: bytes) -> None:
+    """The worksheet's children in schema order, <col>s sorted and apart, no rule nested in a rule."""
+    root = ElementTree.fromstring(xml)
+    names = [child.tag.replace(NS, "") for child in root]
+    positions = [SCHEMA_ORDER.index(n) for n in names]
+    assert positions == sorted(positions), names
+    cols = [(int(c.get("min")), int(c.get("max"))) for c in root.iter(f"{NS}col")]
+    assert all(a[1] < b[0] for a, b in zip(cols, cols[1:], strict=False)), cols
+    for rule in root.iter(f"{NS}cfRule"):
+        assert rule.find(f".//{NS}conditionalFormatting") is None
+
+
+@pytest.mark.libreoffice
+def test_marks_and_widths_keep_the_sheet_valid_in_a_libreoffice_saved_ledger(tmp_path):
+    """LibreOffice (like Excel) writes data bars with an extLst inside the rule, and <col> with max before min."""
+    saved = libreoffice_convert(rich_ledger(tmp_path / "台账.xlsx"), "xlsx", tmp_path)
+    args = ("validate", str(saved), "--write-back", "--mark", "--today", TODAY, "--out", str(tmp_path / "out"))
+    assert run_crm(*args).returncode == 0
+    part = sheet_part(saved)
+    assert_valid_layout(parts(saved)[part])
+    # saved again by LibreOffice (attributes reordered), marked again: no second set of marks
+    (tmp_path / "again").mkdir()
+    resaved = libreoffice_convert(saved, "xlsx", tmp_path / "again")
+    marks = parts(resaved)[sheet_part(resaved)].count(b"ISNUMBER(SEARCH(")
+    assert (
+        run_crm(
+            "validate", str(resaved), "--write-back", "--mark", "--today", TODAY, "--out", str(tmp_path / "o2")
+        ).returncode
+        == 0
+    )
+    after = parts(resaved)[sheet_part(resaved)]
+    assert after.count(b"ISNUMBER(SEARCH(") == marks
+    assert_valid_layout(after)
+
+
+def test_write_back_layout_is_valid_with_data_bars_and_unsorted_widths(tmp_path):
+    path = tmp_path / "台账.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("客户")
+    ws.write_row(0, 0, ["客户名称", "客户经理", "年销售额", "联系电话"])
+    ws.write_row(1, 0, ["甲公司", "张伟", 2500, "123"])
+    ws.write_row(2, 0, ["乙公司", "李娜", 300, "13812345678"])
+    ws.conditional_format("C2:C3", {"type": "data_bar", "data_bar_2010": True})
+    ws.set_column(0, 0, 20)
+    ws.set_column(6, 9, 12)  # a width range beyond the columns the toolkit adds first
+    book.close()
+    assert classify_back(path, "--out", str(tmp_path / "out")).returncode == 0
+    args = ("validate", str(path), "--write-back", "--mark", "--today", TODAY, "--out", str(tmp_path / "out"))
+    assert run_crm(*args).returncode == 0
+    assert_valid_layout(parts(path)[SHEET_PART])
+    assert openpyxl.load_workbook(path)["客户"]["H1"].value == "校验结果"
+
+
+def test_a_linked_ledger_is_written_through_the_link(tmp_path):
+    (tmp_path / "share").mkdir()
+    real = rich_ledger(tmp_path / "share" / "台账.xlsx")
+    link = tmp_path / "台账.xlsx"
+    link.symlink_to(real)
+    assert classify_back(link, "--out", str(tmp_path / "out")).returncode == 0
+    assert link.is_symlink()
+    assert openpyxl.load_workbook(real)["客户台账"]["K3"].value == "重点"
+
+
+def test_a_read_only_ledger_is_left_alone_and_the_result_goes_beside(tmp_path, monkeypatch):
+    """Read-only as the OS reports it (the tests may run as root, who may write anything)."""
+    ledger = rich_ledger(tmp_path / "台账.xlsx")
+    before = ledger.read_bytes()
+    real_access = os.access
+    monkeypatch.setattr(mechanics.os, "access", lambda p, mode: False if Path(p) == ledger else real_access(p, mode))
+    column = WriteColumn("class", "客户分类(系统)", {3: "重点"})
+    result = write_back(ledger, "客户台账", 2, [], [column], backup_dir=tmp_path / "b")
+    assert ledger.read_bytes() == before and result.beside_reason == "the ledger is read-only"
+    assert openpyxl.load_workbook(tmp_path / "台账 (系统结果).xlsx")["客户台账"]["K3"].value == "重点"
+
+
+def test_live_dry_run_through_fake_xlwings_no_excel_here_writes_nothing(tmp_path, monkeypatch):
+    import types
+
+    grid = {(1, 1): "客户名称"}
+    sheet = types.SimpleNamespace(
+        range=lambda cell: types.SimpleNamespace(value=grid.get(cell)),
+        used_range=types.SimpleNamespace(last_cell=types.SimpleNamespace(column=1)),
+    )
+    ledger = tmp_path / "台账.xlsx"
+    ledger.write_bytes(b"x")
+    book = types.SimpleNamespace(fullname=str(ledger), sheets={"客户": sheet})
+    monkeypatch.setitem(sys.modules, "xlwings", types.SimpleNamespace(books=[book]))
+    column = WriteColumn("class", "客户分类(系统)", {2: "重点"})
+    result = write_back(ledger, "客户", 1, ["客户名称"], [column], backup_dir=tmp_path, live=True, dry_run=True)
+    assert [(c.cell, c.new) for c in result.changes] == [("B2", "重点")] and result.written is None
+    assert grid == {(1, 1): "客户名称"}
