@@ -117,6 +117,28 @@ def test_demo_finds_every_planted_mistake_and_nothing_else(tmp_path):
     assert {"visits", "complaints", "monthly"} <= set(tables)
 
 
+def test_demo_runs_the_mail_survey_and_schedule_jobs_into_the_outbox(tmp_path):
+    from email import message_from_bytes, policy
+
+    result = run_crm("demo", str(tmp_path / "demo"), "--today", "2026-11-26", "--json")
+    assert result.returncode == 0, result.stderr
+    jobs = json.loads(result.stdout)["jobs"]
+    assert jobs["remind visits"]["sent"] == 6 and jobs["remind quality"]["sent"] >= 1
+    assert jobs["remind report"]["recipients"] == ["manager@example.com"]
+    send = jobs["survey send"]
+    assert send["sent"] > 50
+    assert send["sent"] + len(send["skipped"]) + len(send["failed"]) == jobs["survey create"]["forms"]
+    assert jobs["survey collect"]["accepted"] and not jobs["survey collect"]["rejected"]
+    assert [j["name"] for j in jobs["schedule status"]["jobs"]][:2] == ["每日校验", "拜访提醒"]
+    visits = sorted((tmp_path / "demo" / "outbox" / "visits").rglob("*.eml"))
+    assert len(visits) == 6
+    message = message_from_bytes(visits[0].read_bytes(), policy=policy.default)
+    assert "拜访" in message["Subject"] and message["To"].addresses[0].domain == "example.com"
+    # run again in the same period: nothing is sent twice
+    again = run_crm("remind", "visits", "--workspace", str(tmp_path / "demo"), "--today", "2026-11-26", "--json")
+    assert json.loads(again.stdout)["sent"] == 0 and json.loads(again.stdout)["already_sent"] == 6
+
+
 def test_demo_prints_where_each_output_is(tmp_path):
     result = run_crm("demo", str(tmp_path / "d"), "--today", "2026-11-26")
     assert result.returncode == 0

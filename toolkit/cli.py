@@ -59,12 +59,13 @@ def _today(value: str | None, option: str = "--today") -> date:
 
 @contextmanager
 def _progress(message: str, quiet: bool):
-    """A spinner on stderr, only when stderr is a terminal and stdout is not JSON."""
+    """A spinner on stderr, only when stderr is a terminal and stdout is not JSON; yields a
+    function that changes its text."""
     if quiet or not err_console.is_terminal:
-        yield
+        yield lambda text: None
         return
-    with err_console.status(message):
-        yield
+    with err_console.status(message) as spinner:
+        yield lambda text: spinner.update(text)
 
 
 def _settings(workspace: Path | None, **overrides: Any) -> Settings:
@@ -107,76 +108,62 @@ def demo(
     force: bool = typer.Option(False, "--force", help="Replace the workspace in a folder that is not empty."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Create a demo workspace with a generated ledger (with planted mistakes) and run every job on it."""
-    from .classify import classify
-    from .demo import make_demo
-    from .plan import plan
-    from .report import report
-    from .validate import validate
-    from .writeback import classify_columns, plan_columns, validate_columns, validate_highlights, write_job_columns
+    """Create a demo workspace with a generated ledger (with planted mistakes) and run every job on
+    it: validate, classify, plan, report, write-back, every reminder and a survey (into the
+    outbox/ folder), and the timetable's status."""
+    from .demo import run_demo
 
     as_of = _today(today)
-    with _progress("Generating the demo ledger…", as_json):
-        ledger, planted = make_demo(folder, as_of, customers=customers, force=force)
-    settings = load_settings(folder, lang=lang)
-    with _progress("Validating…", as_json):
-        checked = validate(ledger, settings, today=as_of)
-    with _progress("Classifying…", as_json):
-        classified = classify(ledger, settings, today=as_of)
-    with _progress("Planning visits…", as_json):
-        planned = plan(ledger, settings, today=as_of, months=3)
-    last_month = as_of.replace(day=1) - timedelta(days=1)  # the last complete month
-    with _progress("Writing the monthly report…", as_json):
-        reported = report(ledger, settings, month=last_month)
-    with _progress("Writing the results back into the ledger…", as_json):
-        columns = [
-            *classify_columns(classified, settings),
-            *validate_columns(checked, settings),
-            *plan_columns(planned, settings),
-        ]
-        written = write_job_columns(ledger, classified, columns, settings, highlights=validate_highlights(checked))
-    outputs = [*checked.outputs, *classified.outputs, *planned.outputs, *reported.outputs]
+    with _progress("…", as_json) as status:
+        run = run_demo(folder, as_of, customers=customers, force=force, lang=lang, progress=status)
+    results = run.results
     if as_json:
         _print_json(
             {
                 "job": "demo",
-                "workspace": str(folder),
-                "ledger": str(ledger),
-                "planted": len(planted),
-                "jobs": {
-                    "validate": checked.as_json(),
-                    "classify": classified.as_json(),
-                    "plan": planned.as_json(),
-                    "report": reported.as_json(),
-                    "write_back": written.as_json(),
-                },
-                "outputs": [str(p) for p in outputs],
+                "workspace": str(run.folder),
+                "ledger": str(run.ledger),
+                "planted": len(run.planted),
+                "jobs": {name: result.as_json() for name, result in results.items()},
+                "outputs": [str(p) for p in run.outputs],
             }
         )
         return
+    checked, classified, planned = results["validate"], results["classify"], results["plan"]
+    reported, written = results["report"], results["write_back"]
     risks = sum(len(c.tags) for c in classified.customers)
-    out_console.print(
-        f"Demo workspace: [bold]{escape(str(folder))}[/]  ({len(planted)} mistakes planted in the ledger)"
-    )
-    out_console.print(f"  ledger      {escape(str(ledger))}")
-    out_console.print(
-        f"  validate →  {escape(str(checked.outputs[0]))}  ({checked.errors} errors, {checked.warnings} warnings)"
-    )
-    out_console.print(
-        f"  classify →  {escape(str(classified.outputs[0]))}  "
-        f"({', '.join(f'{k} {n}' for k, n in classified.counts.items())}; {risks} risk tags)"
-    )
-    out_console.print(
+    show = out_console.print
+    show(f"Demo workspace: [bold]{escape(str(folder))}[/]  ({len(run.planted)} mistakes planted in the ledger)")
+    show(f"  ledger      {escape(str(run.ledger))}")
+    show(f"  validate →  {escape(str(checked.outputs[0]))}  ({checked.errors} errors, {checked.warnings} warnings)")
+    counts = ", ".join(f"{k} {n}" for k, n in classified.counts.items())
+    show(f"  classify →  {escape(str(classified.outputs[0]))}  ({counts}; {risks} risk tags)")
+    show(
         f"  plan     →  {escape(str(planned.outputs[0]))}  ({len(planned.planned)} visits in 3 months, "
         f"{len(planned.overdue)} overdue; an .ics per owner beside it)"
     )
-    month_text = label("report.month", settings.lang, year=last_month.year, month=last_month.month)
-    out_console.print(f"  report   →  {escape(str(reported.outputs[0]))}  ({month_text})")
-    out_console.print(
-        f"  write-back → {escape(str(ledger))}  (columns {escape('、'.join(written.columns))}; "
+    show(f"  report   →  {escape(str(reported.outputs[0]))}  ({reported.month:%Y-%m})")
+    show(
+        f"  write-back → {escape(str(run.ledger))}  (columns {escape('、'.join(written.columns))}, bad cells marked; "
         f"backup {escape(str(written.backup))})"
     )
-    out_console.print(f"Try: crm validate --workspace {escape(str(folder))}")
+    sent = {name.split()[1]: r.delivery.sent for name, r in results.items() if name.startswith("remind ")}
+    per_kind = ", ".join(f"{k} {n}" for k, n in sent.items())
+    show(f"  remind   →  {escape(str(run.folder / 'outbox'))}  ({per_kind} messages)")
+    created, collected = results["survey create"], results["survey collect"]
+    survey = results["survey results"]
+    show(
+        f"  survey   →  {escape(str(created.folder))}  ({len(created.created)} forms, "
+        f"{results['survey send'].delivery.sent} e-mailed, "
+        f"{len(collected.accepted)} returned and collected; results {escape(str(survey.outputs[0]))})"
+    )
+    jobs = results["schedule status"].jobs
+    first = min((j for j in jobs if j.next_run), key=lambda j: j.next_run, default=None)
+    upcoming = f"; next: {first.entry.name} at {first.next_run:%Y-%m-%d %H:%M}" if first else ""
+    show(
+        f"  schedule →  {len(jobs)} jobs in crm.toml{escape(upcoming)}  (crm schedule status -w {escape(str(folder))})"
+    )
+    show(f"Try: crm validate --workspace {escape(str(folder))}")
 
 
 @app.command("validate")

@@ -370,3 +370,162 @@ def make_demo(
     title = f"星海示范集团 客户台账（{today.year}年{today.month}月）"
     write_ledger(ledger, sheets, title=title)
     return ledger, planted
+
+
+DEMO_CONFIG = """
+# ---- added by crm demo: mail into the outbox/ folder (no server needed), and a timetable ----
+[mail]
+backend = "outbox"
+sender_name = "星海示范集团 客户服务部"
+sender_address = "crm@example.com"
+managers = ["manager@example.com"]
+
+[mail.owner_managers]
+{owner_managers}
+
+[[schedule.jobs]]
+name = "每日校验"
+job = "validate"
+when = "workdays 08:00"
+
+[[schedule.jobs]]
+name = "拜访提醒"
+job = "remind"
+args = ["visits"]
+when = "weekly mon 08:30"
+
+[[schedule.jobs]]
+name = "投诉检查"
+job = "remind"
+args = ["complaints"]
+when = "hourly 09:00-18:00"
+
+[[schedule.jobs]]
+name = "月度报告"
+job = "report"
+args = ["--month", "{{last_month}}"]
+when = "monthly first-workday 09:00"
+
+[[schedule.jobs]]
+name = "月报邮件"
+job = "remind"
+args = ["report"]
+when = "monthly first-workday 09:30"
+"""
+
+
+@dataclass
+class DemoRun:
+    """Every job's result on the demo workspace, for the ``crm demo`` summary and ``--json``."""
+
+    folder: Path
+    ledger: Path
+    planted: list[Planted]
+    results: dict[str, Any]  # job name → its result object (each has .as_json())
+    outputs: list[Path]
+
+
+def run_demo(
+    folder: str | Path,
+    today: date,
+    *,
+    customers: int = 300,
+    force: bool = False,
+    lang: str | None = None,
+    progress=None,
+) -> DemoRun:
+    """Create the demo workspace and run every job on it as of ``today``: validate, classify,
+    plan (3 months), the report of the last complete month, the write-back of the results into
+    the demo ledger, every kind of reminder and a satisfaction survey (into ``outbox/``; a fifth
+    of the forms come back filled in), and the timetable's status. ``progress(text)`` is called
+    before each step."""
+    from .classify import classify
+    from .config import load_settings
+    from .mail import remind
+    from .mail.remind import KINDS
+    from .plan import plan
+    from .report import report
+    from .schedule import prepare, status, system_clock
+    from .survey import collect, create_campaign, send_forms, survey_results
+    from .validate import validate
+    from .writeback import classify_columns, plan_columns, validate_columns, validate_highlights, write_job_columns
+
+    step = progress or (lambda text: None)
+    folder = Path(folder)
+    step("Generating the demo ledger…")
+    ledger, planted = make_demo(folder, today, customers=customers, force=force)
+    managers = "\n".join(f'"{name}" = "manager@example.com"' for name, _ in OWNERS)
+    with (folder / "crm.toml").open("a", encoding="utf-8") as config:
+        config.write(DEMO_CONFIG.format(owner_managers=managers))
+    settings = load_settings(folder, lang=lang)
+    results: dict[str, Any] = {}
+    step("Validating…")
+    results["validate"] = checked = validate(ledger, settings, today=today)
+    step("Classifying…")
+    results["classify"] = classified = classify(ledger, settings, today=today)
+    step("Planning visits…")
+    results["plan"] = planned = plan(ledger, settings, today=today, months=3)
+    step("Writing the monthly report…")
+    results["report"] = report(ledger, settings, month=today.replace(day=1) - timedelta(days=1))
+    step("Writing the results back into the ledger…")
+    columns = [
+        *classify_columns(classified, settings),
+        *validate_columns(checked, settings),
+        *plan_columns(planned, settings),
+    ]
+    results["write_back"] = write_job_columns(
+        ledger, classified, columns, settings, highlights=validate_highlights(checked)
+    )
+    morning = datetime.combine(today, datetime.min.time()).replace(hour=9)
+    for kind in KINDS:
+        step(f"Reminders: {kind}…")
+        results[f"remind {kind}"] = remind(kind, settings, today=today, now=morning)
+    step("Satisfaction survey…")
+    campaign = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    created = create_campaign(ledger, settings, campaign=campaign, today=today)
+    results["survey create"] = created
+    results["survey send"] = send_forms(settings, today=today, campaign=campaign, now=morning)
+    returned = _fill_some_forms(created, folder / "问卷回收", random.Random(today.toordinal()))
+    results["survey collect"] = collect(returned, settings, today=today, campaign=campaign)
+    results["survey results"] = survey_results(settings, today=today, campaign=campaign)
+    step("Timetable…")
+    jobs, _ = status(prepare(folder, system_clock(morning), settings=settings), morning)
+    results["schedule status"] = _ScheduleStatus(jobs)
+    outputs = [p for r in results.values() for p in getattr(r, "outputs", [])]
+    return DemoRun(folder, ledger, planted, results, outputs)
+
+
+@dataclass
+class _ScheduleStatus:
+    jobs: list[Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"job": "schedule status", "jobs": [j.as_json() for j in self.jobs]}
+
+
+def _fill_some_forms(created: Any, inbox: Path, rng: random.Random, share: float = 0.2) -> Path:
+    """A fifth of the customers answer: their forms filled in (answer cells only, as a customer
+    would in Excel) and saved in ``inbox``, as the assistant saves the e-mailed returns."""
+    import openpyxl
+
+    from .survey.forms import META_SHEET
+    from .survey.questions import RATING_SCALE
+
+    inbox.mkdir(parents=True, exist_ok=True)
+    labels = {score: zh for score, zh, _ in RATING_SCALE}
+    for form in created.created:
+        if rng.random() > share:
+            continue
+        book = openpyxl.load_workbook(created.folder / form.file)
+        meta = {row[0].value: row[1].value for row in book[META_SHEET].iter_rows() if row[0].value}
+        sheet = next(ws for ws in book.worksheets if ws.title != META_SHEET)
+        mood = rng.choice([5, 5, 4, 4, 4, 3, 2])
+        for question, ref in zip(created.questions, str(meta.get("answers", "")).split(","), strict=False):
+            if question.kind == "rating":
+                sheet[ref] = labels[max(1, min(5, mood + rng.choice([-1, 0, 0, 1])))]
+            elif question.kind == "nps":
+                sheet[ref] = max(0, min(10, mood * 2 + rng.choice([-1, 0, 0])))
+            elif mood <= 3:
+                sheet[ref] = rng.choice(["交付周期太长", "售后响应慢", "价格偏高"])
+        book.save(inbox / form.file)
+    return inbox
