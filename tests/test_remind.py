@@ -19,7 +19,7 @@ from toolkit.config import load_settings
 from toolkit.demo import make_demo
 from toolkit.ledger import read_ledger
 from toolkit.mail import remind
-from toolkit.workspace import init_workspace
+from toolkit.workspace import LEDGER_PATH, init_workspace
 
 runner = CliRunner()
 NOW = datetime(2026, 11, 26, 15, 0)
@@ -286,3 +286,18 @@ def test_cli_remind_json_dry_run_and_log(demo):
     assert "已发送" in runner.invoke(app, ["remind", "--log", "quality", "-w", ws]).stdout
     bad = runner.invoke(app, ["remind", "-w", ws])
     assert bad.exit_code != 0
+
+
+def test_the_monthly_report_lists_what_was_sent_that_month(demo):
+    from toolkit.report import report
+
+    settings = load_settings(demo)
+    sent = remind("visits", settings, today=TODAY, now=NOW)
+    book = openpyxl.load_workbook(report(demo / LEDGER_PATH, settings, month=TODAY).outputs[0])
+    rows = list(book["发送记录"].iter_rows(values_only=True))
+    header = rows[0]
+    recipients = sorted(r[header.index("收件人")] for r in rows[1:])
+    assert recipients == sorted(m.recipient for m in sent.messages)
+    assert {r[header.index("状态")] for r in rows[1:]} == {"已发送"}
+    earlier = openpyxl.load_workbook(report(demo / LEDGER_PATH, settings, month=date(2026, 10, 1)).outputs[0])
+    assert len(list(earlier["发送记录"].iter_rows(values_only=True))) <= 2  # nothing sent in October

@@ -7,6 +7,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -171,11 +172,14 @@ def report(
         subsidiary,
     )
     if write:
+        from ..mail import add_sent_log_sheet
         from .workbook import write_report
 
         name = f"{Path(ledger_path).stem}_{label('report.file', settings.lang)}_{first:%Y%m}.xlsx"
+        sent_log = partial(add_sent_log_sheet, settings=settings, month=first, out_dir=out_dir)
+        target = settings.output_dir(out_dir) / name
         result.outputs.append(
-            write_report(settings.output_dir(out_dir) / name, result, lang=settings.lang, company=settings.company)
+            write_report(target, result, lang=settings.lang, company=settings.company, more_sheets=[sent_log])
         )
     return result
 
@@ -227,8 +231,6 @@ class GroupResult:
         ]
         total["satisfaction"] = sum(scores) / len(scores) if scores else None
         return total
-
-
 
 
 def report_group(

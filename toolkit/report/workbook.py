@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,7 +77,10 @@ def _value(kind: str, value: Any) -> Any:
     return value / 1e4 if kind == "amount" and value is not None else value
 
 
-def write_report(path: Path, result: ReportResult, *, lang: str, company: str) -> Path:
+def write_report(
+    path: Path, result: ReportResult, *, lang: str, company: str, more_sheets: Sequence[Callable[[Book], object]] = ()
+) -> Path:
+    """The monthly workbook; ``more_sheets`` add theirs after the report's own (the 发送记录 sheet)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     month_text = L("report.month", year=result.month.year, month=result.month.month)
@@ -90,6 +94,8 @@ def write_report(path: Path, result: ReportResult, *, lang: str, company: str) -
     _visits(book, result, lang)
     _complaints(book, result, lang)
     _quality(book, result, lang)
+    for add_sheet in more_sheets:
+        add_sheet(book)
     book.close()
     return path
 
