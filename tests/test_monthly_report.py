@@ -86,7 +86,7 @@ def test_the_workbook_read_back(tmp_path):
     path = result.outputs[0]
     assert path.name == "台账_月度报告_202611.xlsx"
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["概览", "重点客户", "风险预警", "拜访", "投诉", "数据质量"]
+    assert book.sheetnames == ["概览", "重点客户", "风险预警", "拜访", "投诉", "数据质量", "发送记录"]
     overview = book["概览"]
     rows = {r[0]: r[1:4] for r in overview.iter_rows(min_row=5, values_only=True) if r[0]}
     assert rows["业务量（万元）"][:2] == (360, 180)
