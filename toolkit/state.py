@@ -12,8 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ToolkitError
+
+if TYPE_CHECKING:
+    from typing import Self  # Python 3.11+, for the type checker only
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -129,12 +133,20 @@ class PreviousRun:
     customers: dict[str, Snapshot]
 
 
-class StateStore:
+class SqliteStore:
+    """One room's tables in the workspace's state database (``schema`` creates them if missing).
+
+    Each room (runs and classes here, survey campaigns, the scheduler's runs) subclasses it with
+    its own schema; they share the file. Waits up to 30 s for another process's write (the
+    scheduler and a job it started, or a run by hand). Use as a context manager."""
+
+    schema = ""
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.db = sqlite3.connect(str(path))
-            self.db.executescript(_SCHEMA)
+            self.db = sqlite3.connect(str(path), timeout=30)
+            self.db.executescript(self.schema)
         except sqlite3.DatabaseError as error:
             raise ToolkitError(
                 f"{path}: the state database cannot be opened ({error}); move it aside and run again"
@@ -144,11 +156,17 @@ class StateStore:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> StateStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class StateStore(SqliteStore):
+    """The runs of the jobs, the classification history, the plans and the messages sent."""
+
+    schema = _SCHEMA
 
     def last_classification(self, ledger: str, policy: str) -> PreviousRun | None:
         found = self.db.execute(

@@ -8,12 +8,11 @@ scheduler starts write to the same file.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import ToolkitError
+from ..state import SqliteStore
 from .timetable import Entry
 
 STATE_NAME = "state.sqlite"
@@ -59,30 +58,14 @@ class Run:
     summary: str
 
 
-class RunHistory:
+class RunHistory(SqliteStore):
     """The run history of one workspace. Use as a context manager, in one thread."""
 
-    def __init__(self, path: Path) -> None:
-        try:
-            self.db = sqlite3.connect(str(path), timeout=30)
-            self.db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as error:
-            raise ToolkitError(
-                f"{path}: the state database cannot be opened ({error}); move it aside and run again"
-            ) from error
+    schema = _SCHEMA
 
     @classmethod
     def of(cls, workspace: Path) -> RunHistory:
         return cls(workspace / STATE_NAME)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> RunHistory:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def since(self, entry: Entry, now: datetime, *, register: bool = True) -> datetime:
         """When ``entry`` joined the timetable: the start of the day it was first seen, or of the

@@ -9,13 +9,13 @@ The tables are the survey's own (``survey_*``); the rest of the database belongs
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, ToolkitError
+from ..errors import InputError
+from ..state import SqliteStore
 from .questions import Question
 
 _SCHEMA = """
@@ -132,26 +132,10 @@ class Return:
     current: bool = True
 
 
-class SurveyStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = sqlite3.connect(str(path))
-            self.db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as error:
-            raise ToolkitError(
-                f"{path}: the state database cannot be opened ({error}); move it aside and run again"
-            ) from error
-        self.path = path
+class SurveyStore(SqliteStore):
+    """The survey tables of the workspace's state database: campaigns, forms issued, returns."""
 
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> SurveyStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    schema = _SCHEMA
 
     # ---------------------------------------------------------------- campaigns
 
