@@ -556,8 +556,6 @@ def test_install_prints_and_apply_replaces_its_own_crontab_lines(workspace, tmp_
 
 @pytest.mark.slow
 def test_mail_jobs_under_the_scheduler_send_exactly_once_even_when_rerun(workspace):
-    if "remind" not in {c.name for c in app.registered_commands}:
-        pytest.skip("crm remind is not built yet")
     # the outbox backend (the workspace default): each message sent is one .eml file in outbox/
     timetable(workspace, ("数据问题提醒", "remind", ["quality"], "daily 08:00"))
     now = f"{date.today().isoformat()}T08:30"
@@ -572,3 +570,30 @@ def test_mail_jobs_under_the_scheduler_send_exactly_once_even_when_rerun(workspa
     assert f"此前已发 {len(sent)}" in again["ran"][0]["summary"]
     assert sorted(workspace.rglob("*.eml")) == sent  # the rerun sent nothing twice
     assert once(workspace, now)["ran"] == []
+
+
+@pytest.mark.slow
+def test_mail_jobs_under_the_scheduler_send_exactly_once_through_a_real_smtp_server(workspace, tmp_path, monkeypatch):
+    """aiosmtpd on loopback with STARTTLS and AUTH: a pass, a pass after a crash before the run
+    was recorded, and a third pass deliver each reminder once."""
+    from tests.mailserver import PASSWORD, start_server
+
+    server = start_server(tmp_path, "starttls")
+    try:
+        config = workspace / "crm.toml"
+        config.write_text(config.read_text(encoding="utf-8") + server.mail_config(), encoding="utf-8")
+        monkeypatch.setenv("CRM_SMTP_PASSWORD", PASSWORD)  # the scheduler's jobs inherit it
+        timetable(workspace, ("数据问题提醒", "remind", ["quality"], "daily 08:00"))
+        now = f"{date.today().isoformat()}T08:30"
+        first = once(workspace, now)
+        assert [r["outcome"] for r in first["ran"]] == ["ok"], first
+        received = [m["To"] for m in server.handler.messages()]
+        assert received and len(received) == len(set(received))
+        with sqlite3.connect(workspace / "state.sqlite") as db:
+            db.execute("UPDATE schedule_runs SET outcome = 'running', done = 0")
+        again = once(workspace, now)
+        assert [r["outcome"] for r in again["ran"]] == ["ok"] and once(workspace, now)["ran"] == []
+        assert [m["To"] for m in server.handler.messages()] == received  # nothing went out twice
+        assert not list(workspace.rglob("*.eml"))  # and nothing went to the outbox instead
+    finally:
+        server.controller.stop()
