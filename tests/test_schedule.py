@@ -351,10 +351,14 @@ def test_stop_asked_twice_interrupts_the_job_cleanly_and_it_runs_again(workspace
     stop.request()  # Ctrl-C: let it finish …
     stop.request()  # … Ctrl-C again: cut it short (the child gets SIGINT and unwinds)
     worker.join(60)
-    assert [(r.outcome, r.done) for r in records] == [("interrupted", False)]
-    assert records[0].exit_code in (130, -signal.SIGINT)  # it unwound as on Ctrl-C (or died of it while starting)
+    (record,) = records
     again = in_thread(sched, StopFlag())
     sched.close()
+    if record.exit_code == 0:  # on a loaded machine the job may finish just as it is asked to stop
+        assert (record.outcome, record.done, again) == ("ok", True, [])
+        return
+    assert (record.outcome, record.done) == ("interrupted", False)
+    assert record.exit_code in (130, -signal.SIGINT)  # it unwound as on Ctrl-C (or died of it while starting)
     assert [r.outcome for r in again] == ["ok"]
 
 

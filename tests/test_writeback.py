@@ -354,13 +354,11 @@ def test_a_formula_where_a_value_would_go_is_refused_before_anything_is_written(
 @pytest.mark.parametrize("suffix", [".csv", ".xls"])
 def test_write_back_into_csv_or_xls_is_refused_with_one_line(tmp_path, suffix):
     path = tmp_path / f"台账{suffix}"
-    if suffix == ".csv":
-        path.write_text("客户名称,客户经理,年销售额\n甲公司,张伟,2500\n", encoding="utf-8")
-    else:
-        path.write_bytes((ROOT.parent / "shared" / "corpus" / "cn_superstore_orders.xls").read_bytes())
+    path.write_text("客户名称,客户经理,年销售额\n甲公司,张伟,2500\n", encoding="utf-8")  # refused by its name first
     done = run_crm("validate", str(path), "--write-back", "--today", TODAY, "--out", str(tmp_path / "out"))
     assert done.returncode == 2, done.stderr
     assert ".xlsx" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()  # refused before the job ran: no validation workbook either
 
 
 def test_live_without_excel_fails_with_one_line(tmp_path):

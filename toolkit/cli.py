@@ -390,6 +390,9 @@ def _stat_for_write_back(ledger: Path, write_back: bool, dry_run: bool, live: bo
         return None
     if not ledger.is_file():
         raise InputError("file not found", file=ledger, hint="check the path (quote it if it has spaces)")
+    from .ledger.writeback import check_suffix
+
+    check_suffix(ledger)  # before the job runs, not after
     stat = ledger.stat()
     return stat.st_mtime_ns, stat.st_size
 

@@ -275,15 +275,20 @@ def backup(path: Path, folder: Path, keep_days: float, now: datetime) -> Path:
     return target
 
 
-def _check_writable(path: Path, expected_stat: tuple[int, int] | None) -> None:
-    if not path.is_file():
-        raise InputError("file not found", file=path, hint="check the path (quote it if it has spaces)")
+def check_suffix(path: Path) -> None:
+    """Refuse, with one line, a ledger write-back cannot patch (.xls, .csv, …)."""
     if path.suffix.lower() not in WRITABLE_SUFFIXES:
         raise InputError(
             f"write-back works on .xlsx and .xlsm ledgers, not {path.suffix or 'this file'}",
             file=path,
             hint="save the ledger as .xlsx in Excel, or use the generated workbook instead",
         )
+
+
+def _check_writable(path: Path, expected_stat: tuple[int, int] | None) -> None:
+    if not path.is_file():
+        raise InputError("file not found", file=path, hint="check the path (quote it if it has spaces)")
+    check_suffix(path)
     if not zipfile.is_zipfile(path):
         raise InputError(
             "write-back cannot open this ledger: it is password-protected or not a real .xlsx",

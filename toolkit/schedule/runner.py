@@ -127,7 +127,7 @@ def run_job(
     code = child.returncode
     data = _json(stdout)
     outputs = [str(p) for p in data.get("outputs", [])] if isinstance(data.get("outputs"), list) else []
-    if cut == "interrupted":
+    if cut == "interrupted" and code != 0:  # (a job that finished as it was asked to stop is done)
         outcome, done, summary = "interrupted", False, label("schedule.interrupted", lang)
     elif cut == "timeout":
         minutes = round(entry.timeout.total_seconds() / 60)
