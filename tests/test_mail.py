@@ -311,3 +311,39 @@ def test_a_wrong_mail_setting_is_one_line_naming_the_key(tmp_path, section, prob
     with pytest.raises(ConfigError) as error:
         mail_config(load_settings(ws))
     assert problem in str(error.value) and "\n" not in str(error.value)
+
+
+def test_without_mail_user_the_sender_address_logs_in(tmp_path, starttls_server, password):
+    config = "\n".join(line for line in starttls_server.mail_config().splitlines() if not line.startswith("user ="))
+    ws = workspace(tmp_path / "ws", config + "\n")
+    result = deliver([message(1), message(2)], load_settings(ws), now=NOW)
+    assert result.sent == 2 and starttls_server.handler.logins == 1
+
+
+def test_a_server_refusing_the_sender_stops_the_batch_with_one_line_and_uses_up_no_attempt(tmp_path, password):
+    """Login required but not configured (security = "none"): 530 at MAIL FROM for every message."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.mailserver import Handler, free_port
+
+    handler, port = Handler(), free_port()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        auth_required=True,
+        auth_require_tls=False,
+        authenticator=lambda *a: AuthResult(success=False),
+    )
+    controller.start()
+    try:
+        mail = f'[mail]\nbackend = "smtp"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        ws = workspace(tmp_path / "ws", mail + 'sender_address = "crm@example.com"\nmanagers = ["boss@example.com"]\n')
+        done = run_crm("remind", "report", "--workspace", str(ws), "--today", "2026-11-26")
+        assert done.returncode == 2, done.stdout + done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "refuses to send for crm@example.com" in lines[0] and "530" in lines[0]
+        assert handler.received == [] and sent_log(load_settings(ws)) == []  # nothing counted as tried
+    finally:
+        controller.stop()

@@ -37,7 +37,7 @@ from .config import MailConfig, mail_config
 from .log import kind_label, state_path, write_index
 from .messages import Message, message_id, to_mime
 from .outbox import OutboxBackend
-from .smtp import ConnectionLost, SendOutcome, SmtpBackend
+from .smtp import ConnectionLost, SenderRefused, SendOutcome, SmtpBackend
 
 
 @dataclass
@@ -183,6 +183,9 @@ def _send(todo, backend, config: MailConfig, path: Path, result: DeliveryResult,
                 )
                 try:
                     outcome: SendOutcome = backend.send(m, data, sender, [*m.to, *m.cc], file)
+                except SenderRefused:  # the settings are wrong: no message of the batch counts as tried
+                    store.undo_send(row, before)
+                    raise
                 except ConnectionLost as lost:
                     store.undo_send(row, before)
                     result.interrupted = str(lost)

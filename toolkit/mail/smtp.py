@@ -30,6 +30,14 @@ class ConnectionLost(ToolkitError):
     """The connection dropped and could not be made again: the rest of the batch waits for the next run."""
 
 
+class SenderRefused(ConfigError):
+    """The server refuses every message of this sender (no login, a sender it will not relay for):
+    a fault of the settings, not of one message. The batch stops; nothing counts as an attempt."""
+
+
+_SENDER_REFUSED = {530, 535, 550, 551, 553, 554}  # a refusal of MAIL FROM itself
+
+
 def _reply(code: int, text: bytes | str) -> str:
     words = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
     return f"{code} {' '.join(words.split())}".strip()
@@ -52,8 +60,8 @@ class SmtpBackend:
         import yagmail  # type: ignore[import-untyped]
 
         config = self.config
-        login = config.login
-        if config.security != "none" and config.user:
+        login = config.login  # mail.user, else the sender address
+        if config.security != "none":
             self._password = smtp_password(login)
         kwargs: dict[str, object] = {"timeout": config.timeout}
         context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
@@ -67,7 +75,7 @@ class SmtpBackend:
             port=config.port,
             smtp_ssl=config.security == "ssl",
             smtp_starttls={"context": context} if config.security == "starttls" else False,
-            smtp_skip_login=not (config.user and config.security != "none"),
+            smtp_skip_login=config.security == "none",
             soft_email_validation=False,
             **kwargs,
         )
@@ -100,6 +108,10 @@ class SmtpBackend:
         except (OSError, smtplib.SMTPException) as error:
             raise ToolkitError(f"cannot reach the SMTP server {where}: {self._clean(error)}") from None
 
+    def _clean_reply(self, code: int, text: bytes | str) -> str:
+        reply = _reply(code, text)
+        return reply.replace(self._password, "***") if self._password else reply
+
     def _clean(self, error: BaseException) -> str:
         """The error as one line, with the password cut out should a server ever echo it."""
         if isinstance(error, smtplib.SMTPResponseException):
@@ -128,6 +140,13 @@ class SmtpBackend:
                 code, text = smtp.mail(sender)
                 if code == 421:
                     raise smtplib.SMTPServerDisconnected(_reply(code, text))
+                if code in _SENDER_REFUSED:
+                    where = f"{self.config.host}:{self.config.port}"
+                    raise SenderRefused(
+                        f"the SMTP server {where} refuses to send for {sender} ({self._clean_reply(code, text)})",
+                        hint="check mail.user, mail.security and mail.sender_address in crm.toml, "
+                        "and the password in the keyring or CRM_SMTP_PASSWORD",
+                    )
                 if code != 250:
                     smtp.rset()
                     return SendOutcome("failed", _reply(code, text))
