@@ -601,3 +601,19 @@ def test_mail_jobs_under_the_scheduler_send_exactly_once_through_a_real_smtp_ser
         assert not list(workspace.rglob("*.eml"))  # and nothing went to the outbox instead
     finally:
         server.controller.stop()
+
+
+@pytest.mark.slow
+def test_a_caught_up_run_is_the_run_of_its_own_day(workspace):
+    """Missed over a weekend and a Monday: the Monday's validation is as of Monday (its workbook
+    says so), not a second copy of Tuesday's."""
+    timetable(workspace, ("每日校验", "validate", [], "workdays 08:00"))
+    once(workspace, "2026-11-27T08:30")  # Friday
+    result = once(workspace, "2026-12-01T09:00")  # Tuesday: Monday was missed
+    assert [r["slot"] for r in result["ran"]] == ["2026-11-30T08:00", "2026-12-01T08:00"]
+    written = sorted(p.name for p in (workspace / "out").glob("*校验结果_*.xlsx"))
+    assert written == [
+        "客户台账_校验结果_20261127.xlsx",
+        "客户台账_校验结果_20261130.xlsx",
+        "客户台账_校验结果_20261201.xlsx",
+    ]

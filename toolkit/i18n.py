@@ -341,6 +341,8 @@ LABELS: dict[str, dict[str, str]] = {
         "schedule.sum.accepted": "接受",
         "schedule.sum.failed": "失败",
         "schedule.sum.rejected": "退回",
+        "schedule.sum.uncertain": "未确认送达",
+        "schedule.sum.problems": "问题",
         "schedule.sum.done": "完成",
         "schedule.install.windows": "Windows 任务计划程序中的任务「{task}」：登录时和每小时各运行一次（不需要管理员权限）：",
         "schedule.install.cron": "crontab（每小时整点、开机后各运行一次）：",
@@ -439,6 +441,7 @@ LABELS: dict[str, dict[str, str]] = {
         "survey.chart_groups": "按{group}：回复率与满意率",
         "survey.cli_create": "批次 {campaign}：新生成问卷 {created} 份（已有 {existing} 份），{skipped} 位客户不发；问卷在 {folder}",
         "survey.cli_collect": "收到 {received} 个文件：接受 {accepted}，退回 {rejected}，重复回复 {duplicates}；已收集过的 {already} 个未重复计算",
+        "survey.cli_ignored": "另有 {count} 个文件不是工作簿，未读取：{files}",
         "survey.cli_problem": "{file}：{customer} {question} {problem}",
         "survey.cli_duplicate": "{file}：{customer} 再次回复（之前 {earlier}），以 {kept} 为准",
         "survey.cli_results": "批次 {campaign}：发出 {issued}，收回 {returned}（回复率 {rate}），平均分 {mean}，满意率 {csat}，NPS {nps}，低分 {low} 条",
@@ -446,6 +449,7 @@ LABELS: dict[str, dict[str, str]] = {
         "survey.form_missing": "问卷文件不见了：{file}（重新运行 crm survey create 生成）",
         "survey.remind_max": "已催办 {n} 次，达到上限",
         "survey.cli_send": "批次 {campaign}：{messages} 封邮件，本次发送 {sent}，之前已发 {already}，失败 {failed}，未发 {skipped}",
+        "survey.cli_dry_run": "批次 {campaign}：试运行，未发送任何邮件，也未记为已发。{messages} 封邮件中将发送 {would}，之前已发 {already}，无法发送 {failed}，未发 {skipped}；逐封见预览工作簿",
     },
     "en": {
         # --- mail: crm remind and the sent log
@@ -781,6 +785,8 @@ LABELS: dict[str, dict[str, str]] = {
         "schedule.sum.accepted": "accepted",
         "schedule.sum.failed": "failed",
         "schedule.sum.rejected": "rejected",
+        "schedule.sum.uncertain": "not confirmed",
+        "schedule.sum.problems": "problems",
         "schedule.sum.done": "done",
         "schedule.install.windows": 'Windows Task Scheduler task "{task}": at log-on and every hour (no administrator rights needed):',
         "schedule.install.cron": "crontab lines (every hour on the hour, and after boot):",
@@ -879,6 +885,7 @@ LABELS: dict[str, dict[str, str]] = {
         "survey.chart_groups": "By {group}: response rate and CSAT",
         "survey.cli_create": "Campaign {campaign}: {created} new forms ({existing} already made), {skipped} customers left out; forms in {folder}",
         "survey.cli_collect": "{received} files received: {accepted} accepted, {rejected} refused, {duplicates} second returns; {already} collected before, not counted again",
+        "survey.cli_ignored": "{count} more files are not workbooks and were not read: {files}",
         "survey.cli_problem": "{file}: {customer} {question} {problem}",
         "survey.cli_duplicate": "{file}: {customer} returned again (before: {earlier}); {kept} counts",
         "survey.cli_results": "Campaign {campaign}: {issued} issued, {returned} returned ({rate}), mean {mean}, CSAT {csat}, NPS {nps}, {low} low scores",
@@ -886,6 +893,7 @@ LABELS: dict[str, dict[str, str]] = {
         "survey.form_missing": "the form file is gone: {file} (run crm survey create again to make it)",
         "survey.remind_max": "reminded {n} times already, the most allowed",
         "survey.cli_send": "Campaign {campaign}: {messages} e-mails, {sent} sent now, {already} sent before, {failed} failed, {skipped} not sent",
+        "survey.cli_dry_run": "Campaign {campaign}: dry run, nothing sent or recorded. Of {messages} e-mails {would} would be sent, {already} were sent before, {failed} cannot be sent, {skipped} not sent; each is in the preview workbook",
     },
 }
 

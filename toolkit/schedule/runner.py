@@ -78,14 +78,23 @@ class RunRecord:
         }
 
 
+_DATED_JOBS = {"validate", "classify", "plan", "remind", "survey"}  # the jobs that take --today
+
+
 def job_argv(entry: Entry, slot: datetime, workspace: Path, python: str | None = None) -> list[str]:
-    """The child's command line."""
+    """The child's command line. A job runs as of its slot (``--today``; for remind, the slot's
+    time too), so a run caught up after a weekend is the Friday's run, not a copy of today's."""
+    arguments = entry.arguments(slot)
+    dated: list[str] = []
+    if entry.job in _DATED_JOBS and "--today" not in arguments and "--log" not in arguments:
+        dated = ["--today", slot.strftime("%Y-%m-%dT%H:%M") if entry.job == "remind" else slot.date().isoformat()]
     return [
         python or sys.executable,
         "-m",
         "toolkit",
         entry.job,
-        *entry.arguments(slot),
+        *arguments,
+        *dated,
         "--workspace",
         str(workspace),
         "--json",
@@ -137,8 +146,8 @@ def run_job(
     elif code is not None and code < 0:  # killed by a signal from outside (POSIX): run it again
         outcome, done = "failed", False
         summary = label("schedule.killed", lang, signal=_signal_name(-code))
-    else:
-        outcome, done, summary = "failed", True, _last_line(stderr) or f"exit {code}"
+    else:  # exit 2: the input is wrong, wait for the next slot; 1 (a dropped connection …): try again next pass
+        outcome, done, summary = "failed", code != 1, _last_line(stderr) or f"exit {code}"
     summary = mask(summary)
     ended = clock()
     history.finish(run_id, ended, outcome, done=done, exit_code=code, summary=summary)
@@ -171,7 +180,7 @@ def summarize(data: dict[str, Any], lang: str) -> str:
             add(key, value)
         elif isinstance(value, list):
             add(key, len(value))
-    for key in ("failed", "rejected"):
+    for key in ("failed", "rejected", "uncertain", "problems"):
         if isinstance(data.get(key), (list, int)) and not isinstance(data.get(key), bool):
             value = data[key]
             add(key, len(value) if isinstance(value, list) else value)
