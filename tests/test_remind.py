@@ -301,3 +301,13 @@ def test_the_monthly_report_lists_what_was_sent_that_month(demo):
     assert {r[header.index("状态")] for r in rows[1:]} == {"已发送"}
     earlier = openpyxl.load_workbook(report(demo / LEDGER_PATH, settings, month=date(2026, 10, 1)).outputs[0])
     assert len(list(earlier["发送记录"].iter_rows(values_only=True))) <= 2  # nothing sent in October
+
+
+def test_quality_covers_the_owners_rows_on_every_sheet(demo):
+    """A visit record, a complaint or a monthly row of an owner's is theirs to fix too."""
+    result = remind("quality", load_settings(demo), today=TODAY, now=NOW, dry_run=True)
+    texts = {m.recipient: m.text for m in result.messages}
+    assert "拜访记录!A400" in texts["wangfang@example.com"]
+    assert "投诉记录!H42" in texts["yangfan@example.com"]
+    assert "月度业务!D722" in texts["liuyang@example.com"]
+    assert not any("拜访记录!A400" in t for r, t in texts.items() if r != "wangfang@example.com")

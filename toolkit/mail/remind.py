@@ -352,10 +352,10 @@ def _quality(job: _Job) -> tuple[str, list[Message]]:
     name_of_row = dict(zip(table.rows, _names(job.ledger), strict=True))
     by_owner: dict[str, list] = defaultdict(list)
     unowned = 0
-    for f in findings:
-        if f.sheet == table.sheet and f.owner:
+    for f in findings:  # every sheet's: a visit record or a complaint row of theirs is theirs to fix too
+        if f.owner:
             by_owner[f.owner].append(f)
-        elif f.sheet == table.sheet:
+        else:
             unowned += 1
     if unowned:
         job.problems.append(label("remind.problem.no_owner", job.lang, count=unowned))
@@ -369,7 +369,7 @@ def _quality(job: _Job) -> tuple[str, list[Message]]:
             {
                 "sheet": f.sheet,
                 "cell": f.cell,
-                "customer": name_of_row.get(f.row or 0, ""),
+                "customer": name_of_row.get(f.row or 0, "") if f.sheet == table.sheet else "",
                 "field": f.label or f.field,
                 "value": "" if f.value is None else str(f.value),
                 "message": f.message,
