@@ -4,7 +4,10 @@ server on loopback (TLS, AUTH, faults), and at-most-once delivery across reruns.
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime
+from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import openpyxl
@@ -347,3 +350,23 @@ def test_a_server_refusing_the_sender_stops_the_batch_with_one_line_and_uses_up_
         assert handler.received == [] and sent_log(load_settings(ws)) == []  # nothing counted as tried
     finally:
         controller.stop()
+
+
+def test_a_long_chinese_sender_name_and_a_calendar_attachment_decode_in_every_client(tmp_path):
+    """RFC 2047 words of at most 75 characters; a text/calendar part that says it is UTF-8; an
+    outbox file Outlook opens as a draft to send."""
+    long_name = "星海示范集团华东区域客户关系管理中心客户服务部（上海、杭州、南京、合肥）"
+    ws = workspace(tmp_path / "ws", f'[mail]\nsender_name = "{long_name}"\nsender_address = "crm@example.com"\n')
+    calendar = "BEGIN:VCALENDAR\r\nSUMMARY:拜访 北京华信科技有限公司\r\nEND:VCALENDAR\r\n".encode()
+    ics = Attachment("张伟_拜访计划.ics", calendar, "text/calendar")
+    deliver([message(1, attachments=[ics])], load_settings(ws), now=NOW)
+    (eml,) = (ws / "outbox").rglob("*.eml")
+    raw = eml.read_bytes()
+    assert raw.startswith(b"X-Unsent: 1\r\n")
+    assert all(len(word) <= 75 for word in re.findall(rb"=\?utf-8\?b\?[^?]*\?=", raw))
+    mail = message_from_bytes(raw, policy=policy.default)
+    # RFC 2047 decoding joins adjacent words (Python's newer address parser leaves a space between them)
+    raw_from = message_from_bytes(raw, policy=policy.compat32)["From"]
+    assert str(make_header(decode_header(raw_from))) == f"{long_name} <crm@example.com>"
+    (part,) = mail.iter_attachments()
+    assert part.get_content_type() == "text/calendar" and "拜访 北京华信科技有限公司" in part.get_content()

@@ -237,9 +237,14 @@ def _encoded_words(text: str, fold: bool = True) -> str:
 
 @lru_cache(maxsize=256)  # the sender is the same for a whole batch
 def _address(name: str, address: str) -> str:
+    """``name <address>``: an ASCII name quoted as needed, any other in RFC 2047 words of at most
+    75 characters each (a long Chinese sender name would otherwise make one over-long word)."""
+    name = " ".join(name.split())
     if not name:
         return address
-    return formataddr((" ".join(name.split()), address), charset="utf-8")
+    if name.isascii():
+        return formataddr((name, address))
+    return f"{_encoded_words(name)} <{address}>"
 
 
 def _part_head(content_type: str) -> bytes:
@@ -259,6 +264,8 @@ def _attachment_head(attachment: Attachment) -> bytes:
     RFC 2047 encoded word for older Outlook."""
     maintype, _, subtype = attachment.mime.partition("/")
     content_type = f"{maintype or 'application'}/{subtype or 'octet-stream'}"
+    if maintype == "text" and "charset" not in attachment.mime:  # a calendar holds Chinese
+        content_type += '; charset="utf-8"'
     name = " ".join(attachment.filename.split())
     if name.isascii():
         quoted = name.replace("\\", "\\\\").replace('"', '\\"')

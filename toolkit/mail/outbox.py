@@ -1,5 +1,6 @@
 """The outbox backend: each message a standard .eml file (Outlook, Foxmail and Thunderbird open
-it), in ``outbox/KIND/PERIOD/``. The index workbook beside them is written by ``log.write_index``."""
+it; marked ``X-Unsent`` so Outlook opens it as a draft that can be sent), in
+``outbox/KIND/PERIOD/``. The index workbook beside them is written by ``log.write_index``."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class OutboxBackend:
         path = Path(file)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".eml.part")
-        partial.write_bytes(data)
+        partial.write_bytes(b"X-Unsent: 1\r\n" + data)  # Outlook opens it as a draft, ready to send
         os.replace(partial, path)
         return SendOutcome("sent", str(path))
 
