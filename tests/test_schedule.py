@@ -487,6 +487,8 @@ def test_windows_task_runs_at_log_on_and_hourly_without_admin_rights():
     assert root.find("t:Actions/t:Exec/t:Arguments", ns).text == install.windows_arguments(WS_WIN)
     name = install.task_name(WS_WIN)
     assert name.startswith("crm schedule 华东 分公司 ")
+    mine, theirs = install.task_name(WS_WIN, "OFFICE\\李娜"), install.task_name(WS_WIN, "OFFICE\\张伟")
+    assert mine.startswith("crm schedule 华东 分公司 李娜 ") and mine != theirs  # one task per user on a shared PC
     assert subprocess.list2cmdline(install.schtasks_create(name, r"C:\Temp\t.xml")).startswith(
         f'schtasks /Create /TN "{name}" /XML C:\\Temp\\t.xml /F'
     )
@@ -617,3 +619,13 @@ def test_a_caught_up_run_is_the_run_of_its_own_day(workspace):
         "客户台账_校验结果_20261130.xlsx",
         "客户台账_校验结果_20261201.xlsx",
     ]
+
+
+def test_the_printed_schtasks_command_names_a_task_file_that_is_written(tmp_path):
+    folder = tmp_path / "客户 资料"
+    folder.mkdir()
+    plan = install.plan_install(folder, platform="windows", python=r"C:\Python311\pythonw.exe")
+    written = install.write_task_xml(plan, folder)
+    assert str(written) in plan.schtasks and written.parent == folder
+    root = ET.fromstring(written.read_text(encoding="utf-16").encode("utf-16"))
+    assert root.tag.endswith("Task")

@@ -149,6 +149,9 @@ def install_command(
         _out.print(label("schedule.install.windows", lang_, task=escape(plan.task)))
         _out.print(f"  {escape(plan.command)}")
         if not apply:
+            from .install import write_task_xml
+
+            write_task_xml(plan, folder)  # so the command below can be run as printed
             _out.print(f"  {escape(plan.schtasks)}")
     else:
         _out.print(label("schedule.install.cron", lang_))

@@ -20,7 +20,6 @@ import re
 import shlex
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -70,11 +69,17 @@ def task_key(workspace: str) -> str:
     return hashlib.sha1(workspace.encode("utf-8")).hexdigest()[:8]
 
 
-def task_name(workspace: str) -> str:
-    """``crm schedule 华东客户 1a2b3c4d``: readable in Task Scheduler, unique per workspace."""
+def task_name(workspace: str, user: str = "") -> str:
+    """``crm schedule 华东客户 zhang 1a2b3c4d``: readable in Task Scheduler, unique per workspace
+    and user (on a shared PC each person's own task; the workspace lock keeps them from
+    running at once)."""
     folder = re.split(r"[\\/]", workspace.rstrip("\\/"))[-1] or "workspace"
-    folder = re.sub(r'[\\/:*?"<>|]', "_", folder)
-    return f"crm schedule {folder} {task_key(workspace)}"
+    who = user.rsplit("\\", 1)[-1]
+    name = " ".join(part for part in ("crm schedule", folder, who, task_key(workspace)) if part)
+    return re.sub(r'[\\/:*?"<>|]', "_", name)
+
+
+TASK_XML = "crm-schedule-task.xml"  # written into the workspace, for schtasks /XML
 
 
 # ---------------------------------------------------------------- Windows
@@ -219,15 +224,17 @@ def plan_install(workspace: Path, *, platform: str | None = None, python: str | 
     system = platform_name(platform)
     python = python or _interpreter(system)
     folder = str(workspace)
-    task = task_name(folder)
     if system == "windows":
+        user = _windows_user()
+        task = task_name(folder, user)
         return InstallPlan(
             system,
             task,
             windows_command(python, folder),
-            windows_xml=windows_task_xml(python, folder, _windows_user()),
-            schtasks=subprocess.list2cmdline(schtasks_create(task, "crm-schedule-task.xml")),
+            windows_xml=windows_task_xml(python, folder, user),
+            schtasks=subprocess.list2cmdline(schtasks_create(task, str(workspace / TASK_XML))),
         )
+    task = task_name(folder)
     plan = InstallPlan(system, task, cron_command(python, folder), cron=cron_lines(python, folder))
     if system == "linux":
         plan.systemd = systemd_units(python, folder)
@@ -238,11 +245,8 @@ def apply_install(plan: InstallPlan, workspace: Path) -> InstallPlan:
     """Create the Windows task, or put the cron lines in the user's crontab (replacing earlier
     ones for this workspace). Raises ``ToolkitError`` with the tool's own message if it refuses."""
     if plan.platform == "windows":
-        with tempfile.TemporaryDirectory() as folder:
-            xml = Path(folder) / "crm-schedule-task.xml"
-            xml.write_text(plan.windows_xml, encoding="utf-16")
-            argv = schtasks_create(plan.task, str(xml))
-            _run(argv, None, "schtasks")
+        argv = schtasks_create(plan.task, str(write_task_xml(plan, workspace)))
+        _run(argv, None, "schtasks")
         plan.applied.append(subprocess.list2cmdline(argv))
         return plan
     tag = f"# crm-schedule {task_key(str(workspace))}"
@@ -251,6 +255,13 @@ def apply_install(plan: InstallPlan, workspace: Path) -> InstallPlan:
     _run(["crontab", "-"], "\n".join([*kept, *plan.cron]) + "\n", "crontab")
     plan.applied.extend(plan.cron)
     return plan
+
+
+def write_task_xml(plan: InstallPlan, workspace: Path) -> Path:
+    """The task's definition in the workspace, where the printed schtasks command finds it."""
+    path = workspace / TASK_XML
+    path.write_text(plan.windows_xml, encoding="utf-16")
+    return path
 
 
 def _run(argv: list[str], stdin: str | None, tool: str, *, check: bool = True) -> str:
