@@ -445,8 +445,9 @@ def test_status_lists_last_run_outcome_and_next_run(workspace):
 def test_mask_hides_phone_numbers_and_email_addresses():
     text = "张三 13812345678, +86 139-1234-5678, 0755-12345678 转 801, (010)87654321, zhang.wei@example.com.cn"
     assert mask(text) == "张三 138****5678, 139****5678, 0755-****5678 转 801, 010-****4321, z***@example.com.cn"
-    kept = "2026-11-26 08:00:03 slot 2026-11-26T08:00 pid 12345 exit 2 amount 1234567890"
+    kept = "2026-11-26 08:00:03 slot 2026-11-26T08:00 pid 12345 exit 2 amount 1234567890 年销售额 87654321"
     assert mask(kept) == kept
+    assert mask("客服 400-800-8888，电话 87654321，Tel: 8765-4321") == "客服 400-***-8888，电话 ****4321，Tel: ****4321"
 
 
 def test_the_log_masks_what_a_job_reports(workspace):

@@ -18,6 +18,9 @@ BACKUPS = 5
 
 _MOBILE = re.compile(r"(?<![\d])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
 _LANDLINE = re.compile(r"(?<![\d])\(?(0\d{2,3})\)?[- ]?(\d{3,4})[- ]?(\d{4})(?!\d)")
+_SERVICE = re.compile(r"(?<![\d])([48]00)[- ]?(\d{3})[- ]?(\d{4})(?!\d)")  # 400-800-8888
+# a local number without its area code, only where the text says it is one (an amount is not)
+_LOCAL = re.compile(r"((?:电话|手机|座机|联系方式|tel|phone)\D{0,4}?)(\d{3,4})[- ]?(\d{4})(?!\d)", re.IGNORECASE)
 _EMAIL = re.compile(r"(?<![\w.+-])([\w])[\w.+-]*@([\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})")
 
 
@@ -25,7 +28,9 @@ def mask(text: str) -> str:
     """``text`` with Chinese mobile and landline numbers and e-mail addresses masked."""
     text = _EMAIL.sub(r"\1***@\2", text)
     text = _MOBILE.sub(r"\1****\3", text)
-    return _LANDLINE.sub(r"\1-****\3", text)
+    text = _SERVICE.sub(r"\1-***-\3", text)
+    text = _LANDLINE.sub(r"\1-****\3", text)
+    return _LOCAL.sub(r"\1****\3", text)
 
 
 class _MaskingFormatter(logging.Formatter):
