@@ -410,4 +410,5 @@ def test_collected_scores_feed_the_satisfaction_risk_of_classify(created, ws):
     tags = {c.customer_id: {t.code: t.reason for t in c.tags} for c in classified.customers}
     assert "satisfaction_low" in tags["C002"] and "2.6" in tags["C002"]["satisfaction_low"]
     assert "satisfaction_low" not in tags["C001"]
-    assert any("2026Q4" in note for note in classified.ledger.notes)  # said where the scores came from
+    assert any("2026Q4" in note for note in classified.notes)  # said where the scores came from
+    assert classified.as_json()["notes"] == classified.notes

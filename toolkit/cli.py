@@ -576,6 +576,8 @@ def _print_classification(result, lang: str) -> None:
                 if level in levels
             )
         )
+    for note in result.notes:
+        out_console.print(f"- {escape(note)}")
     if result.previous is None:
         out_console.print(label("summary.first_run", lang))
     else:

@@ -77,6 +77,7 @@ class ClassificationResult:
     previous: PreviousRun | None
     outputs: list[Path] = field(default_factory=list)
     index: CustomerIndex | None = None  # for the jobs that go on with the same ledger
+    notes: list[str] = field(default_factory=list)  # said aloud: where the satisfaction scores came from
 
     @property
     def counts(self) -> dict[str, int]:
@@ -110,6 +111,7 @@ class ClassificationResult:
             ],
             "changes": [c.as_json() for c in self.changes],
             "previous_run": self.previous.recorded if self.previous else None,
+            "notes": self.notes,
             "outputs": [str(p) for p in self.outputs],
         }
 
@@ -142,7 +144,7 @@ def classify(
     ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
     table = ledger.customers
     index = CustomerIndex(table)
-    _use_survey_scores(ledger, index, settings, ledger_path, out_dir)
+    survey_note = _use_survey_scores(ledger, index, settings, ledger_path, out_dir)
     classes = policy_classes(policy, settings.rules)
     try:
         computed = compute(policy, ledger, settings.rules, index, today, lang)
@@ -202,6 +204,7 @@ def classify(
         if store is not None:
             store.close()
     result = ClassificationResult(ledger, policy, classes, customers, changes, previous, index=index)
+    result.notes.extend([survey_note] if survey_note else [])
     if write:
         stem = Path(ledger_path).stem
         name = f"{stem}_{label('classify.file', lang)}_{policy}_{today:%Y%m%d}.xlsx"
@@ -211,14 +214,14 @@ def classify(
     return result
 
 
-def _use_survey_scores(ledger: Ledger, index: CustomerIndex, settings: Settings, ledger_path, out_dir) -> None:
+def _use_survey_scores(ledger: Ledger, index: CustomerIndex, settings: Settings, ledger_path, out_dir) -> str:
     """A customer's latest returned survey (``crm survey collect``) is their satisfaction score:
-    measured and dated, it wins over the 满意度 typed in the ledger. Said in the ledger's notes."""
+    measured and dated, it wins over the 满意度 typed in the ledger. Returns the note that says so."""
     from ..survey import latest_scores
 
     scores = latest_scores(settings, ledger_path, out_dir=out_dir)
     if not scores:
-        return
+        return ""
     table = ledger.customers
     values = list(table.column("satisfaction"))
     used: set[str] = set()
@@ -228,12 +231,12 @@ def _use_survey_scores(ledger: Ledger, index: CustomerIndex, settings: Settings,
             values[i] = round(found.score, 2)
             used.add(found.campaign)
     if not used:
-        return
+        return ""
     table.values["satisfaction"] = values
     if not table.has("satisfaction"):
         table.columns["satisfaction"] = Column("satisfaction", "", -1, label("survey.source", settings.lang), 1.0, ())
     count = sum(1 for key in index.keys if key in scores)
-    ledger.notes.append(label("survey.scores_used", settings.lang, count=count, campaigns="、".join(sorted(used))))
+    return label("survey.scores_used", settings.lang, count=count, campaigns="、".join(sorted(used)))
 
 
 def _final_classes(
