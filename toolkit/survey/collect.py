@@ -5,8 +5,11 @@ Every file ends as a finding, never as a crash: unreadable, not a form, an unkno
 or customer, signed with another workspace's key, edited outside its answer cells, a file
 named for one customer holding another's form, returned empty. Accepted forms may still carry
 problems (a required answer missing, a value out of range): the valid answers count and the
-problems are listed. A second return from the same customer: the latest saved wins and the
-earlier stays in the history. A file already collected (same content) is not counted again.
+problems are listed. A second return from the same customer: the latest saved wins (the
+workbook's own last-modified time, docProps/core.xml, else the file's) and the earlier stays
+in the history. A file already collected (same content) is not counted again. Every file
+examined is recorded with the campaign the run collected for, so a campaign's results list
+only its own refused files.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import hashlib
 import hmac
 import os
 import re
+import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from ..config import Settings
 from ..errors import InputError
@@ -37,6 +42,7 @@ class Rejected:
     file: str
     reason: str  # a code: unreadable, not_a_form, unknown_campaign, unknown_customer, foreign, tampered, …
     detail: str = ""
+    campaign: str = ""  # the campaign the file was refused for (its results list it)
 
     def as_json(self, lang: str) -> dict[str, str]:
         return {
@@ -96,8 +102,7 @@ def score_answers(
             continue
         scored = rating_value(value) if question.kind == "rating" else nps_value(value)
         if scored is None:
-            shown = value if isinstance(value, (str, int, float)) else str(value)
-            problems.append({"question": question.key, "problem": "out_of_range", "value": shown})
+            problems.append({"question": question.key, "problem": "out_of_range", "value": shown_value(value)})
             continue
         answers[question.key] = scored
         if question.kind == "rating":
@@ -128,11 +133,11 @@ def collect(
     result = CollectResult(root, lang=lang)
     store = open_store(settings, out_dir)
     try:
-        if campaign:
-            store.campaign(campaign)  # an InputError names the known campaigns
+        # the campaign a refused file is recorded for: --campaign, else the one its form names
+        # (when readable and known), else the latest. An InputError names the known campaigns,
+        # or says none was created yet.
+        collecting_for = store.campaign(campaign).name
         campaigns = {c.name: c for c in store.campaigns()}
-        if not campaigns:
-            store.campaign(None)  # raises: no campaign yet
         secret = workspace_secret(state_folder(settings, out_dir))
         forms: dict[str, dict[str, IssuedForm]] = {name: store.forms(name) for name in campaigns}
         by_file = {f.file.lower()[: -len(".xlsx")]: f for issued in forms.values() for f in issued.values()}
@@ -153,7 +158,7 @@ def collect(
                 content = path.read_bytes()
             except OSError as error:
                 result.received.append(name)
-                result.rejected.append(Rejected(name, "unreadable", str(error)))
+                result.rejected.append(Rejected(name, "unreadable", str(error), collecting_for))
                 continue
             digest = hashlib.sha256(content).hexdigest()
             if digest in seen:
@@ -169,8 +174,11 @@ def collect(
                 continue
             seen[digest] = (name, "", "")  # the same content twice in one folder counts once
             if isinstance(outcome, Rejected):
+                outcome.campaign = campaign or outcome.campaign or collecting_for
                 result.rejected.append(outcome)
-                files_rows.append((digest, name, "rejected", outcome.reason, outcome.detail, "", "", collected_on))
+                files_rows.append(
+                    (digest, name, "rejected", outcome.reason, outcome.detail, outcome.campaign, "", collected_on)
+                )
                 continue
             answers, returned_form = outcome
             questions = campaigns[answers.campaign].questions
@@ -232,26 +240,71 @@ def _examine(
         return Rejected(name, "unknown_campaign", found.campaign)
     if only and found.campaign != only:
         return None
+    named_for = found.campaign
     issued = forms[found.campaign].get(found.form_id)
     if issued is None:
-        return Rejected(name, "unknown_customer", found.form_id)
+        return Rejected(name, "unknown_customer", found.form_id, named_for)
     if not hmac.compare_digest(found.signature, issued.signature):
-        return Rejected(name, "foreign", issued.name)
+        return Rejected(name, "foreign", issued.name, named_for)
     if len(found.answer_cells) != len(record.questions):
-        return Rejected(name, "tampered", issued.name)
+        return Rejected(name, "tampered", issued.name, named_for)
     computed = signature(secret, found.campaign, found.form_id, found.layout())
     if not hmac.compare_digest(computed, found.signature):
         expected = layout(found.campaign, record.questions, issued.name, record.company, record.lang)
         cells = changed_cells(expected, found.layout())
-        return Rejected(name, "tampered", f"{issued.name}: {', '.join(cells[:5]) or '?'}")
+        return Rejected(name, "tampered", f"{issued.name}: {', '.join(cells[:5]) or '?'}", named_for)
     named = by_file.get(path.stem.lower()) or by_file.get(_COPY_SUFFIX.sub("", path.stem).lower())
     if named is not None and (named.campaign, named.form_id) != (found.campaign, issued.form_id):
-        return Rejected(name, "wrong_customer", f"{named.name} ≠ {issued.name}")
+        return Rejected(name, "wrong_customer", f"{named.name} ≠ {issued.name}", named_for)
     answers, mean, nps, problems = score_answers(record.questions, found.answers)
     if not answers:
-        return Rejected(name, "empty", issued.name)
-    returned = datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds")
+        return Rejected(name, "empty", issued.name, named_for)
+    returned = saved_time(path)
     return (
         Return(0, found.campaign, found.form_id, name, digest, returned, "", answers, mean, nps, problems),
         issued,
     )
+
+
+_CORE = "docProps/core.xml"
+_MODIFIED = "{http://purl.org/dc/terms/}modified"
+_EARLIEST = datetime(1990, 1, 1)
+_FRACTION = re.compile(r"(\.\d{1,6})\d+")
+
+
+def saved_time(path: Path) -> str:
+    """When the workbook was last saved, ISO, local time to the second: its own last-modified
+    time (docProps/core.xml ``dcterms:modified``, which Excel, WPS and LibreOffice write on every
+    save) when present and valid, else the file's modification time, which for a saved e-mail
+    attachment is when it was saved, not when the customer saved it."""
+    return (workbook_modified(path) or datetime.fromtimestamp(path.stat().st_mtime)).isoformat(timespec="seconds")
+
+
+def workbook_modified(path: Path) -> datetime | None:
+    """The ``dcterms:modified`` of an .xlsx/.xlsm in local time (naive), or None: another format,
+    no core properties, an unreadable or implausible value (before 1990, or more than a day
+    past this computer's clock)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(_CORE)
+            if info.file_size > 1 << 20:
+                return None
+            root = ElementTree.fromstring(archive.read(info))
+        element = root.find(_MODIFIED)
+        text = (element.text or "").strip() if element is not None else ""
+        if "T" not in text:  # a bare date says too little to order two returns of one day
+            return None
+        when = datetime.fromisoformat(_FRACTION.sub(r"\1", text.upper()))  # at most microseconds
+        local = when.astimezone().replace(tzinfo=None) if when.tzinfo is not None else when
+    except (OSError, KeyError, ValueError, OverflowError, zipfile.BadZipFile, ElementTree.ParseError):
+        return None
+    if local < _EARLIEST or local > datetime.now() + timedelta(days=1):
+        return None
+    return local
+
+
+def shown_value(value: Any) -> Any:
+    """An answer as a problem shows it: a whole number as an integer (11, not 11.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if isinstance(value, (str, int, float)) or value is None else str(value)

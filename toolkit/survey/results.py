@@ -13,6 +13,7 @@ from ..config import Settings
 from ..i18n import label
 from ..xlsx import Book
 from .campaigns import STATE_NAME, open_store, state_folder
+from .collect import shown_value
 from .questions import survey_parameters
 from .scoring import Figures, LowScore, QuestionFigures, by_question, figures, grouped, low_scores
 from .store import Campaign, IssuedForm, Return, SurveyStore
@@ -92,7 +93,7 @@ def survey_results(
         forms = list(store.forms(record.name).values())
         everything = store.returns(record.name, current_only=False)
         reminders = store.mail_counts(record.name)
-        rejected = [r for r in store.rejected_files()]
+        rejected = store.rejected_files(record.name)
     returns = {r.form_id: r for r in everything if r.current}
     history = [r for r in everything if not r.current]
     questions = record.questions
@@ -407,7 +408,7 @@ def _answers(book: Book, result: SurveyResults) -> None:
             continue
         problems = "；".join(
             f"{p['question']} {L('survey.problem.' + p['problem'])}"
-            + (f" ({p['value']})" if p["value"] is not None else "")
+            + (f" ({shown_value(p['value'])})" if p["value"] is not None else "")
             for p in ret.problems
         )
         rows.append(

@@ -123,7 +123,7 @@ class Return:
     form_id: str
     file: str
     sha256: str
-    returned: str  # when the customer saved it (the file's time), ISO
+    returned: str  # when the customer saved it (the workbook's core.xml modified, else the file's time), ISO
     collected: str
     answers: dict[str, Any]  # question key → the value scored (int for ratings/nps, str for text)
     score: float | None  # the mean of the rating answers
@@ -242,11 +242,16 @@ class SurveyStore(SqliteStore):
             for i, c, f, file, h, ret, col, a, s, n, p, cur in self.db.execute(sql + " ORDER BY id", args)
         ]
 
-    def rejected_files(self) -> list[tuple[str, str, str, str]]:
-        """(file, reason, detail, collected) of every file refused so far."""
+    def rejected_files(self, campaign: str) -> list[tuple[str, str, str, str]]:
+        """(file, reason, detail, collected) of every file refused for ``campaign``. A file refused
+        before collect recorded the campaign (an empty one) counts for the campaign that was the
+        latest created by the day it was collected."""
         return list(
             self.db.execute(
-                "SELECT file, reason, detail, collected FROM survey_files WHERE outcome = 'rejected' ORDER BY rowid"
+                "SELECT file, reason, detail, collected FROM survey_files f WHERE outcome = 'rejected' AND"
+                " (campaign = ?1 OR (campaign = '' AND ?1 = (SELECT name FROM survey_campaigns"
+                " WHERE as_of <= f.collected ORDER BY created DESC, rowid DESC LIMIT 1))) ORDER BY rowid",
+                (campaign,),
             )
         )
 
