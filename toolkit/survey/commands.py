@@ -20,7 +20,12 @@ JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout an
 LangOpt = typer.Option(None, "--lang", help="Output language: zh (default) or en.")
 TodayOpt = typer.Option(None, "--today", help="The as-of date, YYYY-MM-DD (default: today).")
 CampaignOpt = typer.Option(None, "--campaign", "-c", help="The campaign (default: the latest one created).")
-DryRunOpt = typer.Option(False, "--dry-run", help="Write the e-mails to the outbox folder only; send nothing.")
+DryRunOpt = typer.Option(
+    False,
+    "--dry-run",
+    help="Build every e-mail but send nothing and record nothing: write a preview workbook "
+    "(out/邮件预览_….xlsx, mail_preview_… with --lang en: recipients, subject, attachment, what would happen).",
+)
 
 
 def _fmt(value: float | None, kind: str, lang: str) -> str:
@@ -82,7 +87,7 @@ def collect_command(
     refused files, missing and out-of-range answers and second returns. Files already collected
     are not counted again."""
     from ..cli import _print_json, _progress, _settings, _today, out_console
-    from .collect import collect
+    from .collect import collect, shown_value
 
     settings = _settings(workspace, lang=lang)
     with _progress(f"Collecting {folder}…", as_json):
@@ -109,9 +114,12 @@ def collect_command(
         out_console.print(f"[red]{escape(item['file'])}[/]: {escape(item['message'])}")
     for d in result.duplicates:
         out_console.print(f"- {escape(label('survey.cli_duplicate', lang_, **d))}")
+    if result.ignored:
+        files = ("、" if lang_ == "zh" else ", ").join(result.ignored[:3]) + ("…" if len(result.ignored) > 3 else "")
+        out_console.print(escape(label("survey.cli_ignored", lang_, count=len(result.ignored), files=files)))
     for p in result.problems:
         problem = label(f"survey.problem.{p['problem']}", lang_) + (
-            f" ({p['value']})" if p["value"] is not None else ""
+            f" ({shown_value(p['value'])})" if p["value"] is not None else ""
         )
         text = label(
             "survey.cli_problem", lang_, file=p["file"], customer=p["customer"], question=p["text"], problem=problem
@@ -164,11 +172,12 @@ def _print_mail(result, lang: str) -> None:
 
     delivery = result.delivery
     text = label(
-        "survey.cli_send",
+        "survey.cli_dry_run" if delivery.dry_run else "survey.cli_send",
         lang,
         campaign=result.campaign,
         messages=delivery.messages,
         sent=delivery.sent,
+        would=sum(1 for _, status, _ in delivery.statuses if status == "send"),
         already=delivery.already_sent,
         failed=len(delivery.failed),
         skipped=len(result.skipped),

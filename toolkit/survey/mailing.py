@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from ..config import Settings
@@ -158,6 +158,8 @@ def _deliver(
 ) -> MailResult:
     from ..mail import deliver
 
+    if now is None:  # the run's time: the clock today, 09:00 of an as-of day given (--today), as crm remind
+        now = datetime.now() if today == date.today() else datetime.combine(today, time(9))
     delivery = deliver(messages, settings, dry_run=dry_run, out=out_dir, now=now)
     if not dry_run:
         failed = {f["recipient"] for f in delivery.failed} | {u["recipient"] for u in delivery.uncertain}
