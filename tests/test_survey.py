@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -56,8 +58,11 @@ def _form(result, customer_id: str) -> Path:
     return result.folder / found.file
 
 
-def _fill(form: Path, target: Path, ratings, nps, comment=None, mtime: float | None = None) -> Path:
-    """Fill in a form as a customer would (openpyxl writes the answer cells only) and save it."""
+def _fill(
+    form: Path, target: Path, ratings, nps, comment=None, mtime: float | None = None, modified: str | None = None
+) -> Path:
+    """Fill in a form as a customer would (openpyxl writes the answer cells only) and save it;
+    ``modified`` replaces the dcterms:modified openpyxl stamps into docProps/core.xml (now)."""
     book = openpyxl.load_workbook(form)
     sheet = book[SHEET]
     labels = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "非常不满意"}
@@ -65,9 +70,25 @@ def _fill(form: Path, target: Path, ratings, nps, comment=None, mtime: float | N
         sheet.cell(row, 3).value = labels.get(value, value) if row < 13 else value
     target.parent.mkdir(parents=True, exist_ok=True)
     book.save(target)
+    if modified is not None:
+        _set_modified(target, modified)
     if mtime is not None:
         os.utime(target, (mtime, mtime))
     return target
+
+
+def _set_modified(path: Path, modified: str) -> None:
+    """Rewrite the workbook's docProps/core.xml last-modified time, as an office suite's save does."""
+    with zipfile.ZipFile(path) as archive:
+        parts = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in parts:
+            if info.filename == "docProps/core.xml":
+                data, n = re.subn(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>%s\g<2>" % modified.encode(), data
+                )
+                assert n == 1
+            archive.writestr(info, data)
 
 
 def test_form_has_everything_but_the_answer_cells_locked(created):
@@ -232,8 +253,8 @@ def test_second_return_latest_wins_and_earlier_is_kept_as_history(created, tmp_p
     settings, result = created
     inbox = tmp_path / "inbox"
     form = _form(result, "C001")
-    _fill(form, inbox / "first.xlsx", [2, 2, 2, 2, 2], 3, mtime=1_790_000_000)
-    _fill(form, inbox / "second.xlsx", [5, 5, 5, 5, 5], 10, mtime=1_790_100_000)
+    _fill(form, inbox / "first.xlsx", [2, 2, 2, 2, 2], 3, mtime=1_790_000_000, modified="2026-09-21T14:00:00Z")
+    _fill(form, inbox / "second.xlsx", [5, 5, 5, 5, 5], 10, mtime=1_790_100_000, modified="2026-09-22T17:00:00Z")
     got = collect(inbox, settings, today=TODAY)
     assert len(got.accepted) == 2
     assert got.duplicates == [
@@ -241,7 +262,7 @@ def test_second_return_latest_wins_and_earlier_is_kept_as_history(created, tmp_p
     ]
     # an older copy found in a later run does not replace the newer one
     later = tmp_path / "later"
-    _fill(form, later / "old.xlsx", [1, 1, 1, 1, 1], 0, mtime=1_789_000_000)
+    _fill(form, later / "old.xlsx", [1, 1, 1, 1, 1], 0, mtime=1_789_000_000, modified="2026-09-10T08:00:00Z")
     again = collect(later, settings, today=TODAY)
     assert again.duplicates[0]["kept"] == "second.xlsx"
     scored = survey_results(settings, today=TODAY)
@@ -412,3 +433,163 @@ def test_collected_scores_feed_the_satisfaction_risk_of_classify(created, ws):
     assert "satisfaction_low" not in tags["C001"]
     assert any("2026Q4" in note for note in classified.notes)  # said where the scores came from
     assert classified.as_json()["notes"] == classified.notes
+
+
+def test_the_latest_return_is_decided_by_the_workbooks_own_saved_time_not_the_files(created, tmp_path):
+    from datetime import datetime, timezone
+
+    settings, result = created
+    inbox = tmp_path / "inbox"
+    form = _form(result, "C002")
+    # the customer saved the low answers first and the corrected ones two hours later, but the
+    # assistant saved the attachments the other way round: the file times say the opposite
+    _fill(form, inbox / "reply-1.xlsx", [5, 5, 5, 5, 5], 9, mtime=1_795_000_000, modified="2026-11-20T10:00:00Z")
+    _fill(form, inbox / "reply-2.xlsx", [2, 2, 2, 2, 2], 4, mtime=1_795_100_000, modified="2026-11-20T08:00:00Z")
+    got = collect(inbox, settings, today=TODAY)
+    assert got.duplicates == [
+        {"file": "reply-2.xlsx", "customer": "乙方软件有限公司", "earlier": "reply-1.xlsx", "kept": "reply-1.xlsx"}
+    ]
+    saved = datetime(2026, 11, 20, 10, tzinfo=timezone.utc).astimezone().replace(tzinfo=None)
+    scored = survey_results(settings, today=TODAY)
+    assert scored.returns["id:C002"].file == "reply-1.xlsx" and scored.returns["id:C002"].score == 5
+    assert scored.returns["id:C002"].returned == saved.isoformat()
+    assert [r.file for r in scored.history] == ["reply-2.xlsx"]
+    assert latest_scores(settings)["id:C002"].nps == 9
+
+
+@pytest.mark.parametrize(
+    "modified", ["", "2026-11-20", "not a date", "1601-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "2026-13-01T00:00:00Z"]
+)
+def test_a_missing_or_implausible_workbook_time_falls_back_to_the_file_time(created, tmp_path, modified):
+    from datetime import datetime
+
+    from toolkit.survey.collect import saved_time, workbook_modified
+
+    _, result = created
+    path = _fill(_form(result, "C001"), tmp_path / "a.xlsx", [4] * 5, 8, mtime=1_795_000_000, modified=modified)
+    assert workbook_modified(path) is None
+    assert saved_time(path) == datetime.fromtimestamp(1_795_000_000).isoformat(timespec="seconds")
+    (tmp_path / "b.xls").write_bytes(b"\xd0\xcf\x11\xe0 an old binary workbook")
+    assert workbook_modified(tmp_path / "b.xls") is None
+
+
+def test_refused_files_are_listed_only_in_the_results_of_the_campaign_they_were_refused_for(created, ws, tmp_path):
+    import sqlite3
+
+    settings, result = created
+    old_inbox = tmp_path / "old"
+    (old_inbox).mkdir()
+    (old_inbox / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    assert [r.campaign for r in collect(old_inbox, settings, today=date(2026, 12, 1)).rejected] == ["2026Q4"]
+    create_campaign(None, settings, campaign="2027Q1", today=date(2027, 1, 5))
+    runner = CliRunner()
+
+    def results(*extra: str) -> dict:
+        out = runner.invoke(app, ["survey", "results", "-w", str(ws), "--json", "--today", "2027-01-06", *extra])
+        assert out.exit_code == 0, out.output
+        return json.loads(out.stdout)
+
+    fresh = results()
+    assert (fresh["campaign"], fresh["rejected"], fresh["received"]) == ("2027Q1", [], 0)
+    book = openpyxl.load_workbook(fresh["outputs"][0])
+    kpis = {row[0].value: row[1].value for row in book["概览"].iter_rows(min_row=5, max_row=15)}
+    assert kpis["退回的文件"] == 0 and book["退回与历史"].max_row == 1  # the header only
+
+    # a new run while 2027Q1 is the latest: a 2026Q4 form refused counts for 2026Q4 (the campaign
+    # it names), an unreadable file for the latest, a file refused under --campaign for that one
+    inbox = tmp_path / "inbox"
+    empty = _fill(_form(result, "C005"), inbox / "empty.xlsx", [None] * 5, None)
+    (inbox / "scan.xlsx").write_bytes(b"not a workbook at all")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "garbled.xlsx").write_bytes(b"garbled")
+    got = collect(inbox, settings, today=date(2027, 1, 6))
+    assert {r.file: r.campaign for r in got.rejected} == {"empty.xlsx": "2026Q4", "scan.xlsx": "2027Q1"}
+    assert [r.campaign for r in collect(other, settings, today=date(2027, 1, 6), campaign="2026Q4").rejected] == [
+        "2026Q4"
+    ]
+    # a file refused before collect recorded the campaign counts for the latest one as of that day
+    with sqlite3.connect(ws / "state.sqlite") as db:
+        db.execute(
+            "INSERT INTO survey_files VALUES ('legacy', 'legacy.xlsx', 'rejected', 'empty', '', '', '', '2026-12-02')"
+        )
+    db.close()
+
+    fresh = results()
+    assert [(r["file"], r["reason"]) for r in fresh["rejected"]] == [("scan.xlsx", "unreadable")]
+    book = openpyxl.load_workbook(fresh["outputs"][0])
+    kpis = {row[0].value: row[1].value for row in book["概览"].iter_rows(min_row=5, max_row=15)}
+    assert kpis["退回的文件"] == 1
+    assert [row[0] for row in book["退回与历史"].iter_rows(min_row=2, values_only=True)] == ["scan.xlsx"]
+    older = results("--campaign", "2026Q4")
+    assert [r["file"] for r in older["rejected"]] == ["broken.xlsx", empty.name, "garbled.xlsx", "legacy.xlsx"]
+
+
+def test_cli_collect_names_ignored_files_and_prints_whole_numbers_as_integers(created, ws, tmp_path):
+    _, result = created
+    inbox = tmp_path / "inbox"
+    _fill(_form(result, "C001"), inbox / "a.xlsx", [5, 7, 4, 4, 4], 11)  # typed past the drop-downs
+    (inbox / "readme.txt").write_text("notes")
+    (inbox / "reply.eml").write_text("From: x")
+    out = CliRunner().invoke(app, ["survey", "collect", str(inbox), "-w", str(ws), "--today", "2026-12-01"])
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.stdout.split())
+    assert "回答不在可选范围内 (7)" in text and "回答不在可选范围内 (11)" in text and ".0)" not in text
+    assert "另有 2 个文件不是工作簿，未读取：readme.txt、reply.eml" in text
+    assert [(p["question"], p["value"]) for p in collect(inbox, load_settings(ws), today=TODAY).problems] == []
+    scored = survey_results(load_settings(ws), today=TODAY)
+    assert [(p["question"], p["value"]) for p in scored.returns["id:C001"].problems] == [("q2", 7), ("nps", 11)]
+    assert all(type(p["value"]) is int for p in scored.returns["id:C001"].problems)
+    details = openpyxl.load_workbook(scored.outputs[0])["答卷明细"]
+    problems = [row[-1] for row in details.iter_rows(min_row=2, values_only=True)]
+    assert problems == ["q2 回答不在可选范围内 (7)；nps 回答不在可选范围内 (11)"]
+
+
+def test_cli_send_dry_run_says_so_sends_nothing_and_names_its_preview(created, ws):
+    from toolkit.survey.commands import DryRunOpt
+
+    assert "preview workbook" in DryRunOpt.help and "outbox" not in DryRunOpt.help
+    # an as-of day in the past (not the clock's day): the run's time is 09:00 of it
+    out = CliRunner().invoke(app, ["survey", "send", "-w", str(ws), "--dry-run", "--today", "2026-11-25"])
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.stdout.split())
+    assert "试运行，未发送任何邮件，也未记为已发" in text and "4 封邮件中将发送 4" in text
+    preview = ws / "out" / "邮件预览_survey_20261125-0900.xlsx"
+    assert preview.is_file() and str(preview.name) in text
+    assert not (ws / "outbox").exists()
+    sent = CliRunner().invoke(app, ["survey", "send", "-w", str(ws), "--today", "2026-11-25"])
+    assert "本次发送 4" in " ".join(sent.stdout.split()) and "试运行" not in sent.stdout
+
+
+def test_send_through_the_smtp_test_server_each_customer_gets_exactly_their_own_form(tmp_path, monkeypatch):
+    from mailserver import PASSWORD, start_server
+
+    from toolkit.survey.mailing import send_forms
+
+    monkeypatch.setenv("CRM_SMTP_PASSWORD", PASSWORD)
+    server = start_server(tmp_path, "starttls")
+    try:
+        ws = _workspace(tmp_path / "ws")
+        config = ws / "crm.toml"
+        config.write_text(config.read_text(encoding="utf-8") + "\n" + server.mail_config(), encoding="utf-8")
+        settings = load_settings(ws)
+        created = create_campaign(None, settings, campaign="2026Q4", today=TODAY)
+        sent = send_forms(settings, today=TODAY)
+        assert (sent.delivery.backend, sent.delivery.sent, sent.delivery.failed) == ("smtp", 4, [])
+        forms = {f.email: f for f in created.created}
+        mails = server.handler.messages()
+        assert sorted(m["To"].addresses[0].addr_spec for m in mails) == sorted(forms)
+        for mail, (_, rcpt_tos, raw) in zip(mails, server.handler.received, strict=True):
+            form = forms[mail["To"].addresses[0].addr_spec]
+            assert sorted(rcpt_tos) == sorted([form.email, form.owner_email])  # the owner in copy
+            assert mail["Subject"] == "测试公司客户满意度调查（2026Q4）"
+            assert form.contact in mail.get_body(("plain",)).get_content()
+            (attachment,) = list(mail.iter_attachments())
+            assert attachment.get_filename() == form.file == f"2026Q4_{form.name}.xlsx"
+            assert attachment.get_payload(decode=True) == (created.folder / form.file).read_bytes()
+            assert raw.isascii() and b"=?utf-8?" in raw  # the Chinese subject and name travel encoded
+        again = send_forms(settings, today=date(2026, 11, 27))
+        assert (again.delivery.sent, again.delivery.already_sent) == (0, 4)
+        assert len(server.handler.received) == 4
+    finally:
+        server.controller.stop()
