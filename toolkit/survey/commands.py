@@ -77,6 +77,9 @@ def create_command(
 def collect_command(
     folder: Path = typer.Argument(..., help="The folder where the returned forms were saved."),
     campaign: str | None = typer.Option(None, "--campaign", "-c", help="Only this campaign's forms."),
+    imap: bool = typer.Option(
+        False, "--imap", help="First fetch the forms attached to unread mail of the [survey.imap] mailbox into FOLDER."
+    ),
     workspace: Path | None = WorkspaceOpt,
     out: Path | None = OutOpt,
     lang: str | None = LangOpt,
@@ -88,14 +91,23 @@ def collect_command(
     are not counted again."""
     from ..cli import _print_json, _progress, _settings, _today, out_console
     from .collect import collect, shown_value
+    from .imap import fetch_returns
 
     settings = _settings(workspace, lang=lang)
+    fetched = None
+    if imap:
+        with _progress("Fetching returned forms from the mailbox…", as_json):
+            fetched = fetch_returns(settings, folder)
     with _progress(f"Collecting {folder}…", as_json):
         result = collect(folder, settings, today=_today(today), campaign=campaign, out_dir=out)
     if as_json:
-        _print_json(result.as_json())
+        _print_json({**result.as_json(), **({"imap": fetched.as_json()} if fetched else {})})
         return
     lang_ = settings.lang
+    if fetched is not None:
+        out_console.print(
+            escape(label("survey.cli_fetched", lang_, messages=fetched.messages, files=len(fetched.saved)))
+        )
     out_console.print(
         escape(
             label(
