@@ -117,6 +117,15 @@ name = "abcd"            # abcd | sales | share
 # [mail.owner_managers]        # whose manager each owner's escalations go to
 # "张伟" = "li.manager@example.com"
 
+# The mailbox the returned survey forms arrive in, for: crm survey collect FOLDER --imap
+# (password: keyring set crm-imap USER, or the environment variable CRM_IMAP_PASSWORD)
+# [survey.imap]
+# host = "imap.example.com"
+# port = 993                   # 993 with security = "ssl", 143 with "starttls"
+# security = "ssl"
+# user = "survey@example.com"
+# folder = "INBOX"
+
 # Your own column names, when the toolkit does not recognise them:
 # [columns.customers]
 # "甲方单位" = "name"
