@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from toolkit.cli import app
 from toolkit.config import load_settings
 from toolkit.errors import ConfigError, InputError
-from toolkit.survey import collect, create_campaign, latest_scores, load_questions, survey_results
+from toolkit.survey import collect, create_campaign, latest_scores, load_questions, send_forms, survey_results
 from toolkit.survey.collect import score_answers
 from toolkit.workspace import LEDGER_PATH, init_workspace
 
@@ -593,3 +593,24 @@ def test_send_through_the_smtp_test_server_each_customer_gets_exactly_their_own_
         assert len(server.handler.received) == 4
     finally:
         server.controller.stop()
+
+
+def test_a_workspace_moved_to_another_folder_keeps_its_survey(created, ws, tmp_path):
+    """The state names the ledger and the forms folder inside the workspace, not by absolute path
+    (the shared PC is replaced, the folder copied to the new one)."""
+    import shutil
+
+    from toolkit.classify import classify
+
+    settings, result = created
+    _fill(_form(result, "C002"), ws / "inbox" / "b.xlsx", [3, 2, 3, 2, 3], 6)
+    collect(ws / "inbox", settings, today=date(2026, 12, 5))
+    classify(ws / LEDGER_PATH, settings, today=date(2026, 12, 5), write=False, typed_fallback=True)
+    moved = Path(shutil.copytree(ws, tmp_path / "新电脑" / "ws"))
+    shutil.rmtree(ws)
+    settings = load_settings(moved)
+    assert latest_scores(settings, moved / LEDGER_PATH)["id:C002"].score == pytest.approx(2.6)
+    again = classify(moved / LEDGER_PATH, settings, today=date(2026, 12, 6), write=False, typed_fallback=True)
+    assert again.previous is not None  # the class history followed the workspace
+    sent = send_forms(settings, today=date(2026, 12, 6), campaign="2026Q4")
+    assert sent.delivery.sent == 4  # the forms were found in the moved folder

@@ -179,6 +179,17 @@ class Settings:
             raise InputError("the output folder is a file", file=folder, hint="give --out a folder")
         return folder
 
+    def ledger_key(self, ledger: str | os.PathLike[str]) -> str:
+        """How the state database names a ledger: its path inside the workspace (台账/客户台账.xlsx),
+        so a workspace copied or moved to another PC keeps its history; absolute outside it."""
+        path = Path(ledger).resolve()
+        if self.workspace is not None:
+            try:
+                return path.relative_to(Path(self.workspace).resolve()).as_posix()
+            except ValueError:
+                pass
+        return str(path)
+
     def overrides_for_reader(self) -> dict[str, dict[str, str]]:
         merged: dict[str, dict[str, str]] = {t: dict(self.rules.aliases.get(t, {})) for t in TABLES}
         for table, mapping in self.column_overrides.items():

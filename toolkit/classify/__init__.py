@@ -159,7 +159,7 @@ def classify(
     keys = index.keys
     out_dir_path = settings.output_dir(out_dir)
     state_path = (settings.workspace / STATE_NAME) if settings.workspace else out_dir_path / STATE_NAME
-    ledger_key = str(Path(ledger_path).resolve())
+    ledger_key = settings.ledger_key(ledger_path)
     previous: PreviousRun | None = None
     store = StateStore(state_path) if record else None
     try:

@@ -198,7 +198,7 @@ def _close_the_loop(
     from ..state import StateStore
 
     state_path = settings.workspace / STATE_NAME if settings.workspace else settings.output_dir(out_dir) / STATE_NAME
-    ledger_key = str(Path(ledger_path).resolve())
+    ledger_key = settings.ledger_key(ledger_path)
     keys = index.keys
     with StateStore(state_path) as store:
         previous = store.last_plan(ledger_key, today)

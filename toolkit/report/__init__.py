@@ -149,7 +149,7 @@ def report(
         with StateStore(state_path) as store:
             previous_first = (first - timedelta(days=1)).replace(day=1)
             previous_classes = store.classes_between(
-                str(Path(ledger_path).resolve()), classified.policy, previous_first, first
+                settings.ledger_key(ledger_path), classified.policy, previous_first, first
             )
     if previous_classes is None:
         missing.append("classes_previous")

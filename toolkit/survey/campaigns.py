@@ -202,7 +202,7 @@ def _customers(
         )
         table = result.ledger.customers
         columns = {k: table.column(k) for k in ("contact", "email", "owner_email", "industry", "status")}
-        ledger_key = str(path.resolve())
+        ledger_key = settings.ledger_key(path)
         for i, customer in enumerate(result.customers):
             name = customer.name.strip()
             if not name:

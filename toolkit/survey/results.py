@@ -146,7 +146,7 @@ def latest_scores(
     path = state_folder(settings, out_dir) / STATE_NAME
     if not path.is_file():
         return {}
-    wanted = str(Path(ledger).resolve()) if ledger is not None else None
+    wanted = settings.ledger_key(ledger) if ledger is not None else None
     out: dict[str, tuple[str, CustomerScore]] = {}
     with SurveyStore(path) as store:
         for record in store.campaigns():

@@ -162,12 +162,11 @@ class SurveyStore(SqliteStore):
     def campaigns(self) -> list[Campaign]:
         return [self._campaign(r) for r in self.db.execute("SELECT * FROM survey_campaigns ORDER BY created, rowid")]
 
-    @staticmethod
-    def _campaign(row: tuple[Any, ...]) -> Campaign:
+    def _campaign(self, row: tuple[Any, ...]) -> Campaign:
         name, created, as_of, lang, company, questions, folder = row
-        return Campaign(
-            name, created, as_of, lang, company, [Question(**q) for q in json.loads(questions)], Path(folder)
-        )
+        place = Path(folder)  # relative to the workspace when inside it, so a moved workspace keeps its forms
+        place = place if place.is_absolute() else self.path.parent / place
+        return Campaign(name, created, as_of, lang, company, [Question(**q) for q in json.loads(questions)], place)
 
     def add_campaign(self, campaign: Campaign) -> None:
         with self.db:
@@ -180,7 +179,7 @@ class SurveyStore(SqliteStore):
                     campaign.lang,
                     campaign.company,
                     json.dumps([q.as_json() for q in campaign.questions], ensure_ascii=False),
-                    str(campaign.folder),
+                    _inside(campaign.folder, self.path.parent),
                 ),
             )
 
@@ -310,3 +309,11 @@ class SurveyStore(SqliteStore):
                 "INSERT OR IGNORE INTO survey_mail VALUES (?, ?, ?, ?, ?)",
                 ((campaign, f, k, n, d) for f, k, n, d in rows),
             )
+
+
+def _inside(path: Path, base: Path) -> str:
+    """``path`` relative to ``base`` (POSIX separators) when it lies inside it, else absolute."""
+    try:
+        return Path(path).resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(Path(path).resolve())
