@@ -8,10 +8,12 @@ from .classify import classify
 from .config import load_settings
 from .demo import make_demo
 from .ledger import read_ledger
+from .mail import remind
 from .plan import plan
 from .report import report, report_group
 from .validate import validate
 from .workspace import init_workspace
+from .writeback import write_job_columns
 
 __all__ = [
     "classify",
@@ -20,8 +22,10 @@ __all__ = [
     "make_demo",
     "plan",
     "read_ledger",
+    "remind",
     "report",
     "report_group",
     "validate",
+    "write_job_columns",
 ]
 __version__ = "0.1.0"
