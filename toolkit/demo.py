@@ -285,6 +285,15 @@ def generate(
         ["TS9002", received, "KH9999", "", "质量", "外壳破损", "刘洋", received + timedelta(hours=3), "否", ""]
     )
     planted.append(Planted("unknown_customer", P, f"C{len(complaints) + 1}", "unknown customer ID"))
+    # a complaint from yesterday still without a reply (the complaint reminder's case, not a mistake)
+    waiting = datetime.combine(today - timedelta(days=1), datetime.min.time()).replace(hour=11)
+    complaints.append([
+        "TS9003", waiting, rows[60][0], rows[60][1], "交付", "到货数量不符", rows[60][col[C]["客户经理"]], "", "否", ""
+    ])  # fmt: skip
+    # a contact whose birthday is today, with an e-mail and greetings wanted (the care reminder's case)
+    cake = next(i for i in reversed(range(len(rows))) if rows[i][col[C]["电子邮箱"]])  # clear of the planted rows
+    rows[cake][col[C]["联系人生日"]] = date(1980, today.month, today.day)  # 1980 had a 29 February
+    rows[cake][col[C]["节日问候"]] = "是"
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     monthly.append([f"{last_month:%Y-%m}", rows[50][0], rows[50][1], -35.0, 0])
     planted.append(Planted("negative_amount", M, f"D{len(monthly) + 1}", "negative volume"))
