@@ -26,7 +26,7 @@ REFUSED = ["odd_date_1904.xlsx", "odd_header_row9.xlsx", "odd_hidden_sheets.xlsx
 @pytest.mark.parametrize("name", sorted(MAPPED))
 def test_corpus_ledgers_are_mapped(corpus, name):
     sheet, header_row, rows, fields = MAPPED[name]
-    table = read_ledger(corpus / name).customers
+    table = read_ledger(corpus / name).customer_sheet
     assert table.sheet == sheet
     assert table.header_rows[-1] == header_row
     assert len(table) >= rows
@@ -34,16 +34,16 @@ def test_corpus_ledgers_are_mapped(corpus, name):
 
 
 def test_text_dates_and_masked_phones(corpus):
-    cars = read_ledger(corpus / "cn_car_service_customers.xlsx").customers
-    assert all(d is not None for d in cars.values["last_visit"])  # 'YYYY-MM-DD' typed as text
-    contacts = read_ledger(corpus / "cn_yewu_lianxi_titlerow.xlsx").customers
+    cars = read_ledger(corpus / "cn_car_service_customers.xlsx").customer_sheet
+    assert all(d is not None for d in cars.frame["last_visit"].tolist())  # 'YYYY-MM-DD' typed as text
+    contacts = read_ledger(corpus / "cn_yewu_lianxi_titlerow.xlsx").customer_sheet
     assert len(contacts.bad["phone"]) == 55  # '***-****-***' masked numbers are not phones
-    assert contacts.values["owner"][0] == "占亮" and contacts.source("name", 0) == ("Sheet1", 3, "E")
+    assert contacts.frame["owner"].tolist()[0] == "占亮" and contacts.source("name", 0) == ("Sheet1", 3, "E")
 
 
 def test_western_csv_is_decoded(corpus):
-    accounts = read_ledger(corpus / "en_sf_account_export.csv").customers
-    assert any("º" in (a or "") for a in accounts.values["address"])
+    accounts = read_ledger(corpus / "en_sf_account_export.csv").customer_sheet
+    assert any("º" in (a or "") for a in accounts.frame["address"].tolist())
 
 
 @pytest.mark.slow

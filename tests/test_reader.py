@@ -1,5 +1,6 @@
 from datetime import date
 
+import pandas as pd
 import pytest
 from conftest import CUSTOMER_HEADER, customer_row, make_xlsx
 
@@ -22,10 +23,10 @@ def test_reads_header_below_title_rows(tmp_path):
         },
         {"Sheet1": ["A1:H1"]},
     )
-    table = read_ledger(path).customers
+    table = read_ledger(path).customer_sheet
     assert table.header_rows == (4,)
     assert table.rows == [5, 6]
-    assert table.values["name"] == ["测试1号科技有限公司", "测试2号科技有限公司"]
+    assert table.frame["name"].tolist() == ["测试1号科技有限公司", "测试2号科技有限公司"]
     assert table.source("phone", 1) == ("Sheet1", 6, "D")
 
 
@@ -36,12 +37,12 @@ def test_two_row_merged_header(tmp_path):
         ["C1", "甲公司", "李四", 13812345678.0, "张伟", 2350],
     ]
     path = make_xlsx(tmp_path / "l.xlsx", {"台账": rows}, {"台账": ["A1:A2", "B1:B2", "C1:D1", "E1:E2"]})
-    table = read_ledger(path).customers
+    table = read_ledger(path).customer_sheet
     assert table.header_rows == (1, 2)
     assert table.columns["contact"].letter == "C"
     assert table.columns["phone"].letter == "D"
-    assert table.values["phone"] == ["13812345678"]
-    assert table.values["owner"] == ["张伟"]
+    assert table.frame["phone"].tolist() == ["13812345678"]
+    assert table.frame["owner"].tolist() == ["张伟"]
     assert table.rows == [3]
 
 
@@ -55,9 +56,9 @@ def test_traditional_and_english_headers(tmp_path):
             ]
         },
     )
-    table = read_ledger(trad).customers
+    table = read_ledger(trad).customer_sheet
     assert set(table.columns) >= {"customer_id", "name", "contact", "phone", "owner", "class", "annual_sales"}
-    assert table.values["annual_sales"] == [1_000_000.0]
+    assert table.frame["annual_sales"].tolist() == [1_000_000.0]
     english = make_xlsx(
         tmp_path / "e.xlsx",
         {
@@ -67,16 +68,16 @@ def test_traditional_and_english_headers(tmp_path):
             ]
         },
     )
-    table = read_ledger(english).customers
-    assert table.values["name"] == ["Acme Ltd"] and table.values["owner"] == ["Sam"]
-    assert table.values["annual_sales"] == [pytest.approx(1.2e6)]
+    table = read_ledger(english).customer_sheet
+    assert table.frame["name"].tolist() == ["Acme Ltd"] and table.frame["owner"].tolist() == ["Sam"]
+    assert table.frame["annual_sales"].tolist() == [pytest.approx(1.2e6)]
 
 
 def test_header_unit_applied_once(tmp_path):
     path = make_xlsx(
         tmp_path / "l.xlsx", {"S": [["客户名称", "年销售额(万元)"], ["甲", 2350], ["乙", "2350万"], ["丙", "1.2亿"]]}
     )
-    values = read_ledger(path).customers.values["annual_sales"]
+    values = read_ledger(path).customer_sheet.frame["annual_sales"].tolist()
     assert values == [pytest.approx(2.35e7), pytest.approx(2.35e7), pytest.approx(1.2e8)]
 
 
@@ -103,8 +104,8 @@ def test_sheets_found_by_headers_not_position(tmp_path):
         "monthly": "Sheet2",
         "complaints": "Sheet4",
     }
-    assert ledger.tables["monthly"].values["volume"] == [120000.0]
-    assert ledger.tables["monthly"].values["month"] == [date(2026, 1, 1)]
+    assert ledger.tables["monthly"].frame["volume"].tolist() == [120000.0]
+    assert ledger.monthly["month"].tolist() == [pd.Timestamp(2026, 1, 1)]
 
 
 def test_column_overrides_from_config(tmp_path):
@@ -113,8 +114,8 @@ def test_column_overrides_from_config(tmp_path):
     )
     with pytest.raises(InputError):
         read_ledger(path)
-    table = read_ledger(path, column_overrides={"customers": {"甲方单位": "name", "对口业务员": "owner"}}).customers
-    assert table.values["name"] == ["甲公司"] and table.values["owner"] == ["张伟"]
+    table = read_ledger(path, column_overrides={"customers": {"甲方单位": "name", "对口业务员": "owner"}}).customer_sheet
+    assert table.frame["name"].tolist() == ["甲公司"] and table.frame["owner"].tolist() == ["张伟"]
 
 
 def test_total_rows_blank_rows_and_notes_are_not_customers(tmp_path):
@@ -122,22 +123,22 @@ def test_total_rows_blank_rows_and_notes_are_not_customers(tmp_path):
         tmp_path / "l.xlsx",
         {"S": [CUSTOMER_HEADER, customer_row(1), [], customer_row(2), [None, "合计"], [], ["注：数据截至11月"]]},
     )
-    assert read_ledger(path).customers.rows == [2, 4]
+    assert read_ledger(path).customer_sheet.rows == [2, 4]
 
 
 def test_unreadable_values_kept_with_their_cell(tmp_path):
     path = make_xlsx(tmp_path / "l.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1, 最近拜访日期="2026-13-01")]})
-    table = read_ledger(path).customers
-    assert table.values["last_visit"] == [None]
+    table = read_ledger(path).customer_sheet
+    assert table.frame["last_visit"].isna().tolist() == [True]
     assert table.bad["last_visit"] == {0: "2026-13-01"}
     assert table.source("last_visit", 0) == ("S", 2, "H")
 
 
 def test_percent_cells_scaled_once(tmp_path):
     path = make_xlsx(tmp_path / "l.xlsx", {"S": [["客户名称", "业务占比"], ["甲", 0.05], ["乙", 0.031]]})
-    assert read_ledger(path).customers.values["share"] == [pytest.approx(5.0), pytest.approx(3.1)]
+    assert read_ledger(path).customer_sheet.frame["share"].tolist() == [pytest.approx(5.0), pytest.approx(3.1)]
     path = make_xlsx(tmp_path / "m.xlsx", {"S": [["客户名称", "业务占比"], ["甲", "5%"], ["乙", "0.5%"]]})
-    assert read_ledger(path).customers.values["share"] == [5.0, 0.5]
+    assert read_ledger(path).customer_sheet.frame["share"].tolist() == [5.0, 0.5]
 
 
 def test_1904_workbook_serials(tmp_path):
@@ -151,7 +152,7 @@ def test_1904_workbook_serials(tmp_path):
     book.save(tmp_path / "mac.xlsx")
     ledger = read_ledger(tmp_path / "mac.xlsx")
     assert ledger.date1904
-    assert ledger.customers.values["last_visit"] == [date(2024, 6, 19)]  # 1904-01-01 + 44000 days
+    assert ledger.customers["last_visit"].tolist() == [pd.Timestamp(2024, 6, 19)]  # 1904-01-01 + 44000 days
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
@@ -163,18 +164,18 @@ def test_csv_encodings(tmp_path, encoding):
     )
     path = tmp_path / "l.csv"
     path.write_bytes(text.encode(encoding))
-    table = read_ledger(path).customers
-    assert table.values["name"] == ["北京甲科技有限公司", "上海乙贸易有限公司"]
-    assert table.values["owner"] == ["张伟", "王芳"]
+    table = read_ledger(path).customer_sheet
+    assert table.frame["name"].tolist() == ["北京甲科技有限公司", "上海乙贸易有限公司"]
+    assert table.frame["owner"].tolist() == ["张伟", "王芳"]
 
 
 def test_csv_big5_and_western(tmp_path):
     path = tmp_path / "b.csv"
     path.write_bytes("客戶名稱,業務經理\n台灣電子公司,林小姐\n".encode("big5"))
-    assert read_ledger(path).customers.values["owner"] == ["林小姐"]
+    assert read_ledger(path).customer_sheet.frame["owner"].tolist() == ["林小姐"]
     path = tmp_path / "w.csv"
     path.write_bytes("Company Name,City\nCafé Lumière,Madrid 5º\n".encode("cp1252"))
-    assert read_ledger(path).customers.values["name"] == ["Café Lumière"]
+    assert read_ledger(path).customer_sheet.frame["name"].tolist() == ["Café Lumière"]
 
 
 def test_totals_and_footer_lines_anywhere_in_the_leading_cells(tmp_path):
@@ -186,7 +187,7 @@ def test_totals_and_footer_lines_anywhere_in_the_leading_cells(tmp_path):
         ["合计", None, None, None, None, None, None, None, None],
         ["填表人：张三", None, "审核人：李四"],
     ]
-    assert read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows})).customers.rows == [2, 3]
+    assert read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows})).customer_sheet.rows == [2, 3]
 
 
 def test_a_value_merged_down_fills_every_row_it_covers(tmp_path):
@@ -197,8 +198,8 @@ def test_a_value_merged_down_fills_every_row_it_covers(tmp_path):
         customer_row(3, 客户经理=None),
         customer_row(4, 客户经理="张伟"),
     ]
-    table = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows}, {"S": ["F2:F4"]})).customers
-    assert table.values["owner"] == ["王芳", "王芳", "王芳", "张伟"]
+    table = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows}, {"S": ["F2:F4"]})).customer_sheet
+    assert table.frame["owner"].tolist() == ["王芳", "王芳", "王芳", "张伟"]
 
 
 def test_two_phone_columns_are_combined(tmp_path):
@@ -207,15 +208,15 @@ def test_two_phone_columns_are_combined(tmp_path):
         ["甲", 13812345678.0, "010-12345678", "张伟"],
         ["乙", None, "021-55556666", "张伟"],
     ]
-    table = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows})).customers
-    assert table.values["phone"] == ["13812345678; 010-12345678", "021-55556666"]
+    table = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows})).customer_sheet
+    assert table.frame["phone"].tolist() == ["13812345678; 010-12345678", "021-55556666"]
     assert table.columns["phone"].letter == "B" and table.columns["phone"].extra == (2,)
 
 
 def test_group_header_over_owner_name_and_email(tmp_path):
     rows = [["客户名称", "客户经理", None], [None, "姓名", "邮箱"], ["甲", "张伟", "zw@example.com"]]
-    table = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows}, {"S": ["A1:A2", "B1:C1"]})).customers
-    assert table.values["owner"] == ["张伟"] and table.values["owner_email"] == ["zw@example.com"]
+    table = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows}, {"S": ["A1:A2", "B1:C1"]})).customer_sheet
+    assert table.frame["owner"].tolist() == ["张伟"] and table.frame["owner_email"].tolist() == ["zw@example.com"]
 
 
 def test_more_traditional_headers(tmp_path):
@@ -223,7 +224,7 @@ def test_more_traditional_headers(tmp_path):
         ["客戶名稱", "行動電話", "電郵", "負責業務", "最後拜訪日期", "業務佔比"],
         ["甲", "0912345678", "a@b.tw", "林", "2026/10/1", "5%"],
     ]
-    table = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows})).customers
+    table = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"S": rows})).customer_sheet
     assert {"phone", "email", "owner", "last_visit", "share"} <= set(table.columns)
 
 
@@ -231,10 +232,10 @@ def test_workbook_saved_with_a_csv_name_and_excel_sep_line(tmp_path):
     real = make_xlsx(tmp_path / "real.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1)]})
     renamed = tmp_path / "export.csv"
     renamed.write_bytes(real.read_bytes())
-    assert len(read_ledger(renamed).customers) == 1
+    assert len(read_ledger(renamed).customer_sheet) == 1
     sep = tmp_path / "sep.csv"
     sep.write_text("sep=;\n客户名称;客户经理\n甲;张伟\n", encoding="utf-8")
-    assert read_ledger(sep).customers.values["owner"] == ["张伟"]
+    assert read_ledger(sep).customer_sheet.frame["owner"].tolist() == ["张伟"]
 
 
 def test_share_numbers_fractions_or_points_by_their_total(tmp_path):
@@ -242,9 +243,28 @@ def test_share_numbers_fractions_or_points_by_their_total(tmp_path):
     path = make_xlsx(
         tmp_path / "f.xlsx", {"S": [["客户名称", "业务占比"]] + [[f"客户{n}", v] for n, v in enumerate(fractions)]}
     )
-    assert read_ledger(path).customers.values["share"][-1] == pytest.approx(30.0)
+    assert read_ledger(path).customer_sheet.frame["share"].tolist()[-1] == pytest.approx(30.0)
     points = [0.2, 0.3, 0.5, 0.9, 0.4, 0.6, 0.7, 0.8, 0.2, 6]  # add up to more than 100 %: percent points
     path = make_xlsx(
         tmp_path / "p.xlsx", {"S": [["客户名称", "业务占比"]] + [[f"客户{n}", v] for n, v in enumerate(points)]}
     )
-    assert read_ledger(path).customers.values["share"] == pytest.approx(points)
+    assert read_ledger(path).customer_sheet.frame["share"].tolist() == pytest.approx(points)
+
+
+def test_ledger_frames_have_field_columns_nullable_dtypes_and_excel_rows(tmp_path):
+    rows = [CUSTOMER_HEADER + ["年销售额", "战略客户"], customer_row(1) + ["120万", "是"], customer_row(2, 最近拜访日期="") + ["", ""]]
+    visits = [["拜访日期", "客户名称", "拜访人", "拜访方式"], [date(2026, 9, 1), "测试1号科技有限公司", "张伟", "上门"]]
+    ledger = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"客户": rows, "拜访记录": visits}))
+    customers = ledger.customers
+    assert isinstance(customers, pd.DataFrame)
+    assert customers.index.tolist() == [2, 3] and customers.index.name == "row"
+    assert {"customer_id", "name", "owner", "last_visit", "annual_sales", "strategic", "credit_rating"} <= set(customers)
+    assert str(customers["name"].dtype) == "string"
+    assert customers["last_visit"].dtype.kind == "M" and customers["last_visit"].isna().tolist() == [False, True]
+    assert str(customers["annual_sales"].dtype) == "Float64" and customers["annual_sales"].iloc[0] == 1_200_000
+    assert str(customers["strategic"].dtype) == "boolean" and customers["strategic"].iloc[0]
+    assert customers["credit_rating"].isna().all()  # no such column in this ledger: all <NA>
+    assert ledger.visits.loc[2, "visitors"] == "张伟"
+    # sheets the ledger lacks are empty frames with the table's columns
+    assert ledger.complaints.empty and {"received", "replied", "resolved"} <= set(ledger.complaints)
+    assert ledger.monthly.empty and "volume" in ledger.monthly

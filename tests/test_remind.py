@@ -62,7 +62,7 @@ def everything_in(m) -> str:
 
 def test_no_owner_is_sent_another_owners_customers(demo):
     settings = load_settings(demo)
-    table = read_ledger(settings.ledgers["main"]).customers
+    table = read_ledger(settings.ledgers["main"]).customer_sheet
     mine: dict[str, set[str]] = {}
     for owner, name in zip(table.column("owner"), table.column("name"), strict=True):
         mine.setdefault(owner or "", set()).add(name)

@@ -596,7 +596,7 @@ def _print_classification(result, lang: str) -> None:
 def _print_validation(result, lang: str) -> None:
     ledger = result.ledger
     out_console.print(
-        f"[bold]{escape(ledger.path)}[/]: {len(ledger.customers)} {label('cli.customers', lang)}; "
+        f"[bold]{escape(ledger.path)}[/]: {len(ledger.customer_sheet)} {label('cli.customers', lang)}; "
         + "; ".join(f"{escape(t.sheet)} ({len(t)})" for t in ledger.tables.values())
     )
     counts = Counter((f.code, f.severity) for f in result.findings)

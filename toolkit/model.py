@@ -343,24 +343,54 @@ class Column:
     extra: tuple[int, ...] = ()  # more columns feeding the same field (手机 and 座机 → phone)
 
 
-@dataclass
-class Table:
-    """One sheet of a ledger read into columns of coerced values.
+# How a field's values are held in a frame: pandas' nullable dtypes, so a blank cell is <NA>.
+_DTYPES: dict[str, str] = {
+    "date": "datetime64[us]",
+    "datetime": "datetime64[us]",
+    "month": "datetime64[us]",
+    "amount": "Float64",
+    "percent": "Float64",
+    "number": "Float64",
+    "score": "Float64",
+    "bool": "boolean",
+}
 
-    ``values[field][i]`` is the coerced value of data row ``i``, ``rows[i]`` its 1-based Excel row
-    and ``columns[field].letter`` its column, so every value knows where it came from without a
-    per-cell object. ``bad[field][i]`` holds what a cell said when it could not be read.
+
+def dtype_of(kind: str) -> str:
+    """The pandas dtype of a field kind: datetime64, Float64, boolean, else string."""
+    return _DTYPES.get(kind, "string")
+
+
+class Sheet:
+    """One sheet of a ledger: its rows as a pandas DataFrame and, beside it, what findings need.
+
+    ``frame`` has a column per mapped field, named by the field key (``name``, ``owner``,
+    ``last_visit`` …) in nullable dtypes (datetime64, Float64, boolean, string), and the 1-based
+    Excel row as its index. ``columns[key].letter`` is the field's column in the sheet,
+    ``bad[key]`` maps the position of a data row to what its cell said when it could not be
+    read, ``header_rows`` are the 1-based rows of the header. ``column(key)`` gives a field as a
+    list of Python values (None, ``date``, ``datetime``, float, str) for the code that walks rows.
     """
 
-    kind: str
-    sheet: str
-    header_rows: tuple[int, ...]
-    columns: dict[str, Column]
-    rows: list[int]
-    values: dict[str, list[Any]]
-    bad: dict[str, dict[int, Any]] = field(default_factory=dict)
-    unmapped_headers: list[str] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)  # the header text of every column, A first
+    def __init__(
+        self,
+        kind: str,
+        sheet: str,
+        header_rows: tuple[int, ...],
+        columns: dict[str, Column],
+        rows: list[int],
+        values: dict[str, list[Any]],
+        bad: dict[str, dict[int, Any]] | None = None,
+        unmapped_headers: list[str] | None = None,
+        labels: list[str] | None = None,
+    ) -> None:
+        self.kind, self.sheet, self.header_rows, self.columns = kind, sheet, header_rows, columns
+        self.rows = rows
+        self.bad = bad or {}
+        self.unmapped_headers = unmapped_headers or []
+        self.labels = labels or []  # the header text of every column, A first
+        self._values = values
+        self._frame: Any = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -373,19 +403,73 @@ class Table:
         return self.sheet, self.rows[i], self.columns[key].letter if key in self.columns else ""
 
     def column(self, key: str) -> list[Any]:
-        return self.values.get(key) or [None] * len(self.rows)
+        """Field ``key`` of every data row as Python values; all None when the sheet lacks it."""
+        return self._values.get(key) or [None] * len(self.rows)
+
+    @property
+    def frame(self) -> Any:
+        """The rows as a pandas DataFrame (built on first use, then kept)."""
+        if self._frame is None:
+            self._frame = to_frame(self.kind, self.rows, self._values)
+        return self._frame
+
+
+def to_frame(table: str, rows: list[int], values: dict[str, list[Any]]) -> Any:
+    """A frame of ``table``'s fields: every field of the table is a column (all <NA> where the
+    sheet lacks it), in nullable dtypes, indexed by the 1-based Excel row."""
+    import pandas as pd
+
+    index = pd.Index(rows, dtype="int64", name="row")
+    data = {}
+    for key, found in FIELDS_BY_TABLE[table].items():
+        column = values.get(key)
+        dtype = dtype_of(found.kind)
+        if column is None:
+            data[key] = pd.array([None] * len(rows), dtype=dtype)
+        elif dtype.startswith("datetime"):
+            data[key] = pd.to_datetime(pd.Series(column, dtype=object), errors="coerce").astype(dtype).array
+        else:
+            data[key] = pd.array(column, dtype=dtype)
+    return pd.DataFrame(data, index=index)
 
 
 @dataclass
 class Ledger:
+    """A ledger read once: its sheets (``tables``) and their frames.
+
+    ``customers``, ``visits``, ``complaints`` and ``monthly`` are pandas DataFrames (an empty
+    frame with the table's columns when the ledger has no such sheet); ``tables[kind]`` is the
+    ``Sheet`` with the column letters, unreadable cells and header rows beside each frame.
+    """
+
     path: str
-    tables: dict[str, Table]
+    tables: dict[str, Sheet]
     sheets: list[str]
     notes: list[str] = field(default_factory=list)  # things the reader noticed and said aloud
     date1904: bool = False
 
+    def frame(self, table: str) -> Any:
+        found = self.tables.get(table)
+        return found.frame if found is not None else to_frame(table, [], {})
+
     @property
-    def customers(self) -> Table:
+    def customers(self) -> Any:
+        return self.frame(CUSTOMERS)
+
+    @property
+    def visits(self) -> Any:
+        return self.frame(VISITS)
+
+    @property
+    def complaints(self) -> Any:
+        return self.frame(COMPLAINTS)
+
+    @property
+    def monthly(self) -> Any:
+        return self.frame(MONTHLY)
+
+    @property
+    def customer_sheet(self) -> Sheet:
         return self.tables[CUSTOMERS]
 
 

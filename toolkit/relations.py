@@ -8,7 +8,7 @@ from datetime import date
 from functools import cached_property
 
 from .ledger.coerce import normalize_name
-from .model import VISITS, Ledger, Table
+from .model import VISITS, Ledger, Sheet
 
 STRATEGIC = "战略"
 
@@ -20,10 +20,10 @@ class CustomerIndex:
     without an ID is 'ambiguous'.
     """
 
-    def __init__(self, customers: Table) -> None:
+    def __init__(self, customers: Sheet) -> None:
         self.customers = customers
-        self._matched: dict[int, tuple[Table, list[tuple[int | None, str]]]] = {}
-        self._visits: dict[int, tuple[Table, list[tuple[int, date, str]]]] = {}
+        self._matched: dict[int, tuple[Sheet, list[tuple[int | None, str]]]] = {}
+        self._visits: dict[int, tuple[Sheet, list[tuple[int, date, str]]]] = {}
         self.by_id: dict[str, int] = {}
         for i, value in enumerate(customers.column("customer_id")):
             if value and value not in self.by_id:
@@ -34,7 +34,7 @@ class CustomerIndex:
         """Each customer's normalised name (computed on first use: it is the slow part)."""
         return [normalize_name(v) if v else None for v in self.customers.column("name")]
 
-    def visits(self, table: Table) -> list[tuple[int, date, str]]:
+    def visits(self, table: Sheet) -> list[tuple[int, date, str]]:
         """(customer row, date, purpose + content + way) of every visit record that names a known
         customer and has a readable date. Remembered per table, like ``match``."""
         found = self._visits.get(id(table))
@@ -86,7 +86,7 @@ class CustomerIndex:
             return rows[0], ""
         return None, ("ambiguous" if rows else "unknown")
 
-    def match(self, table: Table) -> list[tuple[int | None, str]]:
+    def match(self, table: Sheet) -> list[tuple[int | None, str]]:
         """For each row of a visit, complaint or monthly table: (customer row, problem).
         Remembered per table: every job asks for the same tables several times."""
         found = self._matched.get(id(table))
@@ -106,7 +106,7 @@ class CustomerIndex:
 def last_contacts(ledger: Ledger, index: CustomerIndex, today: date) -> list[date | None]:
     """Per customer row: the latest of the ledger's last-visit date and the visit records, up to
     ``today`` (later dates are typing mistakes, reported by validation, not contacts)."""
-    customers = ledger.customers
+    customers = ledger.customer_sheet
     latest: list[date | None] = [d if d is not None and d <= today else None for d in customers.column("last_visit")]
     visits = ledger.tables.get(VISITS)
     if visits is not None:
@@ -118,9 +118,9 @@ def last_contacts(ledger: Ledger, index: CustomerIndex, today: date) -> list[dat
     return latest
 
 
-def typed_class(table: Table, i: int) -> str | None:
+def typed_class(table: Sheet, i: int) -> str | None:
     """The class typed in the ledger; a customer marked strategic (战略客户 = 是) is 战略."""
-    if table.has("strategic") and table.values["strategic"][i]:
+    if table.has("strategic") and table.column("strategic")[i]:
         return STRATEGIC
-    value = table.values["class"][i] if table.has("class") else None
+    value = table.column("class")[i] if table.has("class") else None
     return value or None

@@ -46,7 +46,7 @@ def classify_columns(result: Any, settings: Settings) -> list[WriteColumn]:
 
 def plan_columns(result: Any, settings: Settings) -> list[WriteColumn]:
     """下次拜访: the first planned visit of every customer row (blank when none falls in the period)."""
-    rows = result.ledger.customers.rows
+    rows = result.ledger.customer_sheet.rows
     first: dict[int, date | None] = dict.fromkeys(rows)
     for visit in result.planned:
         row = rows[visit.due.row]
@@ -64,7 +64,7 @@ def _token(finding: Any) -> str:
 
 def validate_columns(result: Any, settings: Settings) -> list[WriteColumn]:
     """校验结果: 通过, or the problems found in that customer row, each led by 【field】."""
-    table = result.ledger.customers
+    table = result.ledger.customer_sheet
     lang = settings.lang
     problems: dict[int, list[str]] = {}
     for finding in result.findings:
@@ -83,7 +83,7 @@ def validate_columns(result: Any, settings: Settings) -> list[WriteColumn]:
 
 def validate_highlights(result: Any) -> list[Highlight]:
     """One mark per user column that has a problem in some row: the cells whose 校验结果 names it."""
-    table = result.ledger.customers
+    table = result.ledger.customer_sheet
     if not table.rows:
         return []
     first, last = min(table.rows), max(table.rows)
@@ -111,7 +111,7 @@ def write_job_columns(
     """Write ``columns`` into the customer sheet the job read. Backups go to the workspace's
     ``backups/`` (for a bare ledger: ``backups/`` in the output folder), kept for the days the
     rules workbook says (参数 writeback.backup_days)."""
-    table = result.ledger.customers
+    table = result.ledger.customer_sheet
     folder = settings.workspace / "backups" if settings.workspace else settings.output_dir(out_dir) / "backups"
     keep = settings.rules.parameters.get("writeback.backup_days", 30)
     return write_back(

@@ -87,7 +87,7 @@ class ClassificationResult:
         return ordered
 
     def as_json(self) -> dict[str, Any]:
-        sheet = self.ledger.customers.sheet
+        sheet = self.ledger.customer_sheet.sheet
         return {
             "job": "classify",
             "ledger": self.ledger.path,
@@ -142,7 +142,7 @@ def classify(
     now = now or datetime.combine(today, time(23, 59, 59))
     lang = settings.lang
     ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
-    table = ledger.customers
+    table = ledger.customer_sheet
     index = CustomerIndex(table)
     survey_note = _use_survey_scores(ledger, index, settings, ledger_path, out_dir)
     classes = policy_classes(policy, settings.rules)
@@ -222,7 +222,7 @@ def _use_survey_scores(ledger: Ledger, index: CustomerIndex, settings: Settings,
     scores = latest_scores(settings, ledger_path, out_dir=out_dir)
     if not scores:
         return ""
-    table = ledger.customers
+    table = ledger.customer_sheet
     values = list(table.column("satisfaction"))
     used: set[str] = set()
     for i, key in enumerate(index.keys):
@@ -232,7 +232,7 @@ def _use_survey_scores(ledger: Ledger, index: CustomerIndex, settings: Settings,
             used.add(found.campaign)
     if not used:
         return ""
-    table.values["satisfaction"] = values
+    table._values["satisfaction"] = values
     if not table.has("satisfaction"):
         table.columns["satisfaction"] = Column("satisfaction", "", -1, label("survey.source", settings.lang), 1.0, ())
     count = sum(1 for key in index.keys if key in scores)

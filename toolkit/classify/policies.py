@@ -17,7 +17,7 @@ from datetime import date
 from ..config import Rules
 from ..errors import InputError
 from ..i18n import label
-from ..model import CUSTOMERS, MONTHLY, Ledger, Table, field_label
+from ..model import CUSTOMERS, MONTHLY, Ledger, Sheet, field_label
 from ..relations import CustomerIndex
 
 POLICIES = ("abcd", "sales", "share")
@@ -59,13 +59,13 @@ def compute(policy: str, ledger: Ledger, rules: Rules, index: CustomerIndex, tod
     if policy not in POLICIES:
         raise InputError(f"unknown policy '{policy}'", hint=f"use one of: {', '.join(POLICIES)}")
     if policy == "abcd":
-        return _abcd(ledger.customers, rules, lang, ledger.path)
+        return _abcd(ledger.customer_sheet, rules, lang, ledger.path)
     if policy == "sales":
-        return _sales(ledger.customers, rules, lang, ledger.path)
+        return _sales(ledger.customer_sheet, rules, lang, ledger.path)
     return _share(ledger, rules, index, today, lang)
 
 
-def _needs(ledger_path: str, table: Table, policy: str, needed: str, lang: str) -> InputError:
+def _needs(ledger_path: str, table: Sheet, policy: str, needed: str, lang: str) -> InputError:
     found = "、".join(f"{c.header}→{field_label(CUSTOMERS, k, lang)}" for k, c in table.columns.items())
     return InputError(
         f"policy {policy} needs {needed}; the customer sheet has: {found or 'no recognised columns'}",
@@ -75,7 +75,7 @@ def _needs(ledger_path: str, table: Table, policy: str, needed: str, lang: str) 
     )
 
 
-def _abcd(table: Table, rules: Rules, lang: str, path: str) -> list[Computed]:
+def _abcd(table: Sheet, rules: Rules, lang: str, path: str) -> list[Computed]:
     present = [f for f in ABCD_FACTORS if table.has(f)]
     if not (table.has("intent") and table.has("potential") and (table.has("scale") or table.has("industry_position"))):
         needed = (
@@ -85,7 +85,7 @@ def _abcd(table: Table, rules: Rules, lang: str, path: str) -> list[Computed]:
         raise _needs(path, table, "abcd", needed, lang)
     sep = label("reason.sep", lang)
     names = {f: field_label(CUSTOMERS, f, lang) for f in present}
-    columns = [table.values[f] for f in present]
+    columns = [table.column(f) for f in present]
     memo: dict[tuple[object, ...], Computed] = {}
     out = []
     for i in range(len(table)):
@@ -132,7 +132,7 @@ def _abcd_one(values: dict[str, object], names: dict[str, str], rules: Rules, la
     return Computed(None, label("reason.abcd_short", lang, fields="、".join(parts)) + notes)
 
 
-def _sales(table: Table, rules: Rules, lang: str, path: str) -> list[Computed]:
+def _sales(table: Sheet, rules: Rules, lang: str, path: str) -> list[Computed]:
     if not table.has("annual_sales"):
         raise _needs(path, table, "sales", field_label(CUSTOMERS, "annual_sales", lang), lang)
     key_min = rules.parameter("sales.key_min") * 1e4
@@ -140,7 +140,7 @@ def _sales(table: Table, rules: Rules, lang: str, path: str) -> list[Computed]:
     sep = label("reason.sep", lang)
     strategic = table.column("strategic")
     out = []
-    for amount, flagged in zip(table.values["annual_sales"], strategic, strict=True):
+    for amount, flagged in zip(table.column("annual_sales"), strategic, strict=True):
         if flagged:
             out.append(Computed("战略", "战略" + sep + label("reason.strategic_flag", lang)))
         elif amount is None:
@@ -164,13 +164,13 @@ def _sales(table: Table, rules: Rules, lang: str, path: str) -> list[Computed]:
 
 
 def _share(ledger: Ledger, rules: Rules, index: CustomerIndex, today: date, lang: str) -> list[Computed]:
-    table = ledger.customers
+    table = ledger.customer_sheet
     strategic_min = rules.parameter("share.strategic_min")
     key_min = rules.parameter("share.key_min")
     sep = label("reason.sep", lang)
     monthly = ledger.tables.get(MONTHLY)
     has_monthly = monthly is not None and monthly.has("volume") and monthly.has("month")
-    typed = list(table.values["share"]) if table.has("share") else [None] * len(table)
+    typed = list(table.column("share")) if table.has("share") else [None] * len(table)
     if not table.has("share") and not has_monthly:
         needed = f"{field_label(CUSTOMERS, 'share', lang)}, or a monthly-business sheet (月份, 客户, 业务量)"
         raise _needs(ledger.path, table, "share", needed, lang)
@@ -201,17 +201,17 @@ def _share(ledger: Ledger, rules: Rules, index: CustomerIndex, today: date, lang
 
 
 def _shares_from_monthly(
-    monthly: Table, index: CustomerIndex, customers: int, today: date, rules: Rules, lang: str
+    monthly: Sheet, index: CustomerIndex, customers: int, today: date, rules: Rules, lang: str
 ) -> tuple[list[float | None], list[str]]:
     """Each customer's share of all business over the last N months with data (up to today)."""
     window = int(rules.parameter("share.window_months"))
-    months = sorted({m for m in monthly.values["month"] if m is not None and m <= today})
+    months = sorted({m for m in monthly.column("month") if m is not None and m <= today})
     chosen = set(months[-window:])
     total = 0.0
     mine = [0.0] * customers
     seen = [False] * customers
     for (row, _), month, volume in zip(
-        index.match(monthly), monthly.values["month"], monthly.values["volume"], strict=True
+        index.match(monthly), monthly.column("month"), monthly.column("volume"), strict=True
     ):
         if month in chosen and volume is not None:
             total += volume

@@ -37,7 +37,7 @@ def risk_tags(
     lang: str,
 ) -> list[list[Tag]]:
     """The tags of every customer row (``classes`` are the final classes, for contact limits)."""
-    customers = ledger.customers
+    customers = ledger.customer_sheet
     tags: list[list[Tag]] = [[] for _ in range(len(customers))]
 
     def rule(code: str) -> RiskRule | None:
@@ -52,7 +52,7 @@ def risk_tags(
     if (found := rule("low_credit")) and customers.has("credit_rating"):
         listed = set(found.threshold) if isinstance(found.threshold, list) else set()
         shown = "、".join(found.threshold) if isinstance(found.threshold, list) else ""
-        for i, rating in enumerate(customers.values["credit_rating"]):
+        for i, rating in enumerate(customers.column("credit_rating")):
             if rating in listed:
                 add(i, found, "risk.low_credit", rating=rating, listed=shown)
 
@@ -69,12 +69,12 @@ def risk_tags(
         _no_contact(ledger, rules, index, classes, today, found, add)
 
     if (found := rule("satisfaction_low")) and customers.has("satisfaction"):
-        for i, score in enumerate(customers.values["satisfaction"]):
+        for i, score in enumerate(customers.column("satisfaction")):
             if score is not None and score < float(found.threshold):  # type: ignore[arg-type]
                 add(i, found, "risk.satisfaction_low", score=f"{score:g}", threshold=f"{found.threshold:g}")
 
     if (found := rule("satisfaction_falling")) and customers.has("satisfaction"):
-        for i, (score, before) in enumerate(zip(customers.values["satisfaction"], previous_satisfaction, strict=True)):
+        for i, (score, before) in enumerate(zip(customers.column("satisfaction"), previous_satisfaction, strict=True)):
             if score is not None and before is not None and before - score > float(found.threshold):  # type: ignore[arg-type]
                 add(
                     i,
@@ -97,7 +97,7 @@ def risk_tags(
 
 
 def _no_contact(ledger, rules, index, classes, today, found, add) -> None:
-    customers = ledger.customers
+    customers = ledger.customer_sheet
     if not (customers.has("last_visit") or "visits" in ledger.tables):
         return
     latest = last_contacts(ledger, index, today)
@@ -126,7 +126,7 @@ def _complaints(ledger, index, now, unanswered, still_open, add) -> None:
     ids = complaints.column("complaint_id")
     replied, resolved = complaints.column("replied"), complaints.column("resolved")
     closed = complaints.column("resolved_on")
-    for j, ((row, _), received) in enumerate(zip(index.match(complaints), complaints.values["received"], strict=True)):
+    for j, ((row, _), received) in enumerate(zip(index.match(complaints), complaints.column("received"), strict=True)):
         if row is None or received is None or resolved[j] is True or (resolved[j] is None and closed[j] is not None):
             continue
         hours = (now - received).total_seconds() / 3600
@@ -158,12 +158,12 @@ def _volume_drop(ledger, index, today, found, add) -> None:
     monthly = ledger.tables[MONTHLY]
     if not (monthly.has("month") and monthly.has("volume")):
         return
-    months = sorted({m for m in monthly.values["month"] if m is not None and m <= today})
+    months = sorted({m for m in monthly.column("month") if m is not None and m <= today})
     if len(months) < 2:
         return
     last, before = months[-1], months[-2]
     volumes: dict[tuple[int, date], float] = {}
-    column, amounts, matched = monthly.values["month"], monthly.values["volume"], index.match(monthly)
+    column, amounts, matched = monthly.column("month"), monthly.column("volume"), index.match(monthly)
     for j in [j for j, month in enumerate(column) if month == last or month == before]:  # the two months only
         row, volume = matched[j][0], amounts[j]
         if row is not None and volume is not None:

@@ -1,7 +1,7 @@
 """Read a ledger into typed tables: customers, visits, complaints and monthly business.
 
 Sheets are recognised by their headers, not by their position or name. Each value is
-coerced by its field's kind; a value that cannot be read is kept in ``Table.bad`` with its
+coerced by its field's kind; a value that cannot be read is kept in ``Sheet.bad`` with its
 raw content so validation can report it with its sheet, row and column.
 """
 
@@ -13,7 +13,7 @@ from itertools import islice
 from typing import Any
 
 from ..errors import InputError
-from ..model import CUSTOMERS, FIELDS_BY_TABLE, TABLES, Ledger, Table
+from ..model import CUSTOMERS, FIELDS_BY_TABLE, TABLES, Ledger, Sheet
 from .coerce import _DIRTY, Coerced, coercer, parse_id, parse_text
 from .headers import HeaderMatch, expected_headers, find_header
 from .source import RawSheet, open_source
@@ -112,7 +112,7 @@ def _is_number(text: str) -> bool:
 _CHUNK = 8192
 
 
-def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
+def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Sheet:
     fields = FIELDS_BY_TABLE[found.table]
     columns = [
         _ColumnReader(
@@ -171,19 +171,19 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Table:
             chunk = []
     for column in columns:
         column.take(chunk, len(rows) - len(chunk))
-    table = Table(
+    values = {c.key: c.values for c in columns}
+    _scale_percent_fractions(found, values, {c.key: c.typed_numbers for c in columns if c.percent})
+    return Sheet(
         found.table,
         sheet.name,
         tuple(r + 1 for r in found.header_rows),
         found.columns,
         rows,
-        {c.key: c.values for c in columns},
+        values,
         bad={c.key: c.bad for c in columns if c.bad},
         unmapped_headers=found.unmapped,
         labels=found.labels,
     )
-    _scale_percent_fractions(table, {c.key: c.typed_numbers for c in columns if c.percent})
-    return table
 
 
 class _ColumnReader:
@@ -341,17 +341,17 @@ def _not_a_record(row: list[Any], key_columns: list[int], markers: set[str], ini
     return False
 
 
-def _scale_percent_fractions(table: Table, typed_numbers: dict[str, set[int]]) -> None:
+def _scale_percent_fractions(found: HeaderMatch, values: dict[str, list[Any]], typed_numbers: dict[str, set[int]]) -> None:
     """A share column of Excel percent cells holds 0.05 for 5 %. The numbers typed in the column
     (not '5%' text) are taken as fractions and scaled once when the header names no unit,
     nearly all are within ±1 and together they make at most 100 % (shares of one company's
     business cannot add up to more); otherwise they are percent points as typed (0.5 = 0.5 %)."""
     for key, indexes in typed_numbers.items():
-        header = table.columns[key].header
+        header = found.columns[key].header
         if not indexes or "%" in header or "％" in header:
             continue
-        values = table.values[key]
-        within = sum(1 for i in indexes if abs(values[i]) <= 1.0)
-        if within >= 0.9 * len(indexes) and sum(values[i] for i in indexes) <= 1.05:
+        column = values[key]
+        within = sum(1 for i in indexes if abs(column[i]) <= 1.0)
+        if within >= 0.9 * len(indexes) and sum(column[i] for i in indexes) <= 1.05:
             for i in indexes:
-                values[i] *= 100
+                column[i] *= 100

@@ -146,7 +146,7 @@ def remind(
 def _directory(ledger: Ledger, config: MailConfig) -> dict[str, list[str]]:
     """Owner name → e-mail addresses: the ledger's 客户经理邮箱 (the most common one per owner),
     overridden by ``[mail.owners]``."""
-    table = ledger.customers
+    table = ledger.customer_sheet
     bad = table.bad.get("owner_email", {})
     seen: dict[str, Counter[str]] = defaultdict(Counter)
     for i, (owner, mail) in enumerate(zip(table.column("owner"), table.column("owner_email"), strict=True)):
@@ -158,7 +158,7 @@ def _directory(ledger: Ledger, config: MailConfig) -> dict[str, list[str]]:
 
 
 def _bad_owner_email(ledger: Ledger, owner: str) -> str:
-    table = ledger.customers
+    table = ledger.customer_sheet
     bad = table.bad.get("owner_email", {})
     owners = table.column("owner")
     return next((str(v) for i, v in bad.items() if owners[i] == owner), "")
@@ -169,7 +169,7 @@ def _first_address(value: Any) -> str:
 
 
 def _names(ledger: Ledger) -> list[str]:
-    return [str(n or "") for n in ledger.customers.column("name")]
+    return [str(n or "") for n in ledger.customer_sheet.column("name")]
 
 
 # ---------------------------------------------------------------- visits
@@ -196,7 +196,7 @@ def _visits(job: _Job) -> tuple[str, list[Message]]:
         record=False,
         password=job.password,
     )
-    customers = planned.ledger.customers
+    customers = planned.ledger.customer_sheet
     names = _names(planned.ledger)
     ids, contacts, phones = customers.column("customer_id"), customers.column("contact"), customers.column("phone")
     overdue_ids = {id(v) for v in planned.overdue}
@@ -279,8 +279,8 @@ def _complaints(job: _Job) -> tuple[str, list[Message]]:
     rule = job.settings.rules.risks.get("complaint_unanswered")
     limit = float(rule.threshold) if rule and not isinstance(rule.threshold, (list, str)) else 24.0
     warn_from = max(limit - job.config.complaint_warn_hours, 0)
-    index = CustomerIndex(job.ledger.customers)
-    owners = job.ledger.customers.column("owner")
+    index = CustomerIndex(job.ledger.customer_sheet)
+    owners = job.ledger.customer_sheet.column("owner")
     names = _names(job.ledger)
     by_handler: dict[str, list[dict[str, Any]]] = defaultdict(list)
     columns = [table.column(k) for k in ("complaint_id", "received", "replied", "resolved", "handler")]
@@ -348,7 +348,7 @@ def _quality(job: _Job) -> tuple[str, list[Message]]:
     year, number, _ = job.today.isocalendar()
     period = f"{year}-W{number:02d}"
     findings = check_ledger(job.ledger, job.settings.rules, job.today, job.lang)
-    table = job.ledger.customers
+    table = job.ledger.customer_sheet
     name_of_row = dict(zip(table.rows, _names(job.ledger), strict=True))
     by_owner: dict[str, list] = defaultdict(list)
     unowned = 0
@@ -414,7 +414,7 @@ def _care(job: _Job) -> tuple[str, list[Message]]:
 
     window = care_window(job.today, WorkCalendar(job.settings.rules.holidays))
     period = job.today.isoformat()
-    table = job.ledger.customers
+    table = job.ledger.customer_sheet
     if not table.has("wants_care"):
         job.problems.append(label("remind.problem.no_care_column", job.lang))
         return period, []

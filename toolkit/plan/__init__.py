@@ -47,7 +47,7 @@ class PlanResult:
         return [v for v in self.visits if v.date is None]
 
     def as_json(self) -> dict[str, Any]:
-        customers = self.ledger.customers
+        customers = self.ledger.customer_sheet
         names = customers.column("name")
 
         def visit(v: Visit) -> dict[str, Any]:
@@ -132,7 +132,7 @@ def plan(
         notes.append(label("plan.note_partly_past", settings.lang, start=start.isoformat(), today=today.isoformat()))
         start = today
     ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
-    customers = ledger.customers
+    customers = ledger.customer_sheet
     index = CustomerIndex(customers)
     classes = _classes(ledger, settings, index, today, notes)
     records = visit_records(ledger, index, today)
@@ -217,7 +217,7 @@ def _close_the_loop(
 
 def _classes(ledger: Ledger, settings: Settings, index: CustomerIndex, today: date, notes: list[str]) -> list:
     """The class typed in the ledger; where none is typed, the one the workspace policy computes."""
-    table = ledger.customers
+    table = ledger.customer_sheet
     typed = [typed_class(table, i) for i in range(len(table))]
     if all(typed):
         return typed

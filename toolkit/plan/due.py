@@ -53,7 +53,7 @@ def cadences_for(klass: str | None, strategic: bool, rules: Rules) -> list[Caden
 
 def visit_records(ledger: Ledger, index: CustomerIndex, today: date) -> list[list[tuple[date, str]]]:
     """Per customer row: its visit records up to today, as (date, purpose + content + way)."""
-    records: list[list[tuple[date, str]]] = [[] for _ in range(len(ledger.customers))]
+    records: list[list[tuple[date, str]]] = [[] for _ in range(len(ledger.customer_sheet))]
     visits = ledger.tables.get(VISITS)
     if visits is not None:
         for row, day, text in index.visits(visits):
@@ -66,7 +66,7 @@ def due_visits(
     ledger: Ledger, rules: Rules, records: list[list[tuple[date, str]]], classes: list[str | None], today: date
 ) -> list[Due]:
     """Every (customer, kind of visit) with a cadence, and when it is next due."""
-    customers = ledger.customers
+    customers = ledger.customer_sheet
     typed_last = customers.column("last_visit")
     strategic = customers.column("strategic")
     out: list[Due] = []

@@ -116,7 +116,7 @@ def _overview(
 
 
 def _row(result: PlanResult, v: Visit, lang: str, with_date: bool) -> list:
-    customers = result.ledger.customers
+    customers = result.ledger.customer_sheet
     i = v.due.row
     yes = label("yes", lang)
     weekdays = label("plan.weekdays", lang).split()
@@ -156,7 +156,7 @@ def _list(book: Book, result: PlanResult, visits: list[Visit], name: str, lang: 
 def _overdue(book: Book, result: PlanResult, visits: list[Visit], lang: str) -> None:
     L = lambda key: label(key, lang)  # noqa: E731
     sheet = book.add_sheet(L("sheet.plan_overdue"))
-    names, ids = result.ledger.customers.column("name"), result.ledger.customers.column("customer_id")
+    names, ids = result.ledger.customer_sheet.column("name"), result.ledger.customer_sheet.column("customer_id")
     keys = [
         "col.owner",
         "col.customer_id",
@@ -208,7 +208,7 @@ def _completion(book: Book, result: PlanResult, only: str | None, lang: str) -> 
 def _calendar(book: Book, result: PlanResult, visits: list[Visit], owner: str, lang: str) -> None:
     """A month grid per month of the period: one cell a day, the customers of that day in it."""
     sheet = book.add_sheet(sheet_name(f"{label('sheet.plan_calendar', lang)}-{owner}", book.names))
-    names = result.ledger.customers.column("name")
+    names = result.ledger.customer_sheet.column("name")
     by_day: dict[date, list[str]] = defaultdict(list)
     for v in visits:
         assert v.date is not None
@@ -262,7 +262,7 @@ def _calendar(book: Book, result: PlanResult, visits: list[Visit], owner: str, l
 def _ics(path: Path, result: PlanResult, owner: str, visits: list[Visit], lang: str) -> Path:
     from icalendar import Calendar, Event
 
-    customers = result.ledger.customers
+    customers = result.ledger.customer_sheet
     cal = Calendar()
     cal.add("prodid", "-//crm toolkit//visit plan//ZH")
     cal.add("version", "2.0")

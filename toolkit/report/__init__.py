@@ -56,7 +56,7 @@ class ReportResult:
 
     @property
     def satisfaction(self) -> float | None:
-        table = self.classified.ledger.customers
+        table = self.classified.ledger.customer_sheet
         scores = [s for s in table.column("satisfaction") if s is not None]
         return sum(scores) / len(scores) if scores else None
 
@@ -125,7 +125,7 @@ def report(
         ledger_path, settings, today=as_of, password=password, write=False, record=False, typed_fallback=True
     )
     ledger = classified.ledger
-    index = classified.index or CustomerIndex(ledger.customers)
+    index = classified.index or CustomerIndex(ledger.customer_sheet)
     classes = [c.klass for c in classified.customers]
     findings = check_ledger(
         ledger, settings.rules, max(today or date.today(), as_of), settings.lang, index, wording=False
@@ -133,7 +133,7 @@ def report(
     rule = settings.rules.risks.get("complaint_unanswered")
     hours = float(rule.threshold) if rule and not isinstance(rule.threshold, list) else 24.0
     missing: list[str] = []
-    strategic = ledger.customers.column("strategic")
+    strategic = ledger.customer_sheet.column("strategic")
     key_rows = {i for i, klass in enumerate(classes) if strategic[i] or klass in KEY_CLASSES}
     this, per_customer, by_owner = month_figures(
         ledger, settings.rules, index, classes, first, hours, missing, key_rows=key_rows
@@ -153,7 +153,7 @@ def report(
             )
     if previous_classes is None:
         missing.append("classes_previous")
-    if not ledger.customers.has("satisfaction"):
+    if not ledger.customer_sheet.has("satisfaction"):
         missing.append("satisfaction")
     result = ReportResult(
         first,
@@ -167,7 +167,7 @@ def report(
         previous_classes,
         missing,
         index,
-        [since is None or since < end for since in ledger.customers.column("since")],
+        [since is None or since < end for since in ledger.customer_sheet.column("since")],
         hours,
         subsidiary,
     )
@@ -227,7 +227,7 @@ class GroupResult:
         }.items():
             total[rate] = total[part] / total[whole] if total.get(whole) else None
         scores = [
-            s for r in self.reports for s in r.classified.ledger.customers.column("satisfaction") if s is not None
+            s for r in self.reports for s in r.classified.ledger.customer_sheet.column("satisfaction") if s is not None
         ]
         total["satisfaction"] = sum(scores) / len(scores) if scores else None
         return total

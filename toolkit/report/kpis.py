@@ -92,15 +92,15 @@ def month_figures(
     first, end = month_bounds(month)
     figures = MonthFigures(first)
     per_customer: dict[int, CustomerMonth] = defaultdict(CustomerMonth)
-    owners = ledger.customers.column("owner")
+    owners = ledger.customer_sheet.column("owner")
     by_owner: dict[str, VisitsByOwner] = defaultdict(VisitsByOwner)
     note = missing.append if missing is not None else (lambda _: None)
     # per-customer figures only for the customers the 重点客户 table lists (all, if not given)
     listed = (lambda r: r in key_rows) if key_rows is not None else (lambda r: True)  # noqa: E731
 
-    customers = ledger.customers
+    customers = ledger.customer_sheet
     if customers.has("since"):
-        figures.new_customers = sum(1 for d in customers.values["since"] if d is not None and first <= d < end)
+        figures.new_customers = sum(1 for d in customers.column("since") if d is not None and first <= d < end)
     else:
         note("new_customers")
 
@@ -114,7 +114,7 @@ def month_figures(
         figures.volume = 0.0
         figures.new_business = 0.0 if monthly.has("new_business") else None
         new_column = monthly.column("new_business")
-        months, volumes, matched = monthly.values["month"], monthly.values["volume"], index.match(monthly)
+        months, volumes, matched = monthly.column("month"), monthly.column("volume"), index.match(monthly)
         wanted = {first, previous_first}
         for j in [j for j, when in enumerate(months) if when in wanted]:  # only the rows that matter
             when, volume, (row, _) = months[j], volumes[j], matched[j]
@@ -158,7 +158,7 @@ def month_figures(
 
     complaints = ledger.tables.get(COMPLAINTS)
     if complaints is not None and complaints.has("received"):
-        received, replied = complaints.values["received"], complaints.column("replied")
+        received, replied = complaints.column("received"), complaints.column("replied")
         resolved, category = complaints.column("resolved"), complaints.column("category")
         limit = timedelta(hours=reply_hours)
         figures.complaints = figures.complaints_on_time = figures.complaints_resolved = 0
@@ -233,7 +233,7 @@ def volume_by_month(ledger: Ledger, last: date, months: int = 12) -> list[tuple[
     wanted = [add_months(last.replace(day=1), -n) for n in range(months - 1, -1, -1)]
     totals: dict[date, float] = {}
     if monthly is not None and monthly.has("month") and monthly.has("volume"):
-        for when, volume in zip(monthly.values["month"], monthly.values["volume"], strict=True):
+        for when, volume in zip(monthly.column("month"), monthly.column("volume"), strict=True):
             if when is not None and volume is not None:
                 totals[when] = totals.get(when, 0.0) + volume
     return [(m, totals.get(m)) for m in wanted]

@@ -230,7 +230,7 @@ def _overview(book: Book, result: ReportResult, formats: dict[str, Any], lang: s
 def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], lang: str) -> None:
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     sheet = book.add_sheet(L("sheet.report_key"))
-    table = result.classified.ledger.customers
+    table = result.classified.ledger.customer_sheet
     strategic = table.column("strategic")
     rows = []
     categories = ["质量", "交付", "服务"]
@@ -321,10 +321,10 @@ def _complaints(book: Book, result: ReportResult, lang: str) -> None:
     if complaints is not None and complaints.has("received"):
         first, end = month_bounds(result.month)
         index = result.index
-        names = result.classified.ledger.customers.column("name")
+        names = result.classified.ledger.customer_sheet.column("name")
         rule = result.reply_hours
         for j, (row, _) in enumerate(index.match(complaints)):
-            got = complaints.values["received"][j]
+            got = complaints.column("received")[j]
             if got is None or not (first <= got.date() < end):
                 continue
             replied = complaints.column("replied")[j]

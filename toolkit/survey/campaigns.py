@@ -200,7 +200,7 @@ def _customers(
         result = classify(
             path, settings, today=today, write=False, record=False, typed_fallback=True, password=password
         )
-        table = result.ledger.customers
+        table = result.ledger.customer_sheet
         columns = {k: table.column(k) for k in ("contact", "email", "owner_email", "industry", "status")}
         ledger_key = settings.ledger_key(path)
         for i, customer in enumerate(result.customers):

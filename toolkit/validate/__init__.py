@@ -35,7 +35,7 @@ class ValidationResult:
         return {
             "job": "validate",
             "ledger": self.ledger.path,
-            "customers": len(self.ledger.customers),
+            "customers": len(self.ledger.customer_sheet),
             "errors": self.errors,
             "warnings": self.warnings,
             "tables": {

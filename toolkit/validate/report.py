@@ -53,7 +53,7 @@ def _summary(book: Book, ledger: Ledger, findings: list[Finding], today: date, l
         (L("summary.ledger"), ledger.path),
         (L("summary.generated"), datetime.now().replace(microsecond=0)),
         (L("summary.today"), today),
-        (L("summary.customers"), len(ledger.customers)),
+        (L("summary.customers"), len(ledger.customer_sheet)),
         (L("summary.errors"), severities.get("error", 0)),
         (L("summary.warnings"), severities.get("warning", 0)),
     ]

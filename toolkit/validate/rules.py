@@ -24,7 +24,7 @@ from ..model import (
     Finding,
     Ledger,
     Severity,
-    Table,
+    Sheet,
     field_label,
 )
 from ..relations import CustomerIndex, last_contacts, typed_class
@@ -56,7 +56,7 @@ class _Collector:
     def add(
         self,
         code: str,
-        table: Table,
+        table: Sheet,
         i: int | None,
         key: str,
         value: Any,
@@ -108,7 +108,7 @@ def check_ledger(
     ``index``: the ledger's customer index when a job already has one (its matches are reused);
     ``wording=False``: findings without messages, for a job that only counts them."""
     out = _Collector(rules, lang, wording)
-    customers = ledger.customers
+    customers = ledger.customer_sheet
     owners = customers.column("owner")
     index = index or CustomerIndex(customers)
     _check_customers(out, customers, owners, rules, today, index.name_keys)
@@ -131,7 +131,7 @@ def check_ledger(
 
 
 def _check_customers(
-    out: _Collector, table: Table, owners: list[Any], rules: Rules, today: date, name_keys: list[str | None]
+    out: _Collector, table: Sheet, owners: list[Any], rules: Rules, today: date, name_keys: list[str | None]
 ) -> None:
     n = len(table)
     for key in rules.required:
@@ -157,7 +157,7 @@ def _check_customers(
         if not table.has(key):
             out.add("missing_column", table, None, key, None)
             continue
-        values, bad = table.values[key], table.bad.get(key, {})
+        values, bad = table.column(key), table.bad.get(key, {})
         for i in range(n):
             if values[i] is None and i not in bad:
                 out.add("required_missing", table, i, key, None, owners[i] or "")
@@ -165,7 +165,7 @@ def _check_customers(
     _check_duplicates(out, table, owners, name_keys)
 
 
-def _check_cells(out: _Collector, table: Table, owners: list[Any], today: date) -> None:
+def _check_cells(out: _Collector, table: Sheet, owners: list[Any], today: date) -> None:
     """Unreadable values, values outside their allowed lists or ranges, dates in the future."""
     fields = FIELDS_BY_TABLE[table.kind]
     allowed = out.rules.allowed
@@ -176,7 +176,7 @@ def _check_cells(out: _Collector, table: Table, owners: list[Any], today: date) 
                 out.add(code, table, i, key, raw, owners[i] or "")
     for key in table.columns:
         kind = fields[key].kind
-        values = table.values[key]
+        values = table.column(key)
         if kind == "enum" and allowed.get(key):
             permitted = set(allowed[key])
             shown = "、".join(allowed[key])
@@ -206,7 +206,7 @@ def _groups(values: list[Any]) -> Iterator[list[int]]:
     return (rows for rows in seen.values() if len(rows) > 1)
 
 
-def _check_duplicates(out: _Collector, table: Table, owners: list[Any], name_keys: list[str | None]) -> None:
+def _check_duplicates(out: _Collector, table: Sheet, owners: list[Any], name_keys: list[str | None]) -> None:
     ids = table.column("customer_id")
     flagged_by_id: set[tuple[int, ...]] = set()
     if table.has("customer_id"):
@@ -218,7 +218,7 @@ def _check_duplicates(out: _Collector, table: Table, owners: list[Any], name_key
                     "duplicate_id", table, i, "customer_id", ids[i], owners[i] or "", group=f"ID {ids[i]}", rows=others
                 )
     if table.has("name"):
-        names = table.values["name"]
+        names = table.column("name")
         for rows in _groups(name_keys):
             if table.has("customer_id") and len({ids[i] for i in rows}) == 1 and ids[rows[0]]:
                 continue  # one ID: already a duplicate_id group
@@ -229,7 +229,7 @@ def _check_duplicates(out: _Collector, table: Table, owners: list[Any], name_key
                 )
 
 
-def _check_references(out: _Collector, table: Table, index: CustomerIndex) -> list[int | None]:
+def _check_references(out: _Collector, table: Sheet, index: CustomerIndex) -> list[int | None]:
     names = table.column("customer")
     ids = table.column("customer_id")
     matched: list[int | None] = []
@@ -249,7 +249,7 @@ def _check_contact(
 ) -> None:
     if not (out.enabled("overdue_contact") or out.enabled("never_contacted")):
         return
-    table = ledger.customers
+    table = ledger.customer_sheet
     typed_last = table.column("last_visit")
     latest = last_contacts(ledger, index, today)
     has_history = table.has("last_visit") or VISITS in ledger.tables
