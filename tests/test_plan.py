@@ -11,8 +11,9 @@ import pytest
 from conftest import make_xlsx, run_crm
 from icalendar import Calendar
 
+from toolkit.calendar import WorkCalendar
 from toolkit.config import load_settings
-from toolkit.plan import WorkCalendar, add_months, plan
+from toolkit.plan import add_months, plan
 from toolkit.workspace import init_workspace
 
 TODAY = date(2026, 9, 28)
@@ -273,8 +274,9 @@ def test_libreoffice_opens_the_schedule_workbook(tmp_path):
 
 
 def test_repeats_keep_to_the_month_end():
-    from toolkit.plan.due import Due
-    from toolkit.plan.schedule import occurrences
+    from toolkit.facts.visits import occurrences
+
+    from toolkit.facts.visits import Due
 
     due = Due(0, "客户经理拜访", "实地", 1, "", None, date(2027, 1, 31))
     days = [d for _, d in occurrences([due], date(2027, 1, 1), date(2027, 5, 1))]

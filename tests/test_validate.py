@@ -8,16 +8,13 @@ import openpyxl
 from conftest import CUSTOMER_HEADER, customer_row, make_xlsx
 
 from toolkit.config import load_settings
-from toolkit.ledger import read_ledger
-from toolkit.validate import check_ledger
+from toolkit.facts import load_facts
 
 
 def findings_of(tmp_path, sheets, today, settings=None, **kwargs):
     path = make_xlsx(tmp_path / "l.xlsx", sheets, **kwargs)
     settings = settings or load_settings()
-    return check_ledger(
-        read_ledger(path, column_overrides=settings.overrides_for_reader()), settings.rules, today, settings.lang
-    )
+    return load_facts(path, settings, today=today).findings()
 
 
 def codes_at(findings):
@@ -122,10 +119,10 @@ def test_overdue_contact_follows_each_class_and_the_visit_records(tmp_path, toda
     header = CUSTOMER_HEADER + ["战略客户"]
     rows = [
         header,
-        customer_row(1, 客户分类="A", 最近拜访日期=date(2026, 6, 1)) + ["否"],  # 178 days > 92
-        customer_row(2, 客户分类="B", 最近拜访日期=date(2026, 6, 1)) + ["否"],  # 178 ≤ 183
-        customer_row(3, 客户分类="C", 最近拜访日期=date(2025, 6, 1)) + ["否"],  # 543 > 365
-        customer_row(4, 客户分类="A", 最近拜访日期=date(2026, 10, 1)) + ["是"],  # strategic: 56 > 31
+        customer_row(1, 客户分类="A", 最近拜访日期=date(2026, 6, 1)) + ["否"],  # due 2026-09-01: past
+        customer_row(2, 客户分类="B", 最近拜访日期=date(2026, 6, 1)) + ["否"],  # due 2026-12-01: not yet
+        customer_row(3, 客户分类="C", 最近拜访日期=date(2025, 6, 1)) + ["否"],  # due 2026-06-01: past
+        customer_row(4, 客户分类="A", 最近拜访日期=date(2026, 10, 1)) + ["是"],  # strategic, monthly: due 11-01
         customer_row(5, 客户分类="A", 最近拜访日期=date(2026, 1, 1)) + ["否"],  # but visited in records
         customer_row(6, 客户分类="B", 最近拜访日期=None) + ["否"],
     ]
@@ -141,7 +138,7 @@ def test_overdue_contact_follows_each_class_and_the_visit_records(tmp_path, toda
         ("never_contacted", "H7"),
     }
     strategic = next(f for f in found if f.cell == "H5")
-    assert "战略类客户已 56 天未联系" in strategic.message and "31 天" in strategic.message
+    assert "战略类客户已 56 天未联系" in strategic.message and "每 1 个月一次应在 2026-11-01 前联系" in strategic.message
 
 
 def test_complaint_reply_before_received(tmp_path, today):
@@ -189,7 +186,7 @@ def test_rules_workbook_can_disable_a_rule_and_change_its_severity(tmp_path, tod
 def test_rules_workbook_sets_the_contact_limit_and_required_fields(tmp_path, today):
     def edit(book):
         cadence = book["拜访周期"]
-        cadence["E2"] = 200  # class A: 200 days instead of 92
+        cadence["C2"] = 7  # class A: every 7 months instead of 3
         required = book["必填字段"]
         for row in required.iter_rows(min_row=2):
             if row[0].value == "contact":
@@ -198,7 +195,7 @@ def test_rules_workbook_sets_the_contact_limit_and_required_fields(tmp_path, tod
     settings = edit_rules(tmp_path, edit)
     rows = [CUSTOMER_HEADER, customer_row(1, 客户分类="A", 最近拜访日期=date(2026, 6, 1), 联系人=None)]
     assert findings_of(tmp_path, {"S": rows}, today, settings) == []
-    assert settings.rules.max_days("A") == 200
+    assert [c.months for c in settings.rules.cadences if c.klass == "A"] == [7]
 
 
 def test_english_messages(tmp_path, today):

@@ -8,7 +8,7 @@ from .classify import classify
 from .config import load_settings
 from .demo import make_demo
 from .ledger import read_ledger
-from .mail import remind
+from .pipeline import remind
 from .plan import plan
 from .report import report, report_group
 from .validate import validate

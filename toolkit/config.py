@@ -87,13 +87,19 @@ def templates_dir() -> Path:
     )
 
 
+# the 拜访周期 columns the toolkit reads, and where they sit when a header is not found
+_CADENCE_HEADERS = {"客户类别": 0, "拜访类型": 1, "周期(月)": 2, "方式": 3, "记录关键词": 5}
+
+
 @dataclass
 class Cadence:
+    """One row of 拜访周期: customers of ``klass`` get a ``kind`` of visit every ``months``
+    calendar months from the last one (due on that day, overdue the day after)."""
+
     klass: str
     kind: str
     months: float
     way: str
-    max_days: int
     keyword: str = ""  # a visit record counts for this kind when its purpose or content holds it
 
 
@@ -150,13 +156,6 @@ class Rules:
             value = self.parameters.get(f"writeback.{key}")
             names[key] = clean_text(value) if isinstance(value, str) and clean_text(value) else default
         return names
-
-    def max_days(self, klass: str | None) -> int | None:
-        """The longest a customer of ``klass`` may go without contact, or None if no rule."""
-        if not klass:
-            return None
-        limits = [c.max_days for c in self.cadences if c.klass == klass and c.max_days]
-        return min(limits) if limits else None
 
 
 @dataclass
@@ -326,27 +325,31 @@ def load_rules(path: Path) -> Rules:
             parameter_cells[key] = f"C{number}"
 
     cadences = []
+    # by header, so a rules workbook made before 最长未联系天数 was dropped still reads right
+    header = [clean_text(c) for c in (sheets.get(CADENCE_SHEET) or [[]])[0]]
+    at = {name: header.index(name) for name in _CADENCE_HEADERS if name in header}
+    place = [at.get(name, default) for name, default in _CADENCE_HEADERS.items()]
+    months_letter = chr(ord("A") + place[2])
     for number, row in rows(CADENCE_SHEET):
-        klass, kind, months, way, max_days, _, keyword = (list(row) + [""] * 7)[:7]
+        cells = list(row) + [""] * (max(place) + 1 - len(row))
+        klass, kind, months, way, keyword = (cells[i] for i in place)
         if not clean_text(klass):
             continue
-        months_value = _number(months, path, CADENCE_SHEET, f"C{number}")
+        months_value = _number(months, path, CADENCE_SHEET, f"{months_letter}{number}")
         if months_value < 0.25:
             raise ConfigError(
                 f"a cadence of {months_value:g} months cannot be planned",
                 file=path,
                 sheet=CADENCE_SHEET,
-                cell=f"C{number}",
+                cell=f"{months_letter}{number}",
                 hint="type a number of months, at least 0.25",
             )
-        days = _number(max_days, path, CADENCE_SHEET, f"E{number}") if str(max_days).strip() else 0
         cadences.append(
             Cadence(
                 clean_text(klass).upper() if clean_text(klass).isascii() else clean_text(klass),
                 clean_text(kind),
                 months_value,
                 clean_text(way),
-                int(days or round(months_value * 30.5)),
                 clean_text(keyword),
             )
         )

@@ -450,9 +450,9 @@ def run_demo(
     before each step."""
     from .classify import classify
     from .config import load_settings
-    from .mail import remind
-    from .mail.remind import KINDS
+    from .pipeline import remind
     from .plan import plan
+    from .remind import KINDS
     from .report import report
     from .schedule import prepare, status, system_clock
     from .survey import collect, create_campaign, send_forms, survey_results
@@ -518,7 +518,7 @@ def _fill_some_forms(created: Any, inbox: Path, rng: random.Random, share: float
     import openpyxl
 
     from .survey.forms import META_SHEET
-    from .survey.questions import RATING_SCALE
+    from .surveydata.questions import RATING_SCALE
 
     inbox.mkdir(parents=True, exist_ok=True)
     labels = {score: zh for score, zh, _ in RATING_SCALE}

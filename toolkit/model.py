@@ -285,8 +285,9 @@ FIELDS: tuple[Field, ...] = (
     _f(P, "content", "text", "投诉内容", "Content", "问题描述", "内容", weight=3),
     _f(P, "handler", "text", "处理人", "Handler", "责任人", "经办人", weight=2),
     _f(P, "replied", "datetime", "回复时间", "Replied", "首次回复时间", "响应时间", "答复时间", weight=3),
-    _f(P, "resolved", "bool", "是否解决", "Resolved", "已解决", "处理结果", weight=2),
-    _f(P, "resolved_on", "datetime", "解决时间", "Resolved On", "结案时间", "关闭时间"),
+    _f(P, "resolved", "bool", "是否解决", "Resolved", "已解决", "是否已解决", weight=2),
+    _f(P, "resolved_on", "datetime", "解决时间", "Resolved On", "结案时间", "关闭时间", "处理完成时间"),
+    _f(P, "result", "text", "处理结果", "Result", "处理情况", "处理状态", "解决情况", "Outcome"),
     # --- monthly business (月度业务) ---
     _f(M, "month", "month", "月份", "Month", "年月", "业务月份", "统计月份", "期间", weight=3),
     _f(M, "customer_id", "id", "客户编号", "Customer ID", "客户编码", "客户ID"),

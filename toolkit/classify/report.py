@@ -8,14 +8,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..facts.risks import LEVEL_ORDER
 from ..i18n import label
+from ..sheets import colour_levels, write_risk_sheet
 from ..xlsx import Book
-from .risks import LEVEL_ORDER
 
 if TYPE_CHECKING:
     from . import ClassificationResult
-
-_LEVEL_FORMAT = {"severe": "error", "warning": "warning", "info": None}
 
 
 def write_report(path: Path, result: ClassificationResult, *, today: date, lang: str, company: str = "") -> Path:
@@ -148,7 +147,7 @@ def _customers(book: Book, result: ClassificationResult, lang: str) -> None:
         for c in result.customers
     )
     count = book.table(sheet, headers, rows, max_widths=[12, 30, 10, 8, 8, 8, 60, 8, 60, 8])
-    _colour_levels(book, sheet, count, 7, lang)
+    colour_levels(book, sheet, count, 7, lang)
     if count:
         sheet.conditional_format(
             1, 5, count, 5, {"type": "cell", "criteria": "==", "value": f'"{yes}"', "format": book.formats["warning"]}
@@ -157,33 +156,6 @@ def _customers(book: Book, result: ClassificationResult, lang: str) -> None:
 
 def _risks(book: Book, result: ClassificationResult, lang: str) -> None:
     write_risk_sheet(book, label("sheet.risks", lang), result.customers, lang)
-
-
-def write_risk_sheet(book: Book, name: str, customers: list, lang: str) -> None:
-    """One row per risk tag, 严重 first: level, customer, owner, class, risk, reason, ledger row.
-    Shared by the classification workbook and the monthly report."""
-    L = lambda key: label(key, lang)  # noqa: E731
-    sheet = book.add_sheet(name)
-    keys = (
-        "col.risk_level",
-        "col.customer_id",
-        "col.customer",
-        "col.owner",
-        "col.class",
-        "col.risk",
-        "col.detail",
-        "col.row",
-    )
-    entries = sorted(
-        ((t, c) for c in customers for t in c.tags), key=lambda x: (LEVEL_ORDER[x[0].level], x[1].owner, x[1].name)
-    )
-    sep = label("reason.sep", lang)
-    rows = (
-        [L(f"level.{t.level}"), c.customer_id, c.name, c.owner, c.klass, t.reason.split(sep, 1)[0], t.reason, c.row]
-        for t, c in entries
-    )
-    count = book.table(sheet, [L(k) for k in keys], rows, max_widths=[8, 12, 30, 10, 8, 20, 70, 8])
-    _colour_levels(book, sheet, count, 0, lang)
 
 
 def _changes(book: Book, result: ClassificationResult, lang: str) -> None:
@@ -204,22 +176,3 @@ def _changes(book: Book, result: ClassificationResult, lang: str) -> None:
         for c in result.changes
     )
     book.table(sheet, headers, rows, max_widths=[10, 30, 10, 22, 22, 70])
-
-
-def _colour_levels(book: Book, sheet, count: int, column: int, lang: str) -> None:
-    if not count:
-        return
-    for level, fmt in _LEVEL_FORMAT.items():
-        if fmt:
-            sheet.conditional_format(
-                1,
-                column,
-                count,
-                column,
-                {
-                    "type": "cell",
-                    "criteria": "==",
-                    "value": f'"{label("level." + level, lang)}"',
-                    "format": book.formats[fmt],
-                },
-            )

@@ -10,18 +10,18 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..calendar import WorkCalendar
 from ..config import Settings, load_settings
 from ..errors import InputError
+from ..facts import Facts, load_facts
+from ..facts.schedule import Visit, schedule_visits
+from ..facts.visits import add_months
 from ..i18n import label
-from ..ledger import read_ledger
 from ..model import VISITS, Ledger
-from ..relations import CustomerIndex, typed_class
-from .calendar import WorkCalendar
+from ..relations import CustomerIndex
 from .completion import Completion, completion
-from .due import add_months, due_visits, visit_records
-from .schedule import Visit, occurrences, place
 
-__all__ = ["PlanResult", "Visit", "WorkCalendar", "add_months", "plan"]
+__all__ = ["PlanResult", "Visit", "add_months", "plan"]
 
 
 @dataclass
@@ -105,12 +105,14 @@ def plan(
     password: str | None = None,
     write: bool = True,
     record: bool = True,
+    facts: Facts | None = None,
 ) -> PlanResult:
     """Plan visits from ``start`` (default ``today``) for ``months`` or ``weeks`` (default one month).
 
     Problems that leave the rest plannable (unknown customers in the visit records, owners
     without a capacity row, a period in the past, days only estimated) are returned as
-    ``notes``. Raises ``InputError`` only when nothing can be planned.
+    ``notes``. ``facts``: the ledger's facts as of ``today`` when the caller has them (``crm
+    run``), else the ledger is read. Raises ``InputError`` only when nothing can be planned.
     """
     settings = settings or load_settings()
     lang = settings.lang
@@ -131,12 +133,16 @@ def plan(
     elif start < today:  # partly past: visits are not planned on days gone by
         notes.append(label("plan.note_partly_past", settings.lang, start=start.isoformat(), today=today.isoformat()))
         start = today
-    ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
+    if facts is None:
+        facts = load_facts(ledger_path, settings, today=today, password=password, out_dir=out_dir)
+    ledger = facts.ledger
     customers = ledger.customer_sheet
-    index = CustomerIndex(customers)
-    classes = _classes(ledger, settings, index, today, notes)
-    records = visit_records(ledger, index, today)
-    dues = due_visits(ledger, settings.rules, records, classes, today)
+    index = facts.index
+    classes = facts.classes.final
+    if facts.classes.error is not None:
+        notes.append(label("plan.note_no_policy", lang, policy=facts.policy, error=facts.classes.error.message))
+    records = facts.visit_records
+    dues = facts.dues
     with_cadence = {d.row for d in dues}
     skipped = [i for i in range(len(customers)) if i not in with_cadence]
     if skipped:
@@ -149,26 +155,7 @@ def plan(
             sheet=customers.sheet,
             hint="fill in 客户分类 (A/B/C/D, 重点 …) or run with a workspace whose policy can classify the ledger",
         )
-    owners, cities = customers.column("owner"), customers.column("city")
-    strategic = customers.column("strategic")
-    visits = [
-        Visit(
-            due,
-            owners[due.row] or label("owner.none", lang),
-            cities[due.row] or "",
-            classes[due.row],
-            bool(strategic[due.row]),
-            day,
-        )
-        for due, day in occurrences(dues, start, end)
-    ]
-    work = WorkCalendar(settings.rules.holidays)
-    place(visits, work.workdays(start, end), settings.rules)
-    visits.sort(key=lambda v: (v.date or date.max, v.owner, v.due.row, v.due.kind))
-    overdue = sorted(
-        (v for v in visits if v.due.due < today and v.earliest == max(v.due.due, start)),
-        key=lambda v: (-v.due.overdue_days(today), v.owner, v.due.row),
-    )
+    visits, overdue, work = schedule_visits(facts, start, end)
     specific: set[str] = set()
     _notes(ledger, index, settings, visits, start, end, today, work, notes, specific)
     result = PlanResult(ledger, start, end, today, visits, overdue, work, notes, owner_specific=specific)
@@ -194,13 +181,11 @@ def _close_the_loop(
     ledger_path, settings: Settings, out_dir, index: CustomerIndex, records, visits: list[Visit], today: date
 ) -> Completion | None:
     """Score the previous plan of this ledger against the visit records, then store this one."""
-    from ..classify import STATE_NAME
-    from ..state import StateStore
+    from ..state import StateStore, state_path
 
-    state_path = settings.workspace / STATE_NAME if settings.workspace else settings.output_dir(out_dir) / STATE_NAME
     ledger_key = settings.ledger_key(ledger_path)
     keys = index.keys
-    with StateStore(state_path) as store:
+    with StateStore(state_path(settings, out_dir)) as store:
         previous = store.last_plan(ledger_key, today)
         found = completion(previous, keys, records, today) if previous else None
         store.record_plan(
@@ -213,22 +198,6 @@ def _close_the_loop(
             ),
         )
     return found
-
-
-def _classes(ledger: Ledger, settings: Settings, index: CustomerIndex, today: date, notes: list[str]) -> list:
-    """The class typed in the ledger; where none is typed, the one the workspace policy computes."""
-    table = ledger.customer_sheet
-    typed = [typed_class(table, i) for i in range(len(table))]
-    if all(typed):
-        return typed
-    from ..classify.policies import compute
-
-    try:
-        computed = compute(settings.policy, ledger, settings.rules, index, today, settings.lang)
-    except InputError as error:
-        notes.append(label("plan.note_no_policy", settings.lang, policy=settings.policy, error=error.message))
-        return typed
-    return [t or c.klass for t, c in zip(typed, computed, strict=True)]
 
 
 def _notes(ledger, index, settings, visits, start, end, today, work, notes, specific: set[str]) -> None:

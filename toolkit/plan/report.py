@@ -4,15 +4,15 @@ workbook per owner with --split, and an .ics file per owner."""
 from __future__ import annotations
 
 import calendar as month_calendar
-import hashlib
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..facts.schedule import Visit
 from ..i18n import label
+from ..ics import write_ics
 from ..xlsx import Book, sheet_name
-from .schedule import Visit
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -41,7 +41,7 @@ def write_outputs(
             outputs.append(
                 _workbook(out_dir / f"{base}_{safe}.xlsx", result, by_owner[owner], lang, company, owner, notes)
             )
-        outputs.append(_ics(out_dir / f"{base}_{safe}.ics", result, owner, by_owner[owner], lang))
+        outputs.append(write_ics(out_dir / f"{base}_{safe}.ics", result.ledger, result.today, owner, by_owner[owner], lang))
     return outputs
 
 
@@ -257,38 +257,3 @@ def _calendar(book: Book, result: PlanResult, visits: list[Visit], owner: str, l
         month = (month + timedelta(days=32)).replace(day=1)
     sheet.set_column(0, 6, 22)
     book.print_setup(sheet, repeat_row=None, landscape=True)
-
-
-def _ics(path: Path, result: PlanResult, owner: str, visits: list[Visit], lang: str) -> Path:
-    from icalendar import Calendar, Event
-
-    customers = result.ledger.customer_sheet
-    cal = Calendar()
-    cal.add("prodid", "-//crm toolkit//visit plan//ZH")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"{owner} {label('plan.title', lang)}")
-    stamp = datetime(result.today.year, result.today.month, result.today.day)
-    for v in visits:
-        if v.date is None:
-            continue
-        i = v.due.row
-        name = customers.column("name")[i] or ""
-        event = Event()
-        key = f"{owner}|{customers.column('customer_id')[i] or name}|{v.due.kind}|{v.date.isoformat()}"
-        event.add("uid", hashlib.sha1(key.encode("utf-8")).hexdigest() + "@crm-toolkit")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", v.date)
-        event.add("dtend", v.date + timedelta(days=1))
-        event.add("summary", label("plan.ics_summary", lang, customer=name, kind=v.due.kind))
-        details = [f"{label('col.way', lang)}: {v.due.way}"]
-        for key_name, col in (("contact", "col.contact"), ("phone", "col.phone")):
-            value = customers.column(key_name)[i]
-            if value:
-                details.append(f"{label(col, lang)}: {value}")
-        event.add("description", "\n".join(details))
-        address = customers.column("address")[i] or customers.column("city")[i]
-        if address:
-            event.add("location", address)
-        cal.add_component(event)
-    path.write_bytes(cal.to_ical())
-    return path

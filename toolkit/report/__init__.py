@@ -11,14 +11,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..classify import STATE_NAME, ClassificationResult, classify
 from ..config import Settings, load_settings
 from ..errors import InputError, ToolkitError
+from ..facts import Classified, ComplaintState, Facts, load_facts
 from ..i18n import label
 from ..model import Finding
 from ..relations import CustomerIndex
-from ..state import StateStore
-from ..validate import check_ledger
+from ..state import StateStore, state_path
 from .kpis import CustomerMonth, MonthFigures, VisitsByOwner, month_bounds, month_figures, volume_by_month
 
 __all__ = ["GroupResult", "ReportResult", "parse_month", "report", "report_group"]
@@ -39,7 +38,7 @@ def parse_month(text: str) -> date:
 @dataclass
 class ReportResult:
     month: date
-    classified: ClassificationResult
+    classified: Classified
     findings: list[Finding]
     this: MonthFigures
     previous: MonthFigures
@@ -54,10 +53,12 @@ class ReportResult:
     subsidiary: str = ""
     outputs: list[Path] = field(default_factory=list)
 
+    satisfaction_scores: list[float | None] = field(default_factory=list)
+    complaints: list[ComplaintState] = field(default_factory=list)
+
     @property
     def satisfaction(self) -> float | None:
-        table = self.classified.ledger.customer_sheet
-        scores = [s for s in table.column("satisfaction") if s is not None]
+        scores = [s for s in self.satisfaction_scores if s is not None]
         return sum(scores) / len(scores) if scores else None
 
     def kpis(self) -> dict[str, Any]:
@@ -115,45 +116,42 @@ def report(
     write: bool = True,
     subsidiary: str = "",
     today: date | None = None,
+    facts: Facts | None = None,
 ) -> ReportResult:
     """The monthly report of ``month`` for one ledger, made ``today`` (the data problems are
-    the ones open today). Raises ``InputError`` when the ledger cannot be read."""
+    the ones open today). ``facts``: the ledger's facts when the caller has them (``crm run``;
+    their classes and tags are as of the facts' date), else the ledger is read and its facts
+    derived as of the month's last day. Raises ``InputError`` when the ledger cannot be read."""
     settings = settings or load_settings()
     first, end = month_bounds(month)
     as_of = end - timedelta(days=1)
-    classified = classify(
-        ledger_path, settings, today=as_of, password=password, write=False, record=False, typed_fallback=True
-    )
-    ledger = classified.ledger
-    index = classified.index or CustomerIndex(ledger.customer_sheet)
-    classes = [c.klass for c in classified.customers]
-    findings = check_ledger(
-        ledger, settings.rules, max(today or date.today(), as_of), settings.lang, index, wording=False
-    )
+    if facts is None:
+        facts = load_facts(ledger_path, settings, today=as_of, password=password, out_dir=out_dir)
+    classified = facts.classified()
+    ledger = facts.ledger
+    index = facts.index
+    classes = facts.classes.final
+    findings = facts.findings(wording=False, today=max(today or date.today(), as_of))
     rule = settings.rules.risks.get("complaint_unanswered")
     hours = float(rule.threshold) if rule and not isinstance(rule.threshold, list) else 24.0
     missing: list[str] = []
     strategic = ledger.customer_sheet.column("strategic")
     key_rows = {i for i, klass in enumerate(classes) if strategic[i] or klass in KEY_CLASSES}
-    this, per_customer, by_owner = month_figures(
-        ledger, settings.rules, index, classes, first, hours, missing, key_rows=key_rows
-    )
-    previous, _, _ = month_figures(
-        ledger, settings.rules, index, classes, first - timedelta(days=1), hours, details=False
-    )
+    this, per_customer, by_owner = month_figures(facts, first, hours, missing, key_rows=key_rows)
+    previous, _, _ = month_figures(facts, first - timedelta(days=1), hours, details=False)
     if previous.volume is None and this.volume is not None:
         missing.append("volume_previous")
-    state_path = (settings.workspace / STATE_NAME) if settings.workspace else settings.output_dir(out_dir) / STATE_NAME
+    path = state_path(settings, out_dir)
     previous_classes = None
-    if state_path.exists():
-        with StateStore(state_path) as store:
+    if path.exists():
+        with StateStore(path) as store:
             previous_first = (first - timedelta(days=1)).replace(day=1)
             previous_classes = store.classes_between(
                 settings.ledger_key(ledger_path), classified.policy, previous_first, first
             )
     if previous_classes is None:
         missing.append("classes_previous")
-    if not ledger.customer_sheet.has("satisfaction"):
+    if not facts.has_satisfaction:
         missing.append("satisfaction")
     result = ReportResult(
         first,
@@ -170,6 +168,8 @@ def report(
         [since is None or since < end for since in ledger.customer_sheet.column("since")],
         hours,
         subsidiary,
+        satisfaction_scores=facts.satisfaction,
+        complaints=facts.complaints,
     )
     if write:
         from ..mail import add_sent_log_sheet
@@ -227,7 +227,7 @@ class GroupResult:
         }.items():
             total[rate] = total[part] / total[whole] if total.get(whole) else None
         scores = [
-            s for r in self.reports for s in r.classified.ledger.customer_sheet.column("satisfaction") if s is not None
+            s for r in self.reports for s in r.satisfaction_scores if s is not None
         ]
         total["satisfaction"] = sum(scores) / len(scores) if scores else None
         return total

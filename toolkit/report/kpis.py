@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
+from typing import Any
 
-from ..config import Rules
+from ..facts.visits import add_months, due_visits, occurrences
 from ..model import COMPLAINTS, MONTHLY, VISITS, Ledger
-from ..plan.due import add_months, due_visits
-from ..plan.schedule import occurrences
-from ..relations import CustomerIndex
 
 
 def month_bounds(month: date) -> tuple[date, date]:
@@ -77,10 +75,7 @@ class VisitsByOwner:
 
 
 def month_figures(
-    ledger: Ledger,
-    rules: Rules,
-    index: CustomerIndex,
-    classes: list[str | None],
+    facts: Any,
     month: date,
     reply_hours: float,
     missing: list[str] | None = None,
@@ -88,7 +83,9 @@ def month_figures(
     key_rows: set[int] | None = None,
 ) -> tuple[MonthFigures, dict[int, CustomerMonth], dict[str, VisitsByOwner]]:
     """The figures of ``month``, per customer, and visits per owner (``details=False``: the
-    month's totals only, as for the previous-month column)."""
+    month's totals only, as for the previous-month column). ``facts``: the ledger's facts (its
+    classes, complaint states and customer matches)."""
+    ledger, rules, index, classes = facts.ledger, facts.settings.rules, facts.index, facts.classes.final
     first, end = month_bounds(month)
     figures = MonthFigures(first)
     per_customer: dict[int, CustomerMonth] = defaultdict(CustomerMonth)
@@ -158,23 +155,19 @@ def month_figures(
 
     complaints = ledger.tables.get(COMPLAINTS)
     if complaints is not None and complaints.has("received"):
-        received, replied = complaints.column("received"), complaints.column("replied")
-        resolved, category = complaints.column("resolved"), complaints.column("category")
-        limit = timedelta(hours=reply_hours)
         figures.complaints = figures.complaints_on_time = figures.complaints_resolved = 0
-        for j, (row, _) in enumerate(index.match(complaints)):
-            got = received[j]
+        for state in facts.complaints:
+            got = state.received
             if got is None or not (first <= got.date() < end):
                 continue
             figures.complaints += 1
-            if replied[j] is not None and timedelta(0) <= replied[j] - got <= limit:
-                figures.complaints_on_time += 1
-            if resolved[j] is True:
-                figures.complaints_resolved += 1
+            figures.complaints_on_time += state.replied_within(reply_hours)
+            figures.complaints_resolved += state.resolved
+            row = state.customer
             if row is not None and details and listed(row):
                 per_customer[row].complaints += 1
                 problems = per_customer[row].problems
-                kind = problem_kind(category[j])
+                kind = problem_kind(state.category)
                 problems[kind] = problems.get(kind, 0) + 1
     else:
         note("complaints_sheet")
@@ -221,10 +214,6 @@ def problem_kind(category: str | None) -> str:
     if "交货" in text or "发货" in text or "延迟" in text:
         return "交付"
     return "其他"
-
-
-def complaint_hours(received: datetime, replied: datetime | None) -> float | None:
-    return (replied - received).total_seconds() / 3600 if replied is not None else None
 
 
 def volume_by_month(ledger: Ledger, last: date, months: int = 12) -> list[tuple[date, float | None]]:

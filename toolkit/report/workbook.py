@@ -6,11 +6,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..classify.report import write_risk_sheet
 from ..i18n import label
 from ..model import COMPLAINTS
+from ..sheets import write_risk_sheet
 from ..xlsx import Book
-from .kpis import complaint_hours, month_bounds
+from .kpis import month_bounds
 
 if TYPE_CHECKING:
     from . import GroupResult, ReportResult
@@ -320,26 +320,25 @@ def _complaints(book: Book, result: ReportResult, lang: str) -> None:
     rows = []
     if complaints is not None and complaints.has("received"):
         first, end = month_bounds(result.month)
-        index = result.index
         names = result.classified.ledger.customer_sheet.column("name")
+        typed_names = complaints.column("customer")
         rule = result.reply_hours
-        for j, (row, _) in enumerate(index.match(complaints)):
-            got = complaints.column("received")[j]
+        for state in result.complaints:
+            got = state.received
             if got is None or not (first <= got.date() < end):
                 continue
-            replied = complaints.column("replied")[j]
-            hours = complaint_hours(got, replied)
+            hours = state.reply_hours
             rows.append(
                 [
-                    complaints.column("complaint_id")[j],
-                    names[row] if row is not None else complaints.column("customer")[j],
-                    complaints.column("category")[j],
+                    state.complaint_id or None,
+                    names[state.customer] if state.customer is not None else typed_names[state.position],
+                    state.category or None,
                     got,
-                    replied,
+                    state.replied,
                     round(hours, 2) if hours is not None else None,
-                    L("yes") if hours is not None and 0 <= hours <= rule else L("no"),
-                    L("yes") if complaints.column("resolved")[j] is True else L("no"),
-                    complaints.column("handler")[j],
+                    L("yes") if state.replied_within(rule) else L("no"),
+                    L("yes") if state.resolved else L("no"),
+                    state.handler or None,
                 ]
             )
     headers = [

@@ -5,11 +5,12 @@ the mail layer; collect → read the returned forms from a folder, verify and ke
 results → the results workbook, and ``latest_scores`` for classify and the monthly report.
 """
 
+from ..surveydata.questions import Question, load_questions
+from ..surveydata.scores import CustomerScore, latest_scores
 from .campaigns import CreateResult, create_campaign
 from .collect import CollectResult, collect
 from .mailing import MailResult, remind_forms, send_forms
-from .questions import Question, load_questions
-from .results import CustomerScore, SurveyResults, latest_scores, survey_results
+from .results import SurveyResults, survey_results
 
 __all__ = [
     "CollectResult",

@@ -18,10 +18,10 @@ from typing import Any
 from ..config import Settings
 from ..errors import InputError
 from ..i18n import label
+from ..surveydata.questions import Question, load_questions, survey_parameters
+from ..surveydata.store import Campaign, IssuedForm, SurveyStore
 from ..workspace import group_ledgers
 from .forms import workspace_secret, write_form
-from .questions import Question, load_questions, survey_parameters
-from .store import Campaign, IssuedForm, SurveyStore
 
 STATE_NAME = "state.sqlite"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
@@ -192,19 +192,20 @@ def _customers(
     """The active customers of every ledger, with what the results group them by; and the
     customers left out with the reason. The class is the workspace policy's (or the one typed
     in the ledger where the policy cannot compute)."""
-    from ..classify import classify
+    from ..facts import load_facts
 
     out: list[dict[str, str]] = []
     skipped: list[tuple[str, str]] = []
     for path, subsidiary in sources:
-        result = classify(
-            path, settings, today=today, write=False, record=False, typed_fallback=True, password=password
-        )
-        table = result.ledger.customer_sheet
-        columns = {k: table.column(k) for k in ("contact", "email", "owner_email", "industry", "status")}
+        facts = load_facts(path, settings, today=today, password=password)
+        table = facts.ledger.customer_sheet
+        columns = {
+            k: table.column(k) for k in ("customer_id", "name", "owner", "contact", "email", "owner_email", "industry", "status")
+        }
+        classes, keys = facts.classes.final, facts.index.keys
         ledger_key = settings.ledger_key(path)
-        for i, customer in enumerate(result.customers):
-            name = customer.name.strip()
+        for i in range(len(table)):
+            name = str(columns["name"][i] or "").strip()
             if not name:
                 skipped.append((f"{table.sheet}!{table.rows[i]}", label("survey.skip_no_name", lang)))
                 continue
@@ -214,17 +215,17 @@ def _customers(
                 continue
             out.append(
                 {
-                    "form_id": f"{subsidiary}/{customer.key}" if subsidiary else customer.key,
-                    "key": customer.key,
+                    "form_id": f"{subsidiary}/{keys[i]}" if subsidiary else keys[i],
+                    "key": keys[i],
                     "ledger": ledger_key,
                     "subsidiary": subsidiary,
-                    "customer_id": customer.customer_id,
+                    "customer_id": str(columns["customer_id"][i] or ""),
                     "name": name,
                     "contact": str(columns["contact"][i] or ""),
                     "email": str(columns["email"][i] or ""),
-                    "owner": customer.owner,
+                    "owner": str(columns["owner"][i] or ""),
                     "owner_email": str(columns["owner_email"][i] or ""),
-                    "class": customer.klass or "",
+                    "class": classes[i] or "",
                     "industry": str(columns["industry"][i] or ""),
                 }
             )

@@ -28,10 +28,10 @@ from xml.etree import ElementTree
 from ..config import Settings
 from ..errors import InputError
 from ..i18n import label
+from ..surveydata.questions import Question, nps_value, rating_value
+from ..surveydata.store import Campaign, IssuedForm, Return
 from .campaigns import open_store, state_folder
 from .forms import FormError, changed_cells, layout, read_form, signature, workspace_secret
-from .questions import Question, nps_value, rating_value
-from .store import Campaign, IssuedForm, Return
 
 FORM_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # a customer may "save as" another format
 _COPY_SUFFIX = re.compile(r"(\s*[(（]\d+[)）]|\s*-\s*(副本|copy)(\s*\d+)?|_\d+)$", re.IGNORECASE)

@@ -27,8 +27,8 @@ from xlsxwriter.utility import xl_cell_to_rowcol, xl_rowcol_to_cell
 
 from ..errors import InputError
 from ..i18n import label
+from ..surveydata.questions import NPS_RANGE, RATING_SCALE, Question
 from ..xlsx import FONT
-from .questions import NPS_RANGE, RATING_SCALE, Question
 
 FORM_VERSION = "1"
 META_SHEET = "_crm"

@@ -16,9 +16,9 @@ from typing import Any
 
 from ..config import Settings
 from ..i18n import label
+from ..surveydata.questions import survey_parameters
+from ..surveydata.store import Campaign, IssuedForm
 from .campaigns import open_store
-from .questions import survey_parameters
-from .store import Campaign, IssuedForm
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORM_KIND, REMINDER_KIND = "survey", "survey_reminder"

@@ -11,12 +11,12 @@ from typing import Any
 
 from ..config import Settings
 from ..i18n import label
+from ..surveydata.questions import survey_parameters
+from ..surveydata.store import Campaign, IssuedForm, Return
 from ..xlsx import Book
-from .campaigns import STATE_NAME, open_store, state_folder
+from .campaigns import open_store
 from .collect import shown_value
-from .questions import survey_parameters
 from .scoring import Figures, LowScore, QuestionFigures, by_question, figures, grouped, low_scores
-from .store import Campaign, IssuedForm, Return, SurveyStore
 
 CLASS_ORDER = ("战略", "战略合作伙伴", "A", "重点", "重点客户", "B", "主要", "C", "一般", "一般客户", "D")
 
@@ -124,44 +124,6 @@ def survey_results(
         name = f"{label('survey.results_file', lang)}_{record.name}_{today:%Y%m%d}.xlsx"
         result.outputs.append(_write(settings.output_dir(out_dir) / name, result, settings.company, today))
     return result
-
-
-@dataclass(frozen=True)
-class CustomerScore:
-    """A customer's latest survey answer: the mean of its ratings (1–5, the ledger's 满意度
-    scale), its recommend answer (0–10), the campaign and when it was returned."""
-
-    score: float | None
-    nps: int | None
-    campaign: str
-    returned: str
-
-
-def latest_scores(
-    settings: Settings, ledger: str | os.PathLike[str] | None = None, *, out_dir: str | os.PathLike[str] | None = None
-) -> dict[str, CustomerScore]:
-    """The latest return of each customer over every campaign, by the customer key ``crm
-    classify`` uses (``id:C001``, else ``name:<normalised name>``). With ``ledger``, only the
-    customers of that ledger (a group campaign covers several). Empty when no survey ran."""
-    path = state_folder(settings, out_dir) / STATE_NAME
-    if not path.is_file():
-        return {}
-    wanted = settings.ledger_key(ledger) if ledger is not None else None
-    out: dict[str, tuple[str, CustomerScore]] = {}
-    with SurveyStore(path) as store:
-        for record in store.campaigns():
-            forms = store.forms(record.name)
-            for ret in store.returns(record.name):
-                form = forms.get(ret.form_id)
-                if form is None or (wanted is not None and form.ledger != wanted):
-                    continue
-                before = out.get(form.customer_key)
-                if before is None or ret.returned >= before[0]:
-                    out[form.customer_key] = (
-                        ret.returned,
-                        CustomerScore(ret.score, ret.nps, record.name, ret.returned),
-                    )
-    return {key: score for key, (_, score) in out.items()}
 
 
 # ---------------------------------------------------------------- the workbook

@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .questions import Question
-from .store import IssuedForm, Return
+from ..surveydata.questions import Question
+from ..surveydata.store import IssuedForm, Return
 
 SATISFIED = 4  # a rating of 4 or 5 counts as satisfied
 PROMOTER, DETRACTOR = 9, 6  # 9–10 promoters, 0–6 detractors

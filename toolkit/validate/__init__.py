@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings, load_settings
-from ..ledger import read_ledger
+from ..facts import Facts, load_facts
 from ..model import Finding, Ledger
 from .report import write_report
-from .rules import check_ledger
 
-__all__ = ["ValidationResult", "check_ledger", "validate"]
+__all__ = ["ValidationResult", "validate"]
 
 
 @dataclass
@@ -55,16 +54,20 @@ def validate(
     out_dir: str | os.PathLike[str] | None = None,
     password: str | None = None,
     write: bool = True,
+    facts: Facts | None = None,
 ) -> ValidationResult:
     """Validate the ledger at ``ledger_path`` as of ``today``.
 
     Returns the findings and, when ``write``, the path of the validation workbook written to
-    ``out_dir`` (default: the workspace's ``out/``). The ledger itself is only read. Raises
+    ``out_dir`` (default: the workspace's ``out/``). ``facts``: the ledger's facts when the caller
+    has them (``crm run``), else the ledger is read. The ledger itself is only read. Raises
     ``InputError`` when the ledger cannot be read at all.
     """
     settings = settings or load_settings()
-    ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
-    findings = check_ledger(ledger, settings.rules, today, settings.lang)
+    if facts is None:
+        facts = load_facts(ledger_path, settings, today=today, password=password, out_dir=out_dir)
+    ledger = facts.ledger
+    findings = facts.findings(today=today)
     result = ValidationResult(ledger, findings)
     if write:
         stem = Path(ledger_path).stem

@@ -22,12 +22,11 @@ from ..model import (
     TABLE_LABELS,
     VISITS,
     Finding,
-    Ledger,
     Severity,
     Sheet,
     field_label,
 )
-from ..relations import CustomerIndex, last_contacts, typed_class
+from ..relations import CustomerIndex
 
 _BAD_CODE = {
     "date": "bad_date",
@@ -96,21 +95,15 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def check_ledger(
-    ledger: Ledger,
-    rules: Rules,
-    today: date,
-    lang: str = "zh",
-    index: CustomerIndex | None = None,
-    wording: bool = True,
-) -> list[Finding]:
-    """Every finding in ``ledger`` under ``rules`` as of ``today``, in sheet-then-row order.
-    ``index``: the ledger's customer index when a job already has one (its matches are reused);
-    ``wording=False``: findings without messages, for a job that only counts them."""
+def check_ledger(facts: Any, *, wording: bool = True, today: date | None = None) -> list[Finding]:
+    """Every finding in the facts' ledger under its rules as of ``today`` (default: the facts'
+    as-of date), in sheet-then-row order. ``wording=False``: findings without messages, for a job
+    that only counts them. Use ``Facts.findings``, which keeps the result."""
+    ledger, rules, lang, index = facts.ledger, facts.settings.rules, facts.settings.lang, facts.index
+    today = today or facts.today
     out = _Collector(rules, lang, wording)
     customers = ledger.customer_sheet
     owners = customers.column("owner")
-    index = index or CustomerIndex(customers)
     _check_customers(out, customers, owners, rules, today, index.name_keys)
     for kind in (VISITS, COMPLAINTS, MONTHLY):
         table = ledger.tables.get(kind)
@@ -124,7 +117,7 @@ def check_ledger(
                     m = matched[i]
                     owner = owners[m] if m is not None else ""
                     out.add("reply_before_received", table, i, "replied", replied, owner, received=_show(got))
-    _check_contact(out, ledger, owners, rules, today, index)
+    _check_contact(out, facts, owners, today)
     order = {name: n for n, name in enumerate(ledger.sheets)}
     out.findings.sort(key=lambda f: (order.get(f.sheet, 99), f.row or 0, f.column))
     return out.findings
@@ -244,28 +237,27 @@ def _check_references(out: _Collector, table: Sheet, index: CustomerIndex) -> li
     return matched
 
 
-def _check_contact(
-    out: _Collector, ledger: Ledger, owners: list[Any], rules: Rules, today: date, index: CustomerIndex
-) -> None:
+def _check_contact(out: _Collector, facts: Any, owners: list[Any], today: date) -> None:
+    """Customers past their routine contact (the class's cadence in calendar months from the last
+    contact: ``Facts.contact_due``, the same rule the plan and the risk tags use)."""
     if not (out.enabled("overdue_contact") or out.enabled("never_contacted")):
         return
+    ledger = facts.ledger
     table = ledger.customer_sheet
     typed_last = table.column("last_visit")
-    latest = last_contacts(ledger, index, today)
     has_history = table.has("last_visit") or VISITS in ledger.tables
     unreadable = table.bad.get("last_visit", {})
-    for i in range(len(table)):
-        klass = typed_class(table, i)
-        limit = rules.max_days(klass)
-        if limit is None or i in unreadable or (typed_last[i] is not None and typed_last[i] > today):
-            continue  # no rule for the class, or the date itself is reported already
-        last = latest[i]
+    for i, due in enumerate(facts.contact_due):
+        if due is None or i in unreadable or (typed_last[i] is not None and typed_last[i] > today):
+            continue  # no cadence for the class, or the date itself is reported already
+        klass = facts.classes.effective(i, facts.strategic[i])
+        last = due.last
         if last is None:
             if has_history:
                 out.add("never_contacted", table, i, "last_visit", None, owners[i] or "", klass=klass)
             continue
-        days = (today - last).days
-        if days > limit:
+        if due.due < today:
+            days = (today - last).days
             out.add(
                 "overdue_contact",
                 table,
@@ -275,6 +267,7 @@ def _check_contact(
                 owners[i] or "",
                 klass=klass,
                 days=days,
-                limit=limit,
+                months=f"{due.months:g}",
+                due=due.due.isoformat(),
                 last=last.isoformat(),
             )

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from ..config import RiskRule, Rules
+from ..config import RiskRule
 from ..i18n import label
-from ..model import COMPLAINTS, MONTHLY, Ledger
-from ..relations import CustomerIndex, last_contacts
-from .policies import percent, wan
+from ..model import COMPLAINTS, MONTHLY
+from .classes import percent, wan
+from .visits import add_months
 
 LEVEL_ORDER = {"severe": 0, "warning": 1, "info": 2}
 
@@ -25,18 +26,10 @@ class Tag:
         return {"code": self.code, "level": self.level, "reason": self.reason}
 
 
-def risk_tags(
-    ledger: Ledger,
-    rules: Rules,
-    index: CustomerIndex,
-    classes: list[str | None],
-    *,
-    today: date,
-    now: datetime,
-    previous_satisfaction: list[float | None],
-    lang: str,
-) -> list[list[Tag]]:
-    """The tags of every customer row (``classes`` are the final classes, for contact limits)."""
+def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[list[Tag]]:
+    """The tags of every customer row, from the facts (final classes, contact dues, complaint
+    states, volumes, satisfaction); ``previous_satisfaction`` is the previous run's score per row."""
+    ledger, rules, lang, today, now = facts.ledger, facts.settings.rules, facts.settings.lang, facts.today, facts.now
     customers = ledger.customer_sheet
     tags: list[list[Tag]] = [[] for _ in range(len(customers))]
 
@@ -66,15 +59,16 @@ def risk_tags(
                 add(i, found, "risk.overdue_payment", amount=wan(amount), days=extra)
 
     if found := rule("no_contact"):
-        _no_contact(ledger, rules, index, classes, today, found, add)
+        _no_contact(facts, found, add)
 
-    if (found := rule("satisfaction_low")) and customers.has("satisfaction"):
-        for i, score in enumerate(customers.column("satisfaction")):
+    scores = facts.satisfaction
+    if (found := rule("satisfaction_low")) and facts.has_satisfaction:
+        for i, score in enumerate(scores):
             if score is not None and score < float(found.threshold):  # type: ignore[arg-type]
                 add(i, found, "risk.satisfaction_low", score=f"{score:g}", threshold=f"{found.threshold:g}")
 
-    if (found := rule("satisfaction_falling")) and customers.has("satisfaction"):
-        for i, (score, before) in enumerate(zip(customers.column("satisfaction"), previous_satisfaction, strict=True)):
+    if (found := rule("satisfaction_falling")) and facts.has_satisfaction:
+        for i, (score, before) in enumerate(zip(scores, previous_satisfaction, strict=True)):
             if score is not None and before is not None and before - score > float(found.threshold):  # type: ignore[arg-type]
                 add(
                     i,
@@ -86,55 +80,58 @@ def risk_tags(
                     threshold=f"{found.threshold:g}",
                 )
 
-    _complaints(ledger, index, now, rule("complaint_unanswered"), rule("complaint_open"), add)
+    _complaints(facts, now, rule("complaint_unanswered"), rule("complaint_open"), add)
 
     if (found := rule("volume_drop")) and MONTHLY in ledger.tables:
-        _volume_drop(ledger, index, today, found, add)
+        _volume_drop(ledger, facts.index, today, found, add)
 
     for row in tags:
         row.sort(key=lambda t: LEVEL_ORDER[t.level])
     return tags
 
 
-def _no_contact(ledger, rules, index, classes, today, found, add) -> None:
+def _no_contact(facts: Any, found: RiskRule, add) -> None:
+    """Past the routine contact's due date, stretched by the rule's factor (1 倍: the cadence itself)."""
+    ledger, today = facts.ledger, facts.today
     customers = ledger.customer_sheet
     if not (customers.has("last_visit") or "visits" in ledger.tables):
         return
-    latest = last_contacts(ledger, index, today)
-    strategic = customers.column("strategic")
-    limits: dict[str | None, int | None] = {}
-    for i, last in enumerate(latest):
-        klass = "战略" if strategic[i] else classes[i]
-        if klass not in limits:
-            limits[klass] = rules.max_days(klass)
-        limit = limits[klass]
-        if limit is None:
+    factor = float(found.threshold)  # type: ignore[arg-type]
+    for i, due in enumerate(facts.contact_due):
+        if due is None:
             continue
-        allowed = int(limit * float(found.threshold))
-        if last is None:
+        klass = facts.classes.effective(i, facts.strategic[i])
+        if due.last is None:
             add(i, found, "risk.never_contacted", klass=klass)
-        elif (today - last).days > allowed:
+            continue
+        months = due.months * factor
+        deadline = due.due if factor == 1 else add_months(due.last, months)
+        if deadline < today:
             add(
-                i, found, "risk.no_contact", klass=klass, days=(today - last).days, last=last.isoformat(), limit=allowed
+                i,
+                found,
+                "risk.no_contact",
+                klass=klass,
+                days=(today - due.last).days,
+                last=due.last.isoformat(),
+                months=f"{months:g}",
+                due=deadline.isoformat(),
             )
 
 
-def _complaints(ledger, index, now, unanswered, still_open, add) -> None:
-    complaints = ledger.tables.get(COMPLAINTS)
-    if complaints is None or not complaints.has("received") or not (unanswered or still_open):
+def _complaints(facts: Any, now: datetime, unanswered, still_open, add) -> None:
+    sheet = facts.ledger.tables.get(COMPLAINTS)
+    if sheet is None or not sheet.has("received") or not (unanswered or still_open):
         return
-    ids = complaints.column("complaint_id")
-    replied, resolved = complaints.column("replied"), complaints.column("resolved")
-    closed = complaints.column("resolved_on")
-    for j, ((row, _), received) in enumerate(zip(index.match(complaints), complaints.column("received"), strict=True)):
-        if row is None or received is None or resolved[j] is True or (resolved[j] is None and closed[j] is not None):
+    for state in facts.complaints:
+        hours = state.open_hours(now)
+        if state.customer is None or hours is None:
             continue
-        hours = (now - received).total_seconds() / 3600
-        name = ids[j] or f"{complaints.sheet}!{complaints.rows[j]}"
-        shown = received.strftime("%Y-%m-%d %H:%M")
-        if unanswered and replied[j] is None and hours > float(unanswered.threshold):
+        name = state.complaint_id or f"{sheet.sheet}!{state.row}"
+        shown = state.received.strftime("%Y-%m-%d %H:%M")
+        if unanswered and state.replied is None and hours > float(unanswered.threshold):
             add(
-                row,
+                state.customer,
                 unanswered,
                 "risk.complaint_unanswered",
                 complaint=name,
@@ -144,7 +141,7 @@ def _complaints(ledger, index, now, unanswered, still_open, add) -> None:
             )
         elif still_open and hours > float(still_open.threshold):
             add(
-                row,
+                state.customer,
                 still_open,
                 "risk.complaint_open",
                 complaint=name,

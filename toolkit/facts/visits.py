@@ -14,7 +14,9 @@ from datetime import date, timedelta
 
 from ..config import Cadence, Rules
 from ..model import VISITS, Ledger
-from ..relations import STRATEGIC, CustomerIndex
+from ..relations import STRATEGIC, CustomerIndex, last_contacts
+
+__all__ = ["Due", "add_months", "cadences_for", "contact_due", "due_visits", "last_contacts", "occurrences", "visit_records"]
 
 
 @dataclass
@@ -81,4 +83,30 @@ def due_visits(
             last = max(days) if days else None
             due = add_months(last, cadence.months) if last else today
             out.append(Due(i, cadence.kind, cadence.way, cadence.months, cadence.keyword, last, due))
+    return out
+
+
+def contact_due(dues: list[Due], customers: int) -> list[Due | None]:
+    """Per customer row: the routine contact among its dues — a cadence without a keyword, which
+    any visit or the ledger's last-visit date counts for (the earliest due when several)."""
+    found: list[Due | None] = [None] * customers
+    for due in dues:
+        if due.keyword:
+            continue
+        current = found[due.row]
+        if current is None or due.due < current.due:
+            found[due.row] = due
+    return found
+
+
+def occurrences(dues: list[Due], start: date, end: date) -> list[tuple[Due, date]]:
+    """Each due visit and its repeats within [start, end): a monthly cadence gives one a month."""
+    out = []
+    for due in dues:
+        first = max(due.due, start)
+        day, n = first, 0
+        while day < end:
+            out.append((due, day))
+            n += 1
+            day = add_months(first, due.months * n)  # from the first date: 01-31, 02-28, 03-31 …
     return out

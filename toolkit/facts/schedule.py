@@ -13,9 +13,12 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from ..calendar import WorkCalendar
 from ..config import Rules
-from .due import Due, add_months
+from ..i18n import label
+from .visits import Due, occurrences
 
 CLASS_ORDER = ["战略", "战略合作伙伴", "A", "重点", "重点客户", "B", "主要", "C", "一般", "一般客户", "D", "潜在"]
 ON_SITE = "实地"
@@ -35,19 +38,6 @@ class Visit:
     @property
     def on_site(self) -> bool:
         return self.due.way == ON_SITE
-
-
-def occurrences(dues: list[Due], start: date, end: date) -> list[tuple[Due, date]]:
-    """Each due visit and its repeats within [start, end): a monthly cadence gives one a month."""
-    out = []
-    for due in dues:
-        first = max(due.due, start)
-        day, n = first, 0
-        while day < end:
-            out.append((due, day))
-            n += 1
-            day = add_months(first, due.months * n)  # from the first date: 01-31, 02-28, 03-31 …
-    return out
 
 
 class _NextFree:
@@ -155,3 +145,34 @@ class _OwnerBook:
                 if i not in days:
                     days.append(i)
                     days.sort()
+
+
+def schedule_visits(facts: Any, start: date, end: date) -> tuple[list[Visit], list[Visit], WorkCalendar]:
+    """The visits of [start, end) placed on working days within each owner's capacity: every
+    occurrence of the facts' due visits in the period, in date order (overflow last), the ones
+    already due before today (the first occurrence of each), and the working calendar used.
+    The plan workbook and the visit reminders both come from this, so they say the same."""
+    ledger, rules, today = facts.ledger, facts.settings.rules, facts.today
+    customers = ledger.customer_sheet
+    classes = facts.classes.final
+    owners, cities = customers.column("owner"), customers.column("city")
+    nobody = label("owner.none", facts.settings.lang)
+    visits = [
+        Visit(
+            due,
+            owners[due.row] or nobody,
+            cities[due.row] or "",
+            classes[due.row],
+            facts.strategic[due.row],
+            day,
+        )
+        for due, day in occurrences(facts.dues, start, end)
+    ]
+    work = WorkCalendar(rules.holidays)
+    place(visits, work.workdays(start, end), rules)
+    visits.sort(key=lambda v: (v.date or date.max, v.owner, v.due.row, v.due.kind))
+    overdue = sorted(
+        (v for v in visits if v.due.due < today and v.earliest == max(v.due.due, start)),
+        key=lambda v: (-v.due.overdue_days(today), v.owner, v.due.row),
+    )
+    return visits, overdue, work

@@ -23,17 +23,20 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..calendar import WorkCalendar
 from ..config import Settings, load_settings
 from ..errors import InputError
+from ..facts import Facts, load_facts
+from ..facts.schedule import schedule_visits
+from ..facts.visits import add_months
 from ..i18n import label
-from ..ledger import read_ledger
+from ..ics import write_ics
+from ..mail.config import MailConfig, mail_config
+from ..mail.delivery import DeliveryResult, deliver
+from ..mail.log import kind_label
+from ..mail.messages import Attachment, Message, render
 from ..model import COMPLAINTS, TABLE_LABELS, Ledger
-from ..relations import CustomerIndex
 from .care import birthday_in, care_window, festivals_on
-from .config import MailConfig, mail_config
-from .delivery import DeliveryResult, deliver
-from .log import kind_label
-from .messages import Attachment, Message, render
 
 KINDS = ("visits", "complaints", "quality", "care", "report")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,13 +72,18 @@ class _Job:
     settings: Settings
     config: MailConfig
     ledger_path: Path
-    ledger: Ledger
+    facts: Facts
     today: date
     now: datetime
     out_dir: str | os.PathLike[str] | None
     password: str | None
+    make_report: Callable[..., Any] | None = None
     problems: list[str] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.facts.ledger
 
     @property
     def lang(self) -> str:
@@ -116,10 +124,15 @@ def remind(
     out_dir: str | os.PathLike[str] | None = None,
     password: str | None = None,
     resend_pending: bool = False,
+    facts: Facts | None = None,
+    make_report: Callable[..., Any] | None = None,
 ) -> RemindResult:
     """Build the ``kind`` reminders (one of ``KINDS``) as of ``today`` (``now`` for the complaint
     hours; default 09:00 of ``today``) from ``ledger`` (default: the workspace's main ledger)
-    and deliver them; see ``deliver`` for what is sent, skipped and recorded.
+    and deliver them; see ``deliver`` for what is sent, skipped and recorded. ``facts``: the
+    ledger's facts as of ``today`` when the caller has them (``crm run``). ``make_report``: the
+    monthly report job (``toolkit.report.report``) for the ``report`` kind, given by the caller
+    so that this job imports no other.
 
     Raises ``InputError`` for an unknown kind or a ledger that cannot be read, ``ConfigError``
     for wrong mail settings or a refused login."""
@@ -133,8 +146,10 @@ def remind(
             "no ledger given",
             hint="give --ledger PATH, or name it under [ledgers] main = ... in the workspace's crm.toml",
         )
-    read = read_ledger(path, column_overrides=settings.overrides_for_reader(), password=password)
-    job = _Job(settings, config, path, read, today, now or datetime.combine(today, time(9)), out_dir, password)
+    now = now or datetime.combine(today, time(9))
+    if facts is None:
+        facts = load_facts(path, settings, today=today, now=now, password=password, out_dir=out_dir)
+    job = _Job(settings, config, path, facts, today, now, out_dir, password, make_report)
     period, messages = BUILDERS[kind](job)
     delivery = deliver(messages, settings, dry_run=dry_run, out=out_dir, now=job.now, resend_pending=resend_pending)
     return RemindResult(kind, period, messages, delivery, list(dict.fromkeys(job.problems)), job.outputs)
@@ -176,34 +191,26 @@ def _names(ledger: Ledger) -> list[str]:
 
 
 def _visits(job: _Job) -> tuple[str, list[Message]]:
-    from ..plan import plan
-    from ..plan.report import _ics  # the plan's own .ics writer, so the calendar is the one crm plan makes
-
+    """Each owner's visits of the week or month, placed as ``crm plan`` places them (the same
+    ``schedule_visits``), with the .ics that ``crm plan`` writes."""
     week = job.config.visits_period == "week"
     if week:
         year, number, weekday = job.today.isocalendar()
         period, start = f"{year}-W{number:02d}", job.today - timedelta(days=weekday - 1)
+        end_exclusive = start + timedelta(weeks=1)
     else:
         period, start = f"{job.today:%Y-%m}", job.today.replace(day=1)
-    planned = plan(
-        job.ledger_path,
-        job.settings,
-        today=job.today,
-        start=start,
-        weeks=1 if week else None,
-        months=None if week else 1,
-        write=False,
-        record=False,
-        password=job.password,
-    )
-    customers = planned.ledger.customer_sheet
-    names = _names(planned.ledger)
+        end_exclusive = add_months(start, 1)
+    start = max(start, job.today)  # visits are not planned on days gone by
+    placed, overdue, _ = schedule_visits(job.facts, start, end_exclusive) if job.facts.dues else ([], [], None)
+    customers = job.ledger.customer_sheet
+    names = _names(job.ledger)
     ids, contacts, phones = customers.column("customer_id"), customers.column("contact"), customers.column("phone")
-    overdue_ids = {id(v) for v in planned.overdue}
+    overdue_ids = {id(v) for v in overdue}
     by_owner: dict[str, list] = defaultdict(list)
-    for v in planned.visits:
+    for v in placed:
         by_owner[v.owner].append(v)
-    end = planned.end - timedelta(days=1)
+    end = end_exclusive - timedelta(days=1)
     messages = []
     with tempfile.TemporaryDirectory() as folder:
         for owner in sorted(by_owner):
@@ -233,16 +240,16 @@ def _visits(job: _Job) -> tuple[str, list[Message]]:
                 "visits",
                 owner=owner,
                 period=period,
-                start=planned.start,
+                start=start,
                 end=end,
                 overdue=[r for r in rows if r["days_overdue"]],
                 planned=[r for r in rows if not r["days_overdue"]],
                 limit=limit,
                 escalated=bool(cc),
             )
-            ics = _ics(Path(folder) / "plan.ics", planned, owner, visits, job.lang)
+            ics = write_ics(Path(folder) / "plan.ics", job.ledger, job.today, owner, visits, job.lang)
             attachment = Attachment(
-                f"{owner}_{label('plan.file', job.lang)}_{planned.start:%Y%m%d}-{end:%Y%m%d}.ics",
+                f"{owner}_{label('plan.file', job.lang)}_{start:%Y%m%d}-{end:%Y%m%d}.ics",
                 ics.read_bytes(),
                 "text/calendar",
             )
@@ -279,30 +286,28 @@ def _complaints(job: _Job) -> tuple[str, list[Message]]:
     rule = job.settings.rules.risks.get("complaint_unanswered")
     limit = float(rule.threshold) if rule and not isinstance(rule.threshold, (list, str)) else 24.0
     warn_from = max(limit - job.config.complaint_warn_hours, 0)
-    index = CustomerIndex(job.ledger.customer_sheet)
     owners = job.ledger.customer_sheet.column("owner")
     names = _names(job.ledger)
+    typed_names, categories, contents = table.column("customer"), table.column("category"), table.column("content")
     by_handler: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    columns = [table.column(k) for k in ("complaint_id", "received", "replied", "resolved", "handler")]
-    for i, ((row, _), (number, received, replied, resolved, handler)) in enumerate(
-        zip(index.match(table), zip(*columns, strict=True), strict=True)
-    ):
-        if received is None or replied is not None or resolved:
+    for state in job.facts.complaints:
+        received, row = state.received, state.customer
+        if received is None or state.replied is not None or state.resolved:
             continue
         hours = (job.now - received).total_seconds() / 3600
         if hours < warn_from or hours < 0:
             continue
-        customer = names[row] if row is not None else str(table.column("customer")[i] or "")
-        who = str(handler or (owners[row] if row is not None else "") or "")
+        customer = names[row] if row is not None else str(typed_names[state.position] or "")
+        who = str(state.handler or (owners[row] if row is not None else "") or "")
         by_handler[who].append(
             {
-                "id": str(number or f"{table.sheet}!{table.rows[i]}"),
+                "id": state.complaint_id or f"{table.sheet}!{state.row}",
                 "customer": customer,
                 "received": received,
                 "hours": round(hours, 1),
                 "overdue": hours >= limit,
-                "category": table.column("category")[i] or "",
-                "content": table.column("content")[i] or "",
+                "category": categories[state.position] or "",
+                "content": contents[state.position] or "",
             }
         )
     messages = []
@@ -343,11 +348,9 @@ def _complaints(job: _Job) -> tuple[str, list[Message]]:
 
 
 def _quality(job: _Job) -> tuple[str, list[Message]]:
-    from ..validate import check_ledger
-
     year, number, _ = job.today.isocalendar()
     period = f"{year}-W{number:02d}"
-    findings = check_ledger(job.ledger, job.settings.rules, job.today, job.lang)
+    findings = job.facts.findings()
     table = job.ledger.customer_sheet
     name_of_row = dict(zip(table.rows, _names(job.ledger), strict=True))
     by_owner: dict[str, list] = defaultdict(list)
@@ -410,8 +413,6 @@ def _quality(job: _Job) -> tuple[str, list[Message]]:
 
 
 def _care(job: _Job) -> tuple[str, list[Message]]:
-    from ..plan import WorkCalendar
-
     window = care_window(job.today, WorkCalendar(job.settings.rules.holidays))
     period = job.today.isoformat()
     table = job.ledger.customer_sheet
@@ -468,14 +469,14 @@ def _care(job: _Job) -> tuple[str, list[Message]]:
 
 
 def _report(job: _Job) -> tuple[str, list[Message]]:
-    from ..report import report
-
     month = (job.today.replace(day=1) - timedelta(days=1)).replace(day=1)
     period = f"{month:%Y-%m}"
     if not job.config.managers:
         job.problems.append(label("remind.problem.no_managers", job.lang))
         return period, []
-    made = report(
+    if job.make_report is None:
+        raise InputError("the report reminder needs the report job", hint="call toolkit.remind, which provides it")
+    made = job.make_report(
         job.ledger_path, job.settings, month=month, out_dir=job.out_dir, password=job.password, today=job.today
     )
     job.outputs.extend(made.outputs)

@@ -1,0 +1,171 @@
+"""One rule, one place: the facts every job takes (classes, contact dues, complaint states,
+volumes) are computed once, and validate, classify, plan, report and remind all say the same
+thing about a customer on either side of its cadence boundary."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+from conftest import make_xlsx
+
+from toolkit import read_ledger
+from toolkit.classify import classify
+from toolkit.config import load_settings
+from toolkit.facts import derive, load_facts, resolved_by_text
+from toolkit.plan import plan
+from toolkit.report import report
+from toolkit.validate import validate
+from toolkit.workspace import init_workspace
+
+TODAY = date(2026, 3, 2)
+HEADER = ["客户编号", "客户名称", "联系人", "联系电话", "客户经理", "客户经理邮箱", "客户分类", "战略客户", "最近拜访日期"]
+# (ID, class, strategic, last visit, overdue on TODAY?): each class once on the day it is due
+# (not overdue) and once a day earlier (overdue); calendar months, so 2025-11-30 + 3 months is
+# 2026-02-28 (no 2026-02-30), two days overdue on 2026-03-02
+BOUNDARY = [
+    ("A-due", "A", "否", date(2025, 12, 2), False),
+    ("A-late", "A", "否", date(2025, 12, 1), True),
+    ("A-month-end", "A", "否", date(2025, 11, 30), True),
+    ("B-due", "B", "否", date(2025, 9, 2), False),
+    ("B-late", "B", "否", date(2025, 9, 1), True),
+    ("C-due", "C", "否", date(2025, 3, 2), False),
+    ("C-late", "C", "否", date(2025, 3, 1), True),
+    ("D-due", "D", "否", date(2025, 3, 2), False),
+    ("D-late", "D", "否", date(2025, 3, 1), True),
+    ("S-due", "A", "是", date(2026, 2, 2), False),  # strategic: the account manager monthly
+    ("S-late", "A", "是", date(2026, 2, 1), True),
+]
+OVERDUE = {name for name, *_, late in BOUNDARY if late}
+MAIL = '\n[mail]\nsender_address = "crm@example.com"\nmanagers = ["boss@example.com"]\n'
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    ws = init_workspace(tmp_path / "ws")
+    (ws / "crm.toml").write_text((ws / "crm.toml").read_text(encoding="utf-8") + MAIL, encoding="utf-8")
+    rows = [HEADER] + [
+        [name, f"{name}公司", "王五", "13812345678", "张伟", "zw@example.com", klass, flag, last]
+        for name, klass, flag, last, _ in BOUNDARY
+    ]
+    ledger = make_xlsx(ws / "boundary.xlsx", {"客户台账": rows})
+    return ws, ledger
+
+
+def _customer(name: str) -> str:
+    return name.removesuffix("公司")
+
+
+def test_every_job_says_the_same_about_each_side_of_every_cadence_boundary(workspace, tmp_path):
+    ws, ledger = workspace
+    settings = load_settings(ws)
+    out = tmp_path / "out"
+
+    validated = validate(ledger, settings, today=TODAY, out_dir=out, write=False)
+    by_validate = {f.value and _customer(_name_at(validated.ledger, f.row)) for f in validated.findings if f.code == "overdue_contact"}
+
+    classified = classify(ledger, settings, today=TODAY, out_dir=out, write=False, record=False, typed_fallback=True)
+    by_classify = {_customer(c.name) for c in classified.customers if any(t.code == "no_contact" for t in c.tags)}
+
+    planned = plan(ledger, settings, today=TODAY, out_dir=out, write=False, record=False)
+    by_plan = {_customer(planned.ledger.customer_sheet.column("name")[v.due.row]) for v in planned.overdue}
+
+    facts = load_facts(ledger, settings, today=TODAY)
+    reported = report(ledger, settings, month=date(2026, 3, 1), today=TODAY, out_dir=out, write=False, facts=facts)
+    by_report = {_customer(c.name) for c in reported.classified.customers if any(t.code == "no_contact" for t in c.tags)}
+
+    from toolkit import remind
+
+    reminded = remind("visits", settings, today=TODAY, ledger=ledger, dry_run=True, out_dir=out)
+    (message,) = reminded.messages
+    late_part = message.text.split("逾期拜访", 1)[1].split("计划拜访", 1)[0]
+    by_remind = {name for name, *_ in BOUNDARY if f"{name}公司｜" in late_part}
+
+    assert by_validate == OVERDUE
+    assert by_classify == OVERDUE
+    assert by_plan == OVERDUE
+    assert by_report == OVERDUE
+    assert by_remind == OVERDUE
+    # and the day it is due, a customer is planned (due today), not reported
+    due_today = [v for v in planned.planned if v.due.due == TODAY and not v.due.keyword]
+    assert {_customer(planned.ledger.customer_sheet.column("name")[v.due.row]) for v in due_today} == {
+        name for name, *_, late in BOUNDARY if not late
+    }
+
+
+def _name_at(ledger, row: int) -> str:
+    sheet = ledger.customer_sheet
+    return sheet.column("name")[sheet.rows.index(row)]
+
+
+def test_facts_are_derived_once_and_shared_by_the_jobs(workspace):
+    ws, ledger = workspace
+    settings = load_settings(ws)
+    facts = load_facts(ledger, settings, today=TODAY)
+    assert facts.dues is facts.dues  # computed once, then kept
+    validated = validate(ledger, settings, today=TODAY, write=False, facts=facts)
+    planned = plan(ledger, settings, today=TODAY, write=False, record=False, facts=facts)
+    assert validated.ledger is planned.ledger is facts.ledger  # one read for both jobs
+    late = {facts.ledger.customer_sheet.column("name")[i] for i, d in enumerate(facts.contact_due) if d.due < TODAY}
+    assert {_customer(n) for n in late} == OVERDUE
+
+
+@pytest.mark.parametrize(
+    ("text", "resolved"),
+    [("已处理", True), ("已解决", True), ("已更换新件", True), ("处理中", False), ("未解决", False), ("待回访", False), ("", None)],
+)
+def test_a_result_text_says_whether_a_complaint_is_resolved(text, resolved):
+    assert resolved_by_text(text) is resolved
+
+
+def test_complaints_resolved_by_a_date_a_flag_or_a_result_text(tmp_path):
+    customers = [["客户编号", "客户名称", "客户经理"], ["C1", "甲公司", "张伟"]]
+    complaints = [
+        ["投诉编号", "投诉时间", "客户编号", "投诉内容", "回复时间", "解决时间", "处理结果", "是否解决"],
+        ["T1", datetime(2026, 2, 3, 9), "C1", "慢", datetime(2026, 2, 3, 10), datetime(2026, 2, 5, 9), None, None],
+        ["T2", datetime(2026, 2, 4, 9), "C1", "坏", datetime(2026, 2, 4, 10), None, "已更换", None],
+        ["T3", datetime(2026, 2, 5, 9), "C1", "漏", datetime(2026, 2, 6, 12), None, "处理中", None],
+        ["T4", datetime(2026, 2, 6, 9), "C1", "错", None, None, None, "是"],
+    ]
+    path = make_xlsx(tmp_path / "l.xlsx", {"客户": customers, "投诉记录": complaints})
+    facts = derive(read_ledger(path), load_settings(), today=TODAY, scores={})
+    states = {s.complaint_id: s for s in facts.complaints}
+    assert {k: s.resolved for k, s in states.items()} == {"T1": True, "T2": True, "T3": False, "T4": True}
+    assert states["T1"].reply_hours == 1 and states["T3"].replied_within(24) is False
+    reported = report(path, load_settings(), month=date(2026, 2, 1), today=TODAY, write=False)
+    assert reported.kpis()["resolved_rate"] == 0.75  # was 0 % when only a yes/no column counted
+    assert reported.kpis()["on_time_rate"] == pytest.approx(2 / 4)
+
+
+def test_volumes_by_customer_and_month_for_own_statistics(tmp_path):
+    customers = [["客户编号", "客户名称", "客户经理"], ["C1", "甲公司", "张伟"], ["C2", "乙公司", "王芳"]]
+    monthly = [
+        ["月份", "客户编号", "业务量"],
+        ["2026-01", "C1", 100],
+        ["2026-01", "C1", 50],
+        ["2026-02", "C1", 120],
+        ["2026-02", "C2", 80],
+        ["2026-02", "C9", 999],  # no such customer: left out
+    ]
+    path = make_xlsx(tmp_path / "l.xlsx", {"客户": customers, "月度业务": monthly})
+    facts = derive(read_ledger(path), load_settings(), today=TODAY, scores={})
+    volumes = facts.volumes
+    assert volumes.loc[0, pd.Timestamp(2026, 1, 1)] == 150 and volumes.loc[0, pd.Timestamp(2026, 2, 1)] == 120
+    assert volumes.loc[1, pd.Timestamp(2026, 2, 1)] == 80 and pd.isna(volumes.loc[1, pd.Timestamp(2026, 1, 1)])
+    assert volumes.sum().sum() == pytest.approx(350)  # C9 names no customer: not counted
+
+
+def test_a_rules_workbook_with_the_old_max_days_column_still_reads_its_cadences(tmp_path):
+    import openpyxl
+
+    ws = init_workspace(tmp_path / "ws")
+    book = openpyxl.load_workbook(ws / "rules.xlsx")
+    sheet = book["拜访周期"]
+    sheet.insert_cols(5)  # the layout before: 客户类别, 拜访类型, 周期(月), 方式, 最长未联系天数, 依据, 记录关键词
+    sheet["E1"] = "最长未联系天数"
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row, 5).value = 92
+    book.save(ws / "rules.xlsx")
+    cadences = load_settings(ws).rules.cadences
+    assert [(c.klass, c.kind, c.months, c.keyword) for c in cadences if c.klass == "战略"][1] == ("战略", "高层拜访", 6, "高层")

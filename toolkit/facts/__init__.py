@@ -1,0 +1,348 @@
+"""The facts several jobs need, computed once from a ledger, the settings and the as-of date.
+
+``derive(ledger, settings, today=...)`` returns a ``Facts``: each customer's class (typed, else
+computed by the workspace policy, with the reason), last contact and next due date per visit
+kind, each complaint's state, business volume by month and customer, the satisfaction score
+(the survey store's latest return when it has one), and — on first use — the data findings
+and risk tags. Validate, classify, plan, report, remind and survey take a ``Facts`` and never
+compute these again, so they cannot disagree. Pure: nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import cached_property
+from typing import Any
+
+from ..config import Settings
+from ..errors import InputError
+from ..i18n import label
+from ..model import MONTHLY, Finding, Ledger
+from ..relations import STRATEGIC, CustomerIndex, typed_class
+from .classes import POLICIES, Computed, compute, percent, policy_classes, wan
+from .complaints import ComplaintState, complaint_states, resolved_by_text
+from .risks import Tag, highest_level
+from .visits import Due, add_months, cadences_for, contact_due, due_visits, last_contacts, visit_records
+
+__all__ = [
+    "POLICIES",
+    "Classes",
+    "Classified",
+    "CustomerClass",
+    "ComplaintState",
+    "Computed",
+    "Due",
+    "Facts",
+    "add_months",
+    "cadences_for",
+    "derive",
+    "load_facts",
+    "percent",
+    "policy_classes",
+    "resolved_by_text",
+    "wan",
+]
+
+
+@dataclass
+class Classes:
+    """Every customer's class under one policy: the final class (a class typed by hand wins when
+    it is one of the policy's), the computed one, whether the typed one overrode it, the reason."""
+
+    policy: str
+    order: list[str]  # the policy's classes, best first
+    final: list[str | None]
+    computed: list[Computed]
+    override: list[bool]
+    reason: list[str]
+    error: InputError | None = None  # the ledger lacks what the policy reads: typed classes only
+
+    def effective(self, i: int, strategic: bool) -> str | None:
+        """The class whose cadence applies: a customer flagged strategic (战略客户 = 是) is 战略."""
+        return STRATEGIC if strategic else self.final[i]
+
+
+def classes_of(ledger: Ledger, settings: Settings, index: CustomerIndex, today: date, policy: str) -> Classes:
+    table = ledger.customer_sheet
+    lang = settings.lang
+    order = policy_classes(policy, settings.rules) if policy in POLICIES else []
+    try:
+        computed = compute(policy, ledger, settings.rules, index, today, lang)
+    except InputError as error:
+        reason = label("reason.typed_only", lang, policy=policy, error=error.message)
+        n = len(table)
+        return Classes(
+            policy, order, [typed_class(table, i) for i in range(n)], [Computed(None, reason)] * n, [False] * n,
+            [reason] * n, error,
+        )  # fmt: skip
+    final, override, reasons = [], [], []
+    prefixes: dict[tuple[object, object], str] = {}  # the same few wordings, built once
+    for typed, found in zip(table.column("class"), computed, strict=True):
+        if typed and typed in order:
+            if typed == found.klass:
+                final.append(typed), override.append(False), reasons.append(found.reason)
+                continue
+            prefix = prefixes.get((typed, found.klass))
+            if prefix is None:
+                prefix = label("reason.override", lang, hand=typed, computed=found.klass or "-") + "；"
+                prefixes[(typed, found.klass)] = prefix
+            final.append(typed), override.append(True), reasons.append(prefix + found.reason)
+        elif typed:
+            final.append(found.klass), override.append(False)
+            reasons.append(found.reason + label("reason.hand_not_policy", lang, hand=typed, policy=policy))
+        else:
+            final.append(found.klass), override.append(False), reasons.append(found.reason)
+    return Classes(policy, order, final, computed, override, reasons)
+
+
+@dataclass
+class CustomerClass:
+    """One customer's class, with the reason and its risk tags (what classify and report show)."""
+
+    row: int  # 1-based Excel row
+    key: str  # the customer's identity across runs: its ID, else its normalised name
+    customer_id: str
+    name: str
+    owner: str
+    klass: str | None
+    computed: str | None
+    override: bool
+    reason: str
+    tags: list[Tag]
+    share: float | None = None
+
+    @property
+    def level(self) -> str | None:
+        return highest_level(self.tags)
+
+
+@dataclass
+class Classified:
+    """Every customer of a ledger classified under one policy, with its tags."""
+
+    ledger: Ledger
+    policy: str
+    classes: list[str]  # the policy's classes, best first
+    customers: list[CustomerClass]
+    index: CustomerIndex | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = Counter(c.klass for c in self.customers if c.klass)
+        ordered = {k: found.pop(k) for k in self.classes if k in found}
+        ordered.update(found)  # classes typed by hand outside the policy's list
+        return ordered
+
+
+class Facts:
+    """The derived facts of one ledger as of ``today`` (see the module's docstring).
+
+    Each fact is computed on first use and then kept: a job asks only for what it needs, and the
+    daily run (``crm run``) hands one ``Facts`` to every job so each is computed once.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        settings: Settings,
+        *,
+        today: date,
+        now: datetime | None = None,
+        policy: str | None = None,
+        scores: dict[str, Any] | None = None,
+    ) -> None:
+        self.ledger, self.settings, self.today = ledger, settings, today
+        self.now = now or datetime.combine(today, time(23, 59, 59))
+        self.policy = policy or settings.policy
+        self._scores = scores or {}
+
+    @cached_property
+    def index(self) -> CustomerIndex:
+        return CustomerIndex(self.ledger.customer_sheet)
+
+    @cached_property
+    def classes(self) -> Classes:
+        return classes_of(self.ledger, self.settings, self.index, self.today, self.policy)
+
+    @cached_property
+    def strategic(self) -> list[bool]:
+        return [bool(v) for v in self.ledger.customer_sheet.column("strategic")]
+
+    @cached_property
+    def visit_records(self) -> list[list[tuple[date, str]]]:
+        """Per customer row: its visit records up to today, as (date, purpose + content + way)."""
+        return visit_records(self.ledger, self.index, self.today)
+
+    @cached_property
+    def last_contact(self) -> list[date | None]:
+        """Per customer row: the latest of the ledger's last-visit date and the visit records."""
+        return last_contacts(self.ledger, self.index, self.today)
+
+    @cached_property
+    def dues(self) -> list[Due]:
+        """Every (customer, kind of visit) with a cadence, and when it is next due."""
+        return due_visits(self.ledger, self.settings.rules, self.visit_records, self.classes.final, self.today)
+
+    @cached_property
+    def contact_due(self) -> list[Due | None]:
+        """Per customer row: its routine contact (the cadence that any visit counts for), or None
+        when its class has no cadence. Overdue means ``due < today``: one rule for every job."""
+        return contact_due(self.dues, len(self.ledger.customer_sheet))
+
+    @cached_property
+    def complaints(self) -> list[ComplaintState]:
+        return complaint_states(self.ledger, self.index)
+
+    @cached_property
+    def volumes(self) -> Any:
+        """Business volume by customer row (index) and month (columns), a pandas DataFrame;
+        rows naming no known customer are left out. Empty without a monthly sheet."""
+        import pandas as pd
+
+        sheet = self.ledger.tables.get(MONTHLY)
+        if sheet is None or not (sheet.has("month") and sheet.has("volume")):
+            return pd.DataFrame()
+        frame = pd.DataFrame(
+            {
+                "customer": [m for m, _ in self.index.match(sheet)],
+                "month": sheet.frame["month"].array,
+                "volume": sheet.frame["volume"].array,
+            }
+        )
+        frame = frame.dropna(subset=["customer", "month", "volume"])
+        return frame.pivot_table(index="customer", columns="month", values="volume", aggfunc="sum")
+
+    @cached_property
+    def satisfaction(self) -> list[float | None]:
+        """Per customer row: the latest returned survey's score, else the 满意度 typed in the ledger."""
+        values = list(self.ledger.customer_sheet.column("satisfaction"))
+        for i, key in enumerate(self.index.keys):
+            found = self._scores.get(key)
+            if found is not None and found.score is not None:
+                values[i] = round(found.score, 2)
+        return values
+
+    @cached_property
+    def satisfaction_note(self) -> str:
+        """Said aloud when survey returns replaced typed scores, else ''."""
+        used = {
+            found.campaign
+            for key in self.index.keys
+            if (found := self._scores.get(key)) is not None and found.score is not None
+        }
+        if not used:
+            return ""
+        count = sum(1 for key in self.index.keys if key in self._scores)
+        return label("survey.scores_used", self.settings.lang, count=count, campaigns="、".join(sorted(used)))
+
+    @property
+    def has_satisfaction(self) -> bool:
+        return self.ledger.customer_sheet.has("satisfaction") or any(
+            (found := self._scores.get(key)) is not None and found.score is not None for key in self.index.keys
+        )
+
+    def findings(self, *, wording: bool = True, today: date | None = None) -> list[Finding]:
+        """The data findings of the ledger (``toolkit.findings`` codes), sheet-then-row order."""
+        from .checks import check_ledger
+
+        key = (wording, today)
+        cache = self.__dict__.setdefault("_findings", {})
+        if key not in cache:
+            cache[key] = check_ledger(self, wording=wording, today=today)
+        return cache[key]
+
+    def risk_tags(self, previous_satisfaction: list[float | None] | None = None) -> list[list[Any]]:
+        """Each customer's risk tags (风险规则); ``previous_satisfaction`` per row, for 满意度下降."""
+        from .risks import risk_tags
+
+        return risk_tags(self, previous_satisfaction or [None] * len(self.ledger.customer_sheet))
+
+    def classified(self, previous_satisfaction: list[float | None] | None = None) -> Classified:
+        """Every customer's class, reason and risk tags (``previous_satisfaction``: see ``risk_tags``)."""
+        table = self.ledger.customer_sheet
+        found, tags, keys = self.classes, self.risk_tags(previous_satisfaction), self.index.keys
+        ids, names, owners = table.column("customer_id"), table.column("name"), table.column("owner")
+        customers = [
+            CustomerClass(
+                table.rows[i],
+                keys[i],
+                ids[i] or "",
+                names[i] or "",
+                owners[i] or "",
+                klass,
+                found.computed[i].klass,
+                found.override[i],
+                found.reason[i],
+                tags[i],
+                found.computed[i].share,
+            )
+            for i, klass in enumerate(found.final)
+        ]
+        return Classified(self.ledger, self.policy, found.order, customers, self.index)
+
+    def for_policy(self, policy: str) -> Facts:
+        """The same facts under another policy: what does not depend on the class is shared."""
+        if policy == self.policy:
+            return self
+        other = Facts(self.ledger, self.settings, today=self.today, now=self.now, policy=policy, scores=self._scores)
+        return self._share(other, ("visit_records", "last_contact"))
+
+    def as_of(self, day: date) -> Facts:
+        """The same ledger's facts as of another day (the monthly report's month end): what does
+        not depend on the date is shared, nothing is read again."""
+        if day == self.today:
+            return self
+        return self._share(Facts(self.ledger, self.settings, today=day, policy=self.policy, scores=self._scores), ())
+
+    def _share(self, other: Facts, more: tuple[str, ...]) -> Facts:
+        for name in ("index", "strategic", "complaints", "volumes", "satisfaction", *more):
+            if name in self.__dict__:
+                other.__dict__[name] = self.__dict__[name]
+        return other
+
+    def compute_all(self) -> Facts:
+        """Compute every shared fact now (for the benchmark and the daily run's progress)."""
+        for name in ("classes", "last_contact", "dues", "contact_due", "complaints", "volumes", "satisfaction"):
+            getattr(self, name)
+        return self
+
+
+def derive(
+    ledger: Ledger,
+    settings: Settings,
+    *,
+    today: date,
+    now: datetime | None = None,
+    policy: str | None = None,
+    ledger_path: str | os.PathLike[str] | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    scores: dict[str, Any] | None = None,
+) -> Facts:
+    """The facts of ``ledger`` as of ``today``. The satisfaction scores come from ``scores`` when
+    given, else from the workspace's survey store for ``ledger_path`` (none when no survey ran)."""
+    if scores is None:
+        from ..surveydata.scores import latest_scores
+
+        scores = latest_scores(settings, ledger_path or ledger.path, out_dir=out_dir)
+    return Facts(ledger, settings, today=today, now=now, policy=policy, scores=scores)
+
+
+
+def load_facts(
+    ledger_path: str | os.PathLike[str],
+    settings: Settings,
+    *,
+    today: date,
+    now: datetime | None = None,
+    policy: str | None = None,
+    password: str | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+) -> Facts:
+    """Read the ledger at ``ledger_path`` (the workspace's column names applied) and derive its facts."""
+    from ..ledger import read_ledger
+
+    ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
+    return derive(ledger, settings, today=today, now=now, policy=policy, ledger_path=ledger_path, out_dir=out_dir)

@@ -1,0 +1,135 @@
+"""The top of the toolkit, where jobs are composed: the daily run (``crm run``) that reads a
+ledger once and hands the same facts to every job, and ``remind`` with the report job at hand.
+
+    from toolkit.pipeline import run
+    result = run(["validate", "classify", "plan"], settings, today=date(2026, 12, 1))
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from .config import Settings, load_settings
+from .errors import InputError
+
+# what ``crm run`` can run over one ledger, in the order it runs them
+RUN_JOBS = ("validate", "classify", "plan", "report", "remind")
+
+
+def remind(kind: str, settings: Settings | None = None, **options: Any) -> Any:
+    """The ``kind`` reminders (``toolkit.remind.remind``), with the monthly report job for the
+    ``report`` kind. Same arguments and result as the job."""
+    from .remind import remind as remind_job
+    from .report import report
+
+    return remind_job(kind, settings, make_report=report, **options)
+
+
+@dataclass
+class RunResult:
+    """What one daily run did: each job's result (the same objects the separate commands return)."""
+
+    ledger: Path
+    today: date
+    jobs: list[str]
+    results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def outputs(self) -> list[Path]:
+        found: list[Path] = []
+        for result in self.results.values():
+            found.extend(getattr(result, "outputs", []) or [])
+        return found
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "job": "run",
+            "ledger": str(self.ledger),
+            "today": self.today.isoformat(),
+            "jobs": self.jobs,
+            "results": {name: result.as_json() for name, result in self.results.items()},
+            "outputs": [str(p) for p in self.outputs],
+        }
+
+
+def expand(jobs: Sequence[str], remind_kinds: Sequence[str]) -> list[str]:
+    """``remind`` → one step per reminder kind (``remind visits`` …); unknown names refused."""
+    steps: list[str] = []
+    for name in jobs:
+        head, _, kind = name.partition(":")
+        if head not in RUN_JOBS:
+            raise InputError(f"crm run cannot run '{name}'", hint=f"name jobs among: {', '.join(RUN_JOBS)}")
+        if head == "remind":
+            steps.extend([f"remind:{kind}"] if kind else [f"remind:{k}" for k in remind_kinds])
+        else:
+            steps.append(head)
+    return list(dict.fromkeys(steps))
+
+
+def run(
+    jobs: Sequence[str],
+    settings: Settings | None = None,
+    *,
+    today: date,
+    ledger: str | os.PathLike[str] | None = None,
+    out_dir: str | os.PathLike[str] | None = None,
+    month: date | None = None,
+    password: str | None = None,
+    dry_run: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run ``jobs`` (names of ``RUN_JOBS``; ``remind:visits`` for one reminder kind) over one
+    ledger, read once: every job gets the same facts, so they agree and nothing is computed
+    twice. The outputs are the ones the separate commands write. ``month`` is the report's
+    (default: the month before ``today``); ``progress`` is called with each step's name.
+    Raises ``InputError`` for an unknown job or a ledger that cannot be read."""
+    from .facts import derive
+    from .ledger import read_ledger
+    from .remind import KINDS
+
+    settings = settings or load_settings()
+    steps = expand(jobs, KINDS)
+    path = Path(ledger) if ledger else settings.ledgers.get("main")
+    if path is None:
+        raise InputError("no ledger given", hint="give the ledger's path, or name it under [ledgers] main = ... in crm.toml")
+    tell = progress or (lambda _step: None)
+    tell("read")
+    read = read_ledger(path, column_overrides=settings.overrides_for_reader(), password=password)
+    tell("facts")
+    facts = derive(read, settings, today=today, ledger_path=path, out_dir=out_dir)
+    result = RunResult(path, today, steps)
+    for step in steps:
+        tell(step)
+        result.results[step] = _run_step(step, facts, settings, path, today, out_dir, month, dry_run)
+    return result
+
+
+def _run_step(step: str, facts: Any, settings: Settings, path: Path, today: date, out_dir, month, dry_run) -> Any:
+    common = {"out_dir": out_dir, "facts": facts}
+    if step == "validate":
+        from .validate import validate
+
+        return validate(path, settings, today=today, **common)
+    if step == "classify":
+        from .classify import classify
+
+        return classify(path, settings, today=today, **common)
+    if step == "plan":
+        from .plan import plan
+
+        return plan(path, settings, today=today, **common)
+    if step == "report":
+        from .report import month_bounds, report
+
+        first = month or (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        as_of = month_bounds(first)[1] - timedelta(days=1)
+        # the report's classes are as of the month's last day, as `crm report` makes them
+        return report(path, settings, month=first, today=today, out_dir=out_dir, facts=facts.as_of(as_of))
+    kind = step.split(":", 1)[1]
+    morning = datetime.combine(today, time(9))
+    return remind(kind, settings, today=today, now=morning, ledger=path, dry_run=dry_run, **common)
