@@ -11,8 +11,9 @@ import pytest
 from conftest import make_xlsx, run_crm
 from icalendar import Calendar
 
+from toolkit.calendar import WorkCalendar
 from toolkit.config import load_settings
-from toolkit.plan import WorkCalendar, add_months, plan
+from toolkit.plan import add_months, plan
 from toolkit.workspace import init_workspace
 
 TODAY = date(2026, 9, 28)

@@ -26,10 +26,10 @@ import time_machine
 from typer.testing import CliRunner
 
 from tests.conftest import ROOT, run_crm
+from toolkit.calendar import WorkCalendar
 from toolkit.cli import app
 from toolkit.demo import make_demo
 from toolkit.errors import ConfigError
-from toolkit.plan.calendar import WorkCalendar
 from toolkit.schedule import install
 from toolkit.schedule.history import RunHistory
 from toolkit.schedule.lock import HOLDER_NAME

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ..plan import WorkCalendar
+from ..calendar import WorkCalendar
 
 SOLAR_FESTIVALS = {(1, 1): "new_year", (10, 1): "national_day"}
 LUNAR_FESTIVALS = {(1, 1): "spring", (5, 5): "dragon_boat", (8, 15): "mid_autumn"}

@@ -410,7 +410,7 @@ def _quality(job: _Job) -> tuple[str, list[Message]]:
 
 
 def _care(job: _Job) -> tuple[str, list[Message]]:
-    from ..plan import WorkCalendar
+    from ..calendar import WorkCalendar
 
     window = care_window(job.today, WorkCalendar(job.settings.rules.holidays))
     period = job.today.isoformat()

@@ -10,18 +10,18 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..calendar import WorkCalendar
 from ..config import Settings, load_settings
 from ..errors import InputError
 from ..i18n import label
 from ..ledger import read_ledger
 from ..model import VISITS, Ledger
 from ..relations import CustomerIndex, typed_class
-from .calendar import WorkCalendar
 from .completion import Completion, completion
 from .due import add_months, due_visits, visit_records
 from .schedule import Visit, occurrences, place
 
-__all__ = ["PlanResult", "Visit", "WorkCalendar", "add_months", "plan"]
+__all__ = ["PlanResult", "Visit", "add_months", "plan"]
 
 
 @dataclass

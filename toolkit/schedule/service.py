@@ -21,10 +21,10 @@ from typing import Any
 
 import schedule as schedule_lib
 
+from ..calendar import WorkCalendar
 from ..config import Settings, load_settings
 from ..errors import ConfigError, ToolkitError
 from ..i18n import label
-from ..plan.calendar import WorkCalendar
 from .history import STATE_NAME, Run, RunHistory
 from .lock import Holder, SchedulerLock, is_running
 from .log import close_log, open_log

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from datetime import date, datetime, timedelta
 
-from ..plan.calendar import WorkCalendar
+from ..calendar import WorkCalendar
 from .timetable import LOOKBACK, When
 
 MAX_ATTEMPTS = 3
