@@ -7,6 +7,7 @@ write is one transaction, so a crash leaves either the whole run recorded or non
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,16 @@ from .errors import ToolkitError
 
 if TYPE_CHECKING:
     from typing import Self  # Python 3.11+, for the type checker only
+
+    from .config import Settings
+
+STATE_NAME = "state.sqlite"
+
+
+def state_path(settings: Settings, out_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The workspace's state database (as every job finds it), else the one in the output folder."""
+    return settings.workspace / STATE_NAME if settings.workspace else settings.output_dir(out_dir) / STATE_NAME
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -16,14 +16,12 @@ from ..i18n import label
 from ..ledger import read_ledger
 from ..model import Column, Ledger
 from ..relations import CustomerIndex, typed_class
-from ..state import PreviousRun, Snapshot, StateStore
+from ..state import PreviousRun, Snapshot, StateStore, state_path
 from .policies import POLICIES, Computed, compute, policy_classes
 from .report import write_report
 from .risks import Tag, highest_level, risk_tags
 
 __all__ = ["POLICIES", "Change", "ClassificationResult", "CustomerClass", "classify"]
-
-STATE_NAME = "state.sqlite"
 
 
 @dataclass
@@ -158,10 +156,9 @@ def classify(
         final = [(typed_class(table, i), False, reason) for i in range(len(table))]
     keys = index.keys
     out_dir_path = settings.output_dir(out_dir)
-    state_path = (settings.workspace / STATE_NAME) if settings.workspace else out_dir_path / STATE_NAME
     ledger_key = settings.ledger_key(ledger_path)
     previous: PreviousRun | None = None
-    store = StateStore(state_path) if record else None
+    store = StateStore(state_path(settings, out_dir)) if record else None
     try:
         if store is not None:
             previous = store.last_classification(ledger_key, policy)

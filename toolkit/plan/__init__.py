@@ -194,13 +194,11 @@ def _close_the_loop(
     ledger_path, settings: Settings, out_dir, index: CustomerIndex, records, visits: list[Visit], today: date
 ) -> Completion | None:
     """Score the previous plan of this ledger against the visit records, then store this one."""
-    from ..classify import STATE_NAME
-    from ..state import StateStore
+    from ..state import StateStore, state_path
 
-    state_path = settings.workspace / STATE_NAME if settings.workspace else settings.output_dir(out_dir) / STATE_NAME
     ledger_key = settings.ledger_key(ledger_path)
     keys = index.keys
-    with StateStore(state_path) as store:
+    with StateStore(state_path(settings, out_dir)) as store:
         previous = store.last_plan(ledger_key, today)
         found = completion(previous, keys, records, today) if previous else None
         store.record_plan(

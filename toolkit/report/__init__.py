@@ -11,13 +11,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..classify import STATE_NAME, ClassificationResult, classify
+from ..classify import ClassificationResult, classify
 from ..config import Settings, load_settings
 from ..errors import InputError, ToolkitError
 from ..i18n import label
 from ..model import Finding
 from ..relations import CustomerIndex
-from ..state import StateStore
+from ..state import StateStore, state_path
 from ..validate import check_ledger
 from .kpis import CustomerMonth, MonthFigures, VisitsByOwner, month_bounds, month_figures, volume_by_month
 
@@ -143,10 +143,10 @@ def report(
     )
     if previous.volume is None and this.volume is not None:
         missing.append("volume_previous")
-    state_path = (settings.workspace / STATE_NAME) if settings.workspace else settings.output_dir(out_dir) / STATE_NAME
+    path = state_path(settings, out_dir)
     previous_classes = None
-    if state_path.exists():
-        with StateStore(state_path) as store:
+    if path.exists():
+        with StateStore(path) as store:
             previous_first = (first - timedelta(days=1)).replace(day=1)
             previous_classes = store.classes_between(
                 settings.ledger_key(ledger_path), classified.policy, previous_first, first

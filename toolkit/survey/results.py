@@ -11,8 +11,9 @@ from typing import Any
 
 from ..config import Settings
 from ..i18n import label
+from ..state import state_path
 from ..xlsx import Book
-from .campaigns import STATE_NAME, open_store, state_folder
+from .campaigns import open_store
 from .collect import shown_value
 from .questions import survey_parameters
 from .scoring import Figures, LowScore, QuestionFigures, by_question, figures, grouped, low_scores
@@ -143,7 +144,7 @@ def latest_scores(
     """The latest return of each customer over every campaign, by the customer key ``crm
     classify`` uses (``id:C001``, else ``name:<normalised name>``). With ``ledger``, only the
     customers of that ledger (a group campaign covers several). Empty when no survey ran."""
-    path = state_folder(settings, out_dir) / STATE_NAME
+    path = state_path(settings, out_dir)
     if not path.is_file():
         return {}
     wanted = settings.ledger_key(ledger) if ledger is not None else None
