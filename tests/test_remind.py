@@ -18,7 +18,7 @@ from toolkit.cli import app
 from toolkit.config import load_settings
 from toolkit.demo import make_demo
 from toolkit.ledger import read_ledger
-from toolkit.mail import remind
+from toolkit.remind import remind
 from toolkit.workspace import LEDGER_PATH, init_workspace
 
 runner = CliRunner()
@@ -225,7 +225,7 @@ def test_care_greets_on_the_last_working_day_before_a_lunar_festival_and_a_birth
 
 
 def test_mid_autumn_and_national_day_are_found_by_the_calendar():
-    from toolkit.mail.care import festivals_on
+    from toolkit.remind.care import festivals_on
 
     assert festivals_on(date(2026, 9, 25)) == ["mid_autumn"]
     assert festivals_on(date(2026, 6, 19)) == ["dragon_boat"]

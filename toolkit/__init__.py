@@ -8,8 +8,8 @@ from .classify import classify
 from .config import load_settings
 from .demo import make_demo
 from .ledger import read_ledger
-from .mail import remind
 from .plan import plan
+from .remind import remind
 from .report import report, report_group
 from .validate import validate
 from .workspace import init_workspace

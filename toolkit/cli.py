@@ -463,7 +463,7 @@ def remind_command(
     24 h, data problems in each owner's rows, care greetings, the monthly report to managers.
     Delivered to the outbox folder or over SMTP, as [mail] in crm.toml says."""
     from .mail.log import sent_log
-    from .mail.remind import KINDS, describe, remind
+    from .remind import KINDS, describe, remind
 
     settings = _settings(workspace, lang=lang)
     lang_ = settings.lang

@@ -450,9 +450,8 @@ def run_demo(
     before each step."""
     from .classify import classify
     from .config import load_settings
-    from .mail import remind
-    from .mail.remind import KINDS
     from .plan import plan
+    from .remind import KINDS, remind
     from .report import report
     from .schedule import prepare, status, system_clock
     from .survey import collect, create_campaign, send_forms, survey_results

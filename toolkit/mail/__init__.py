@@ -1,5 +1,5 @@
 """E-mail: messages rendered from templates, delivered at most once each (outbox or SMTP),
-and the reminders of ``crm remind``.
+and the sent log. The reminders of ``crm remind`` are in ``toolkit.remind``.
 
     from toolkit.mail import Message, Attachment, deliver, render
     subject, html, text = render("visits", "zh", workspace=settings.workspace, **context)
@@ -10,19 +10,15 @@ from .config import MailConfig, mail_config
 from .delivery import DeliveryResult, deliver
 from .log import add_sent_log_sheet, sent_log
 from .messages import Attachment, Message, render
-from .remind import KINDS, RemindResult, remind
 
 __all__ = [
-    "KINDS",
     "Attachment",
     "DeliveryResult",
     "MailConfig",
     "Message",
-    "RemindResult",
     "add_sent_log_sheet",
     "deliver",
     "mail_config",
-    "remind",
     "render",
     "sent_log",
 ]

@@ -27,13 +27,13 @@ from ..config import Settings, load_settings
 from ..errors import InputError
 from ..i18n import label
 from ..ledger import read_ledger
+from ..mail.config import MailConfig, mail_config
+from ..mail.delivery import DeliveryResult, deliver
+from ..mail.log import kind_label
+from ..mail.messages import Attachment, Message, render
 from ..model import COMPLAINTS, TABLE_LABELS, Ledger
 from ..relations import CustomerIndex
 from .care import birthday_in, care_window, festivals_on
-from .config import MailConfig, mail_config
-from .delivery import DeliveryResult, deliver
-from .log import kind_label
-from .messages import Attachment, Message, render
 
 KINDS = ("visits", "complaints", "quality", "care", "report")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
