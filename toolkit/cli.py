@@ -191,19 +191,19 @@ def validate_command(
     overdue contact. Writes a validation workbook; with --write-back also a 校验结果 column into
     the ledger."""
     from .validate import validate
-    from .writeback import validate_columns, validate_highlights
+    from .writeback import stat_for_write_back, validate_columns, validate_highlights, write_job_result
 
     settings = _settings(workspace, lang=lang)
     ledger = _ledger_argument(ledger, settings)
     if mark and not write_back:
         raise InputError("--mark goes with --write-back", hint="add --write-back")
-    stat = _stat_for_write_back(ledger, write_back, dry_run, live)
+    stat = stat_for_write_back(ledger, write_back, dry_run, live)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = validate(ledger, settings, today=_today(today), out_dir=out, password=password)
     written = None
     if stat:
         marks = validate_highlights(result) if mark else None
-        written = _write_back(ledger, result, validate_columns, settings, out, dry_run, live, stat, marks)
+        written = write_job_result(ledger, result, validate_columns, settings, out, dry_run, live, stat, marks)
     if as_json:
         _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
     else:
@@ -233,16 +233,16 @@ def classify_command(
     what changed since the last run. Writes a classification workbook; with --write-back also
     客户分类(系统), 分类依据 and 风险等级 columns into the ledger."""
     from .classify import classify
-    from .writeback import classify_columns
+    from .writeback import classify_columns, stat_for_write_back, write_job_result
 
     settings = _settings(workspace, lang=lang)
     ledger = _ledger_argument(ledger, settings)
     as_of = _today(today)
     now = datetime.now() if today is None else None
-    stat = _stat_for_write_back(ledger, write_back, dry_run, live)
+    stat = stat_for_write_back(ledger, write_back, dry_run, live)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = classify(ledger, settings, today=as_of, now=now, policy=policy, out_dir=out, password=password)
-    written = _write_back(ledger, result, classify_columns, settings, out, dry_run, live, stat) if stat else None
+    written = write_job_result(ledger, result, classify_columns, settings, out, dry_run, live, stat) if stat else None
     if as_json:
         _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
         return
@@ -271,7 +271,7 @@ def plan_command(
     owner's capacity. Writes the schedule workbook and an .ics calendar per owner; with
     --write-back also a 下次拜访 column into the ledger."""
     from .plan import plan
-    from .writeback import plan_columns
+    from .writeback import plan_columns, stat_for_write_back, write_job_result
 
     if months and weeks:
         raise InputError("give --months or --weeks, not both")
@@ -279,7 +279,7 @@ def plan_command(
     ledger = _ledger_argument(ledger, settings)
     as_of = _today(today)
     first = _today(start, "--start") if start else None
-    stat = _stat_for_write_back(ledger, write_back, dry_run, live)
+    stat = stat_for_write_back(ledger, write_back, dry_run, live)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = plan(
             ledger,
@@ -292,7 +292,7 @@ def plan_command(
             split=split,
             password=password,
         )
-    written = _write_back(ledger, result, plan_columns, settings, out, dry_run, live, stat) if stat else None
+    written = write_job_result(ledger, result, plan_columns, settings, out, dry_run, live, stat) if stat else None
     if as_json:
         _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
         return
@@ -380,37 +380,6 @@ def report_command(
         out_console.print(f"- {escape(label('missing.' + missing, lang_))}")
     for path in result.outputs:
         out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
-
-
-def _stat_for_write_back(ledger: Path, write_back: bool, dry_run: bool, live: bool) -> tuple[int, int] | None:
-    """The ledger's (mtime, size) before the job reads it, when the results go back into it."""
-    if (dry_run or live) and not write_back:
-        raise InputError("--dry-run and --live go with --write-back", hint="add --write-back")
-    if not write_back:
-        return None
-    if not ledger.is_file():
-        raise InputError("file not found", file=ledger, hint="check the path (quote it if it has spaces)")
-    from .ledger.writeback import check_suffix
-
-    check_suffix(ledger)  # before the job runs, not after
-    stat = ledger.stat()
-    return stat.st_mtime_ns, stat.st_size
-
-
-def _write_back(ledger: Path, result, columns, settings: Settings, out, dry_run, live, stat, highlights=None):
-    from .writeback import write_job_columns
-
-    return write_job_columns(
-        ledger,
-        result,
-        columns(result, settings),
-        settings,
-        out_dir=out,
-        dry_run=dry_run,
-        live=live,
-        expected_stat=stat,
-        highlights=highlights,
-    )
 
 
 def _print_write_back(written, lang: str, shown: int = 20) -> None:
