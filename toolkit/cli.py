@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from collections import Counter
-from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from .config import Settings, find_workspace, load_settings
-from .errors import EXIT_FINDINGS, InputError, ToolkitError
+from .config import Settings
+from .console import (
+    JsonOpt,
+    LangOpt,
+    OutOpt,
+    TodayOpt,
+    WorkspaceOpt,
+    _print_json,
+    _progress,
+    _settings,
+    _today,
+    err_console,
+    out_console,
+    run_app,
+)
+from .errors import EXIT_FINDINGS, InputError
 from .findings import CODES
 from .i18n import label
 
@@ -26,19 +35,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="客户关系台账工具 · Customer-ledger jobs over the Excel ledgers your team already keeps.",
 )
-out_console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False)
-
-WorkspaceOpt = typer.Option(
-    None,
-    "--workspace",
-    "-w",
-    help="Workspace folder (holds crm.toml). Default: the current folder if it holds one, else the shipped defaults.",
-)
-OutOpt = typer.Option(None, "--out", "-o", help="Where outputs go (default: the workspace's out/, else ./out/).")
-JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else.")
-LangOpt = typer.Option(None, "--lang", help="Output language: zh (default) or en.")
-TodayOpt = typer.Option(None, "--today", help="The as-of date, YYYY-MM-DD (default: today).")
 WriteBackOpt = typer.Option(
     False, "--write-back", help="Also write the results into the ledger's customer sheet (a backup is made first)."
 )
@@ -46,34 +42,6 @@ DryRunOpt = typer.Option(False, "--dry-run", help="With --write-back: list the c
 LiveOpt = typer.Option(
     False, "--live", help="With --write-back: write into the ledger open in Excel (Windows/macOS, the excel extra)."
 )
-
-
-def _today(value: str | None, option: str = "--today") -> date:
-    if not value:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} '{value}' is not a date", hint="write it as YYYY-MM-DD") from None
-
-
-@contextmanager
-def _progress(message: str, quiet: bool):
-    """A spinner on stderr, only when stderr is a terminal and stdout is not JSON; yields a
-    function that changes its text."""
-    if quiet or not err_console.is_terminal:
-        yield lambda text: None
-        return
-    with err_console.status(message) as spinner:
-        yield lambda text: spinner.update(text)
-
-
-def _settings(workspace: Path | None, **overrides: Any) -> Settings:
-    return load_settings(find_workspace(workspace), **overrides)
-
-
-def _print_json(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n")
 
 
 @app.command()
@@ -583,7 +551,7 @@ def _print_validation(result, lang: str) -> None:
         out_console.print(f"{label('cli.written', lang)} {escape(str(path))}")
 
 
-from .survey.commands import survey_app  # noqa: E402  (a sub-app; its commands import cli lazily)
+from .survey.commands import survey_app  # noqa: E402  (a sub-app over toolkit.survey)
 
 app.add_typer(survey_app, name="survey")
 
@@ -594,26 +562,7 @@ app.add_typer(schedule_app, name="schedule")
 
 def main() -> None:
     """Entry point: run the app; a ToolkitError becomes one line on stderr and its exit code."""
-    debug = "--debug" in sys.argv
-    if debug:
-        sys.argv.remove("--debug")
-    try:
-        app()
-    except ToolkitError as error:
-        if debug:
-            raise
-        sys.stderr.write(f"error: {error}\n")
-        sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
-    except Exception as error:  # the one place an unexpected failure is turned into a line
-        if debug:
-            raise
-        sys.stderr.write(
-            f"unexpected error: {type(error).__name__}: {error} (run again with --debug for the details)\n"
-        )
-        sys.exit(1)
+    run_app(app)
 
 
 __all__ = ["app", "main"]
