@@ -274,9 +274,7 @@ def test_libreoffice_opens_the_schedule_workbook(tmp_path):
 
 
 def test_repeats_keep_to_the_month_end():
-    from toolkit.facts.visits import occurrences
-
-    from toolkit.facts.visits import Due
+    from toolkit.facts.visits import Due, occurrences
 
     due = Due(0, "客户经理拜访", "实地", 1, "", None, date(2027, 1, 31))
     days = [d for _, d in occurrences([due], date(2027, 1, 1), date(2027, 5, 1))]

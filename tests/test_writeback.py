@@ -21,8 +21,8 @@ import xlsxwriter
 from tests.conftest import ROOT, libreoffice_convert, run_crm
 from toolkit.config import load_settings
 from toolkit.errors import InputError
-from toolkit.ledger import writeback as mechanics
-from toolkit.ledger.writeback import WriteColumn, write_back
+from toolkit.writeback import patch as mechanics
+from toolkit.writeback.patch import WriteColumn, write_back
 
 TODAY = "2026-11-26"
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -319,8 +319,8 @@ def test_killed_between_writing_and_replacing_leaves_the_original_intact(tmp_pat
         f"""
         import os, signal
         from pathlib import Path
-        from toolkit.ledger import writeback
-        from toolkit.ledger.writeback import WriteColumn, write_back
+        from toolkit.writeback import patch as writeback
+        from toolkit.writeback.patch import WriteColumn, write_back
         writeback.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
         write_back(Path({str(ledger)!r}), "客户台账", 2, [], [WriteColumn("class", "客户分类(系统)", {{3: "重点"}})],
                    backup_dir=Path({str(tmp_path / "backups")!r}))

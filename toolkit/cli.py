@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from collections import Counter
-from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from .config import Settings, find_workspace, load_settings
-from .errors import EXIT_FINDINGS, InputError, ToolkitError
+from .config import Settings
+from .console import (
+    JsonOpt,
+    LangOpt,
+    OutOpt,
+    TodayOpt,
+    WorkspaceOpt,
+    _print_json,
+    _progress,
+    _settings,
+    _today,
+    err_console,
+    out_console,
+    run_app,
+)
+from .errors import EXIT_FINDINGS, InputError
 from .findings import CODES
 from .i18n import label
 
@@ -26,19 +35,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="客户关系台账工具 · Customer-ledger jobs over the Excel ledgers your team already keeps.",
 )
-out_console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False)
-
-WorkspaceOpt = typer.Option(
-    None,
-    "--workspace",
-    "-w",
-    help="Workspace folder (holds crm.toml). Default: the current folder if it holds one, else the shipped defaults.",
-)
-OutOpt = typer.Option(None, "--out", "-o", help="Where outputs go (default: the workspace's out/, else ./out/).")
-JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else.")
-LangOpt = typer.Option(None, "--lang", help="Output language: zh (default) or en.")
-TodayOpt = typer.Option(None, "--today", help="The as-of date, YYYY-MM-DD (default: today).")
 WriteBackOpt = typer.Option(
     False, "--write-back", help="Also write the results into the ledger's customer sheet (a backup is made first)."
 )
@@ -46,34 +42,6 @@ DryRunOpt = typer.Option(False, "--dry-run", help="With --write-back: list the c
 LiveOpt = typer.Option(
     False, "--live", help="With --write-back: write into the ledger open in Excel (Windows/macOS, the excel extra)."
 )
-
-
-def _today(value: str | None, option: str = "--today") -> date:
-    if not value:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} '{value}' is not a date", hint="write it as YYYY-MM-DD") from None
-
-
-@contextmanager
-def _progress(message: str, quiet: bool):
-    """A spinner on stderr, only when stderr is a terminal and stdout is not JSON; yields a
-    function that changes its text."""
-    if quiet or not err_console.is_terminal:
-        yield lambda text: None
-        return
-    with err_console.status(message) as spinner:
-        yield lambda text: spinner.update(text)
-
-
-def _settings(workspace: Path | None, **overrides: Any) -> Settings:
-    return load_settings(find_workspace(workspace), **overrides)
-
-
-def _print_json(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n")
 
 
 @app.command()
@@ -191,19 +159,19 @@ def validate_command(
     overdue contact. Writes a validation workbook; with --write-back also a 校验结果 column into
     the ledger."""
     from .validate import validate
-    from .writeback import validate_columns, validate_highlights
+    from .writeback import stat_for_write_back, validate_columns, validate_highlights, write_job_result
 
     settings = _settings(workspace, lang=lang)
     ledger = _ledger_argument(ledger, settings)
     if mark and not write_back:
         raise InputError("--mark goes with --write-back", hint="add --write-back")
-    stat = _stat_for_write_back(ledger, write_back, dry_run, live)
+    stat = stat_for_write_back(ledger, write_back, dry_run, live)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = validate(ledger, settings, today=_today(today), out_dir=out, password=password)
     written = None
     if stat:
         marks = validate_highlights(result) if mark else None
-        written = _write_back(ledger, result, validate_columns, settings, out, dry_run, live, stat, marks)
+        written = write_job_result(ledger, result, validate_columns, settings, out, dry_run, live, stat, marks)
     if as_json:
         _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
     else:
@@ -233,16 +201,16 @@ def classify_command(
     what changed since the last run. Writes a classification workbook; with --write-back also
     客户分类(系统), 分类依据 and 风险等级 columns into the ledger."""
     from .classify import classify
-    from .writeback import classify_columns
+    from .writeback import classify_columns, stat_for_write_back, write_job_result
 
     settings = _settings(workspace, lang=lang)
     ledger = _ledger_argument(ledger, settings)
     as_of = _today(today)
     now = datetime.now() if today is None else None
-    stat = _stat_for_write_back(ledger, write_back, dry_run, live)
+    stat = stat_for_write_back(ledger, write_back, dry_run, live)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = classify(ledger, settings, today=as_of, now=now, policy=policy, out_dir=out, password=password)
-    written = _write_back(ledger, result, classify_columns, settings, out, dry_run, live, stat) if stat else None
+    written = write_job_result(ledger, result, classify_columns, settings, out, dry_run, live, stat) if stat else None
     if as_json:
         _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
         return
@@ -271,7 +239,7 @@ def plan_command(
     owner's capacity. Writes the schedule workbook and an .ics calendar per owner; with
     --write-back also a 下次拜访 column into the ledger."""
     from .plan import plan
-    from .writeback import plan_columns
+    from .writeback import plan_columns, stat_for_write_back, write_job_result
 
     if months and weeks:
         raise InputError("give --months or --weeks, not both")
@@ -279,7 +247,7 @@ def plan_command(
     ledger = _ledger_argument(ledger, settings)
     as_of = _today(today)
     first = _today(start, "--start") if start else None
-    stat = _stat_for_write_back(ledger, write_back, dry_run, live)
+    stat = stat_for_write_back(ledger, write_back, dry_run, live)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
         result = plan(
             ledger,
@@ -292,7 +260,7 @@ def plan_command(
             split=split,
             password=password,
         )
-    written = _write_back(ledger, result, plan_columns, settings, out, dry_run, live, stat) if stat else None
+    written = write_job_result(ledger, result, plan_columns, settings, out, dry_run, live, stat) if stat else None
     if as_json:
         _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
         return
@@ -380,37 +348,6 @@ def report_command(
         out_console.print(f"- {escape(label('missing.' + missing, lang_))}")
     for path in result.outputs:
         out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
-
-
-def _stat_for_write_back(ledger: Path, write_back: bool, dry_run: bool, live: bool) -> tuple[int, int] | None:
-    """The ledger's (mtime, size) before the job reads it, when the results go back into it."""
-    if (dry_run or live) and not write_back:
-        raise InputError("--dry-run and --live go with --write-back", hint="add --write-back")
-    if not write_back:
-        return None
-    if not ledger.is_file():
-        raise InputError("file not found", file=ledger, hint="check the path (quote it if it has spaces)")
-    from .ledger.writeback import check_suffix
-
-    check_suffix(ledger)  # before the job runs, not after
-    stat = ledger.stat()
-    return stat.st_mtime_ns, stat.st_size
-
-
-def _write_back(ledger: Path, result, columns, settings: Settings, out, dry_run, live, stat, highlights=None):
-    from .writeback import write_job_columns
-
-    return write_job_columns(
-        ledger,
-        result,
-        columns(result, settings),
-        settings,
-        out_dir=out,
-        dry_run=dry_run,
-        live=live,
-        expected_stat=stat,
-        highlights=highlights,
-    )
 
 
 def _print_write_back(written, lang: str, shown: int = 20) -> None:
@@ -615,7 +552,7 @@ def _print_validation(result, lang: str) -> None:
         out_console.print(f"{label('cli.written', lang)} {escape(str(path))}")
 
 
-from .survey.commands import survey_app  # noqa: E402  (a sub-app; its commands import cli lazily)
+from .survey.commands import survey_app  # noqa: E402  (a sub-app over toolkit.survey)
 
 app.add_typer(survey_app, name="survey")
 
@@ -626,26 +563,7 @@ app.add_typer(schedule_app, name="schedule")
 
 def main() -> None:
     """Entry point: run the app; a ToolkitError becomes one line on stderr and its exit code."""
-    debug = "--debug" in sys.argv
-    if debug:
-        sys.argv.remove("--debug")
-    try:
-        app()
-    except ToolkitError as error:
-        if debug:
-            raise
-        sys.stderr.write(f"error: {error}\n")
-        sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
-    except Exception as error:  # the one place an unexpected failure is turned into a line
-        if debug:
-            raise
-        sys.stderr.write(
-            f"unexpected error: {type(error).__name__}: {error} (run again with --debug for the details)\n"
-        )
-        sys.exit(1)
+    run_app(app)
 
 
 __all__ = ["app", "main"]

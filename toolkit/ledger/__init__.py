@@ -1,4 +1,4 @@
-"""Reading the users' ledgers (and, separately, writing back into them)."""
+"""Reading the users' ledgers (writing back into them is ``toolkit.writeback``)."""
 
 from .reader import read_ledger
 from .source import PASSWORD_ENV, owner_file

@@ -31,10 +31,10 @@ from typing import Any
 from ..config import Settings
 from ..i18n import label
 from ..ledger.coerce import parse_email
-from ..state import SentMessage, StateStore
+from ..state import SentMessage, StateStore, state_path
 from ..xlsx import Book
 from .config import MailConfig, mail_config
-from .log import kind_label, state_path, write_index
+from .log import kind_label, write_index
 from .messages import Message, message_id, to_mime
 from .outbox import OutboxBackend
 from .smtp import ConnectionLost, SenderRefused, SendOutcome, SmtpBackend

@@ -9,15 +9,8 @@ from pathlib import Path
 
 from ..config import Settings
 from ..i18n import LABELS, label
-from ..state import SentMessage, StateStore
+from ..state import SentMessage, StateStore, state_path
 from ..xlsx import Book
-
-STATE_NAME = "state.sqlite"
-
-
-def state_path(settings: Settings, out_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The workspace's state database (as every job finds it), else the one in the output folder."""
-    return settings.workspace / STATE_NAME if settings.workspace else settings.output_dir(out_dir) / STATE_NAME
 
 
 def kind_label(kind: str, lang: str) -> str:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
 from ..config import find_workspace
+from ..console import JsonOpt as _JsonOpt
+from ..console import _print_json
+from ..console import err_console as _err
+from ..console import out_console as _out
 from ..errors import InputError
 from ..i18n import label
 from .install import apply_install, plan_install
@@ -27,13 +28,10 @@ schedule_app = typer.Typer(
     no_args_is_help=True,
     help="Run the jobs by themselves on the workspace's timetable (the schedule.jobs entries of crm.toml).",
 )
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False)
 
 _WorkspaceOpt = typer.Option(
     None, "--workspace", "-w", help="The workspace whose timetable runs (default: the current folder)."
 )
-_JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else.")
 _LangOpt = typer.Option(None, "--lang", help="Language of the table and the log: zh (default) or en.")
 _NowOpt = typer.Option(
     None, "--now", help="The clock for this run, YYYY-MM-DDTHH:MM (default: the PC's clock), for tests and replays."
@@ -198,10 +196,6 @@ def _moment(value: str | None) -> datetime | None:
 def _print_run(record: RunRecord, lang: str) -> None:
     colour = "green" if record.outcome == "ok" else "red" if record.outcome == "failed" else "yellow"
     _out.print(f"[{colour}]●[/] {escape(describe_run(record, lang))}")
-
-
-def _print_json(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n")
 
 
 def _streams_for_pythonw() -> None:

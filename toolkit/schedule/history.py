@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..state import SqliteStore
+from ..state import STATE_NAME, SqliteStore
 from .timetable import Entry
-
-STATE_NAME = "state.sqlite"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedule_runs (

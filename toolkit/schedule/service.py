@@ -25,7 +25,8 @@ from ..calendar import WorkCalendar
 from ..config import Settings, load_settings
 from ..errors import ConfigError, ToolkitError
 from ..i18n import label
-from .history import STATE_NAME, Run, RunHistory
+from ..state import STATE_NAME
+from .history import Run, RunHistory
 from .lock import Holder, SchedulerLock, is_running
 from .log import close_log, open_log
 from .runner import GRACE_SECONDS, RunRecord, StopFlag, run_job

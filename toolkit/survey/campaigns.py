@@ -18,12 +18,12 @@ from typing import Any
 from ..config import Settings
 from ..errors import InputError
 from ..i18n import label
+from ..state import state_path
 from ..surveydata.questions import Question, load_questions, survey_parameters
 from ..surveydata.store import Campaign, IssuedForm, SurveyStore
 from ..workspace import group_ledgers
 from .forms import workspace_secret, write_form
 
-STATE_NAME = "state.sqlite"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
@@ -33,7 +33,7 @@ def state_folder(settings: Settings, out_dir: str | os.PathLike[str] | None = No
 
 
 def open_store(settings: Settings, out_dir: str | os.PathLike[str] | None = None) -> SurveyStore:
-    return SurveyStore(state_folder(settings, out_dir) / STATE_NAME)
+    return SurveyStore(state_path(settings, out_dir))
 
 
 @dataclass

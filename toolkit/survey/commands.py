@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from ..console import JsonOpt, LangOpt, OutOpt, TodayOpt, _print_json, _progress, _settings, _today, out_console
 from ..i18n import label
 
 survey_app = typer.Typer(
@@ -15,10 +16,6 @@ survey_app = typer.Typer(
 )
 
 WorkspaceOpt = typer.Option(None, "--workspace", "-w", help="Workspace folder (holds crm.toml).")
-OutOpt = typer.Option(None, "--out", "-o", help="Where outputs go (default: the workspace's out/, else ./out/).")
-JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else.")
-LangOpt = typer.Option(None, "--lang", help="Output language: zh (default) or en.")
-TodayOpt = typer.Option(None, "--today", help="The as-of date, YYYY-MM-DD (default: today).")
 CampaignOpt = typer.Option(None, "--campaign", "-c", help="The campaign (default: the latest one created).")
 DryRunOpt = typer.Option(
     False,
@@ -48,7 +45,6 @@ def create_command(
 ) -> None:
     """One form per active customer: the questions of the rules workbook's 问卷 sheet, the
     customer's name filled in, answer cells only editable, signed for this workspace."""
-    from ..cli import _print_json, _progress, _settings, _today, out_console
     from .campaigns import create_campaign
 
     settings = _settings(workspace, lang=lang)
@@ -89,7 +85,6 @@ def collect_command(
     """Read the returned forms in FOLDER: match and verify each, keep the answers; report
     refused files, missing and out-of-range answers and second returns. Files already collected
     are not counted again."""
-    from ..cli import _print_json, _progress, _settings, _today, out_console
     from .collect import collect, shown_value
     from .imap import fetch_returns
 
@@ -150,7 +145,6 @@ def results_command(
 ) -> None:
     """The results workbook: response rate, CSAT per question, NPS, by class, owner, industry and
     subsidiary with charts, the low scores as a follow-up list per owner."""
-    from ..cli import _print_json, _settings, _today, out_console
     from .results import survey_results
 
     settings = _settings(workspace, lang=lang)
@@ -180,8 +174,6 @@ def results_command(
 
 
 def _print_mail(result, lang: str) -> None:
-    from ..cli import out_console
-
     delivery = result.delivery
     text = label(
         "survey.cli_dry_run" if delivery.dry_run else "survey.cli_send",
@@ -215,7 +207,6 @@ def send_command(
 ) -> None:
     """E-mail each form to its customer's contact (the owner in copy), exactly once: through the
     workspace's mail backend (outbox folder or SMTP); --dry-run only previews."""
-    from ..cli import _print_json, _progress, _settings, _today
     from .mailing import send_forms
 
     settings = _settings(workspace, lang=lang)
@@ -239,7 +230,6 @@ def remind_command(
 ) -> None:
     """Remind the customers who have not answered N days after the form or the last reminder
     (参数 survey.remind_after_days), at most survey.max_reminders times each."""
-    from ..cli import _print_json, _progress, _settings, _today
     from .mailing import remind_forms
 
     settings = _settings(workspace, lang=lang)

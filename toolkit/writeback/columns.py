@@ -1,7 +1,7 @@
 """What each job writes back into the ledger (``--write-back``), and where the backup goes.
 
 The file mechanics (patching the sheet inside the zip, backup, atomic replace, open ledgers)
-are in ``toolkit.ledger.writeback``; this module turns a job's result into the columns.
+are in ``toolkit.writeback.patch``; this module turns a job's result into the columns.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .i18n import label
-from .ledger.writeback import Highlight, WriteBackResult, WriteColumn, write_back
+from ..config import Settings
+from ..i18n import label
+from .patch import Highlight, WriteBackResult, WriteColumn, write_back
 
 __all__ = [
     "WriteBackResult",

@@ -35,7 +35,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from ..errors import InputError, ToolkitError
-from .headers import column_letter
+from ..ledger.headers import column_letter
 
 WRITABLE_SUFFIXES = (".xlsx", ".xlsm")
 TMP_SUFFIX = ".crm-tmp"

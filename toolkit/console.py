@@ -1,0 +1,86 @@
+"""What the ``crm`` command and its sub-apps (``crm survey``, ``crm schedule``) share: the
+consoles, the common options, the as-of date, the spinner, the settings of ``--workspace``,
+JSON on stdout, and the wrapper that turns a ToolkitError into one line on stderr and its
+exit code. Below the jobs: imports no job and nothing of the top."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from .config import Settings, find_workspace, load_settings
+from .errors import InputError, ToolkitError
+
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False)
+
+WorkspaceOpt = typer.Option(
+    None,
+    "--workspace",
+    "-w",
+    help="Workspace folder (holds crm.toml). Default: the current folder if it holds one, else the shipped defaults.",
+)
+OutOpt = typer.Option(None, "--out", "-o", help="Where outputs go (default: the workspace's out/, else ./out/).")
+JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else.")
+LangOpt = typer.Option(None, "--lang", help="Output language: zh (default) or en.")
+TodayOpt = typer.Option(None, "--today", help="The as-of date, YYYY-MM-DD (default: today).")
+
+
+def _today(value: str | None, option: str = "--today") -> date:
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} '{value}' is not a date", hint="write it as YYYY-MM-DD") from None
+
+
+@contextmanager
+def _progress(message: str, quiet: bool):
+    """A spinner on stderr, only when stderr is a terminal and stdout is not JSON; yields a
+    function that changes its text."""
+    if quiet or not err_console.is_terminal:
+        yield lambda text: None
+        return
+    with err_console.status(message) as spinner:
+        yield lambda text: spinner.update(text)
+
+
+def _settings(workspace: Path | None, **overrides: Any) -> Settings:
+    return load_settings(find_workspace(workspace), **overrides)
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n")
+
+
+def run_app(app: typer.Typer) -> None:
+    """Run ``app``; a ToolkitError becomes one line on stderr and its exit code."""
+    debug = "--debug" in sys.argv
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        app()
+    except ToolkitError as error:
+        if debug:
+            raise
+        sys.stderr.write(f"error: {error}\n")
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as error:  # the one place an unexpected failure is turned into a line
+        if debug:
+            raise
+        sys.stderr.write(
+            f"unexpected error: {type(error).__name__}: {error} (run again with --debug for the details)\n"
+        )
+        sys.exit(1)
+
