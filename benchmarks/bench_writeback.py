@@ -30,7 +30,7 @@ WRITE_BACK = """
 import resource, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
-from toolkit.ledger.writeback import WriteColumn, write_back
+from toolkit.writeback.patch import WriteColumn, write_back
 rows = int(sys.argv[2])
 levels = ["预警", None, "提示", None, "严重"]
 columns = [

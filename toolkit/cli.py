@@ -20,6 +20,7 @@ from .console import (
     _print_json,
     _progress,
     _settings,
+    _steps,
     _today,
     err_console,
     out_console,
@@ -458,6 +459,83 @@ def remind_command(
             out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
     if result.delivery.interrupted:
         raise typer.Exit(1)
+
+
+@app.command("run")
+def run_command(
+    jobs: list[str] | None = typer.Argument(
+        None,
+        help="Jobs to run over the ledger, in this order: validate classify plan report remind "
+        "(remind:visits … for one kind). Default: the ones the timetable has due that day.",
+        show_default=False,
+    ),
+    ledger: Path | None = typer.Option(None, "--ledger", help="The ledger. Default: the workspace's main ledger."),
+    month: str | None = typer.Option(None, "--month", help="The report's month, YYYY-MM (default: last month)."),
+    workspace: Path | None = WorkspaceOpt,
+    out: Path | None = OutOpt,
+    lang: str | None = LangOpt,
+    today: str | None = TodayOpt,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Reminders: build every message, send nothing."),
+    password: str | None = typer.Option(None, "--password", help="Password of a protected workbook."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """The daily run: read the ledger once and run the jobs named over the same facts, writing
+    what the separate commands write; one summary (or one JSON object) for all of them."""
+    from .pipeline import due_today, run
+    from .report import parse_month
+
+    settings = _settings(workspace, lang=lang)
+    lang_ = settings.lang
+    as_of = _today(today)
+    wanted = list(jobs or []) or due_today(settings, as_of)
+    if not wanted:
+        if as_json:
+            _print_json({"job": "run", "today": as_of.isoformat(), "jobs": [], "results": {}, "outputs": []})
+        else:
+            out_console.print(escape(label("run.nothing_due", lang_, today=as_of.isoformat())))
+        return
+    from .pipeline import expand
+    from .remind import KINDS
+
+    ledger = _ledger_argument(ledger, settings)
+    with _steps(label("run.progress", lang_), as_json, total=2 + len(expand(wanted, KINDS))) as step:
+        result = run(
+            wanted,
+            settings,
+            today=as_of,
+            ledger=ledger,
+            out_dir=out,
+            month=parse_month(month) if month else None,
+            password=password,
+            dry_run=dry_run,
+            now=datetime.now() if today is None else None,
+            progress=step,
+        )
+    if as_json:
+        _print_json(result.as_json())
+        return
+    out_console.print(f"[bold]{escape(str(result.ledger))}[/] {as_of.isoformat()}")
+    for name, done in result.results.items():
+        out_console.print(f"- {escape(name)}: {escape(_one_line(name, done, lang_))}")
+    for path in result.outputs:
+        out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+
+
+def _one_line(step: str, result: Any, lang: str) -> str:
+    """What one job of ``crm run`` did, in a line."""
+    data = result.as_json()
+    if step == "validate":
+        return label("run.validate", lang, errors=data["errors"], warnings=data["warnings"])
+    if step == "classify":
+        counts = "、".join(f"{k} {v}" for k, v in data["counts"].items())
+        return label("run.classify", lang, policy=data["policy"], counts=counts or "-")
+    if step == "plan":
+        return label("run.plan", lang, visits=len(data["visits"]), overdue=len(data["overdue"]), overflow=len(data["overflow"]))
+    if step == "report":
+        return label("run.report", lang, month=data["month"])
+    from .remind import describe
+
+    return describe(result, lang)
 
 
 def _print_sent_log(records, lang: str) -> None:

@@ -53,6 +53,29 @@ def _progress(message: str, quiet: bool):
         yield lambda text: spinner.update(text)
 
 
+@contextmanager
+def _steps(title: str, quiet: bool, total: int):
+    """A progress bar on stderr over ``total`` steps, only when stderr is a terminal and stdout is
+    not JSON; yields a function to call with each step's name as it starts."""
+    if quiet or not err_console.is_terminal:
+        yield lambda name: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(title, total=total)
+        started = [False]
+
+        def step(name: str) -> None:
+            if started[0]:
+                bar.advance(task)
+            started[0] = True
+            bar.update(task, description=f"{title} · {name}")
+
+        yield step
+
+
 def _settings(workspace: Path | None, **overrides: Any) -> Settings:
     return load_settings(find_workspace(workspace), **overrides)
 

@@ -394,7 +394,8 @@ managers = ["manager@example.com"]
 
 [[schedule.jobs]]
 name = "每日校验"
-job = "validate"
+job = "run"
+args = ["validate", "classify", "plan"]
 when = "workdays 08:00"
 
 [[schedule.jobs]]

@@ -71,6 +71,27 @@ def expand(jobs: Sequence[str], remind_kinds: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(steps))
 
 
+def due_today(settings: Settings, today: date) -> list[str]:
+    """The jobs of the workspace's timetable with a slot on ``today`` that ``crm run`` can run
+    (a remind entry as ``remind:KIND``, a run entry as the jobs it names), timetable order."""
+    from .calendar import WorkCalendar
+    from .schedule.slots import slots_on
+    from .schedule.timetable import load_timetable
+
+    calendar = WorkCalendar(settings.rules.holidays)
+    found: list[str] = []
+    for entry in load_timetable(settings):
+        if not slots_on(entry.when, today, calendar):
+            continue
+        if entry.job == "run":
+            found.extend(a for a in entry.args if not a.startswith("-"))
+        elif entry.job == "remind" and entry.args:
+            found.append(f"remind:{entry.args[0]}")
+        elif entry.job in RUN_JOBS and entry.job != "remind":
+            found.append(entry.job)
+    return list(dict.fromkeys(found))
+
+
 def run(
     jobs: Sequence[str],
     settings: Settings | None = None,
@@ -81,12 +102,14 @@ def run(
     month: date | None = None,
     password: str | None = None,
     dry_run: bool = False,
+    now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run ``jobs`` (names of ``RUN_JOBS``; ``remind:visits`` for one reminder kind) over one
     ledger, read once: every job gets the same facts, so they agree and nothing is computed
     twice. The outputs are the ones the separate commands write. ``month`` is the report's
-    (default: the month before ``today``); ``progress`` is called with each step's name.
+    (default: the month before ``today``); ``now`` dates the complaint checks of classify
+    (default: the end of ``today``); ``progress`` is called with each step's name.
     Raises ``InputError`` for an unknown job or a ledger that cannot be read."""
     from .facts import derive
     from .ledger import read_ledger
@@ -101,7 +124,8 @@ def run(
     tell("read")
     read = read_ledger(path, column_overrides=settings.overrides_for_reader(), password=password)
     tell("facts")
-    facts = derive(read, settings, today=today, ledger_path=path, out_dir=out_dir)
+    facts = derive(read, settings, today=today, now=now, ledger_path=path, out_dir=out_dir)
+    facts.compute_all()
     result = RunResult(path, today, steps)
     for step in steps:
         tell(step)

@@ -142,7 +142,8 @@ name = "abcd"            # abcd | sales | share
 #
 # [[schedule.jobs]]
 # name = "每日校验"
-# job = "validate"
+# job = "run"                               # one read of the ledger for the jobs it names
+# args = ["validate", "classify", "plan"]
 # when = "workdays 08:00"
 #
 # [[schedule.jobs]]

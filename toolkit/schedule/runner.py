@@ -78,7 +78,7 @@ class RunRecord:
         }
 
 
-_DATED_JOBS = {"validate", "classify", "plan", "remind", "survey"}  # the jobs that take --today
+_DATED_JOBS = {"run", "validate", "classify", "plan", "remind", "survey"}  # the jobs that take --today
 
 
 def job_argv(entry: Entry, slot: datetime, workspace: Path, python: str | None = None) -> list[str]:
@@ -157,6 +157,9 @@ def run_job(
 def summarize(data: dict[str, Any], lang: str) -> str:
     """A one-line summary of a job's JSON (the keys of the DESIGN contract it carries)."""
     parts: list[str] = []
+    if data.get("job") == "run" and isinstance(data.get("results"), dict):  # crm run: each job's line
+        lines = [f"{name}: {summarize(one, lang)}" for name, one in data["results"].items() if isinstance(one, dict)]
+        return " | ".join(lines) or label("schedule.sum.done", lang)
 
     def add(key: str, value: object) -> None:
         parts.append(f"{label('schedule.sum.' + key, lang)} {value}")

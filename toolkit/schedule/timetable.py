@@ -36,7 +36,7 @@ from typing import Any
 from ..config import CONFIG_NAME, Settings
 from ..errors import ConfigError, InputError
 
-JOBS = ("validate", "classify", "plan", "report", "remind", "survey")
+JOBS = ("run", "validate", "classify", "plan", "report", "remind", "survey")
 KINDS = ("daily", "workdays", "weekly", "monthly", "quarterly", "hourly")
 CATCH_UP = ("all", "latest")
 # How a kind catches up the slots missed while the PC was off: every one (oldest first), or
