@@ -65,12 +65,13 @@ class Classes:
         return STRATEGIC if strategic else self.final[i]
 
 
-def classes_of(ledger: Ledger, settings: Settings, index: CustomerIndex, today: date, policy: str) -> Classes:
+def classes_of(facts: Facts, policy: str) -> Classes:
+    ledger, settings = facts.ledger, facts.settings
     table = ledger.customer_sheet
     lang = settings.lang
     order = policy_classes(policy, settings.rules) if policy in POLICIES else []
     try:
-        computed = compute(policy, ledger, settings.rules, index, today, lang)
+        computed = compute(policy, facts)
     except InputError as error:
         reason = label("reason.typed_only", lang, policy=policy, error=error.message)
         n = len(table)
@@ -165,7 +166,7 @@ class Facts:
 
     @cached_property
     def classes(self) -> Classes:
-        return classes_of(self.ledger, self.settings, self.index, self.today, self.policy)
+        return classes_of(self, self.policy)
 
     @cached_property
     def strategic(self) -> list[bool]:
@@ -197,23 +198,44 @@ class Facts:
         return complaint_states(self.ledger, self.index)
 
     @cached_property
-    def volumes(self) -> Any:
-        """Business volume by customer row (index) and month (columns), a pandas DataFrame;
-        rows naming no known customer are left out. Empty without a monthly sheet."""
+    def _business(self) -> Any:
+        """The monthly sheet's rows with a month and a volume: customer row (<NA> when the row
+        names no known customer), month, volume, new business; an empty frame without the sheet."""
         import pandas as pd
 
         sheet = self.ledger.tables.get(MONTHLY)
         if sheet is None or not (sheet.has("month") and sheet.has("volume")):
-            return pd.DataFrame()
+            return pd.DataFrame({"customer": [], "month": [], "volume": [], "new_business": []})
         frame = pd.DataFrame(
             {
-                "customer": [m for m, _ in self.index.match(sheet)],
+                "customer": pd.array([m for m, _ in self.index.match(sheet)], dtype="Int64"),
                 "month": sheet.frame["month"].array,
                 "volume": sheet.frame["volume"].array,
+                "new_business": sheet.frame["new_business"].array,
             }
         )
-        frame = frame.dropna(subset=["customer", "month", "volume"])
-        return frame.pivot_table(index="customer", columns="month", values="volume", aggfunc="sum")
+        return frame[frame["month"].notna() & frame["volume"].notna()]
+
+    @cached_property
+    def volumes(self) -> Any:
+        """Business volume by customer row (index) and month (columns), a pandas DataFrame of
+        sums; <NA> where a customer has no figure that month. Rows naming no known customer
+        are left out here and counted in ``month_totals``. Empty without a monthly sheet."""
+        known = self._business.dropna(subset=["customer"])
+        if known.empty:
+            import pandas as pd
+
+            return pd.DataFrame()
+        return known.pivot_table(index="customer", columns="month", values="volume", aggfunc="sum")
+
+    @cached_property
+    def month_totals(self) -> Any:
+        """Business volume of every month with figures, all rows counted (a pandas Series by month)."""
+        return self._business.groupby("month")["volume"].sum().sort_index()
+
+    def months_up_to(self, day: date) -> list[date]:
+        """The months with business figures up to ``day``, oldest first."""
+        return [m.date() for m in self.month_totals.index if m.date() <= day]
 
     @cached_property
     def satisfaction(self) -> list[float | None]:
@@ -298,14 +320,14 @@ class Facts:
         return self._share(Facts(self.ledger, self.settings, today=day, policy=self.policy, scores=self._scores), ())
 
     def _share(self, other: Facts, more: tuple[str, ...]) -> Facts:
-        for name in ("index", "strategic", "complaints", "volumes", "satisfaction", *more):
+        for name in ("index", "strategic", "complaints", "_business", "volumes", "month_totals", "satisfaction", *more):
             if name in self.__dict__:
                 other.__dict__[name] = self.__dict__[name]
         return other
 
     def compute_all(self) -> Facts:
         """Compute every shared fact now (for the benchmark and the daily run's progress)."""
-        for name in ("classes", "last_contact", "dues", "contact_due", "complaints", "volumes", "satisfaction"):
+        for name in ("classes", "last_contact", "dues", "contact_due", "complaints", "volumes", "month_totals", "satisfaction"):
             getattr(self, name)
         return self
 

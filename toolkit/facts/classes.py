@@ -12,13 +12,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from typing import Any
 
 from ..config import Rules
 from ..errors import InputError
 from ..i18n import label
-from ..model import CUSTOMERS, MONTHLY, Ledger, Sheet, field_label
-from ..relations import CustomerIndex
+from ..model import CUSTOMERS, MONTHLY, Sheet, field_label
 
 POLICIES = ("abcd", "sales", "share")
 SALES_CLASSES = ["战略", "重点", "主要", "一般"]
@@ -50,7 +49,7 @@ def percent(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") + "%"
 
 
-def compute(policy: str, ledger: Ledger, rules: Rules, index: CustomerIndex, today: date, lang: str) -> list[Computed]:
+def compute(policy: str, facts: Any) -> list[Computed]:
     """(class, reason) for every customer row under ``policy``.
 
     Raises ``InputError`` naming the columns the policy needs and the ones it found when the
@@ -58,11 +57,12 @@ def compute(policy: str, ledger: Ledger, rules: Rules, index: CustomerIndex, tod
     """
     if policy not in POLICIES:
         raise InputError(f"unknown policy '{policy}'", hint=f"use one of: {', '.join(POLICIES)}")
+    ledger, rules, lang = facts.ledger, facts.settings.rules, facts.settings.lang
     if policy == "abcd":
         return _abcd(ledger.customer_sheet, rules, lang, ledger.path)
     if policy == "sales":
         return _sales(ledger.customer_sheet, rules, lang, ledger.path)
-    return _share(ledger, rules, index, today, lang)
+    return _share(facts, rules, lang)
 
 
 def _needs(ledger_path: str, table: Sheet, policy: str, needed: str, lang: str) -> InputError:
@@ -163,7 +163,8 @@ def _sales(table: Sheet, rules: Rules, lang: str, path: str) -> list[Computed]:
     return out
 
 
-def _share(ledger: Ledger, rules: Rules, index: CustomerIndex, today: date, lang: str) -> list[Computed]:
+def _share(facts: Any, rules: Rules, lang: str) -> list[Computed]:
+    ledger = facts.ledger
     table = ledger.customer_sheet
     strategic_min = rules.parameter("share.strategic_min")
     key_min = rules.parameter("share.key_min")
@@ -179,7 +180,7 @@ def _share(ledger: Ledger, rules: Rules, index: CustomerIndex, today: date, lang
     if (
         monthly is not None and has_monthly and any(s is None for s in typed)
     ):  # a share typed by hand wins; the rest from the sheet
-        computed, reasons = _shares_from_monthly(monthly, index, len(table), today, rules, lang)
+        computed, reasons = _shares_from_volumes(facts, rules, lang)
         shares = [t if t is not None else c for t, c in zip(typed, computed, strict=True)]
         details = ["" if t is not None else r for t, r in zip(typed, reasons, strict=True)]
     out = []
@@ -200,33 +201,26 @@ def _share(ledger: Ledger, rules: Rules, index: CustomerIndex, today: date, lang
     return out
 
 
-def _shares_from_monthly(
-    monthly: Sheet, index: CustomerIndex, customers: int, today: date, rules: Rules, lang: str
-) -> tuple[list[float | None], list[str]]:
-    """Each customer's share of all business over the last N months with data (up to today)."""
+def _shares_from_volumes(facts: Any, rules: Rules, lang: str) -> tuple[list[float | None], list[str]]:
+    """Each customer's share of all business (every row counted, known customer or not) over
+    the last N months with figures up to today, from the facts' volumes."""
     window = int(rules.parameter("share.window_months"))
-    months = sorted({m for m in monthly.column("month") if m is not None and m <= today})
-    chosen = set(months[-window:])
-    total = 0.0
-    mine = [0.0] * customers
-    seen = [False] * customers
-    for (row, _), month, volume in zip(
-        index.match(monthly), monthly.column("month"), monthly.column("volume"), strict=True
-    ):
-        if month in chosen and volume is not None:
-            total += volume
-            if row is not None:
-                mine[row] += volume
-                seen[row] = True
-    shares: list[float | None] = []
-    details = []
-    for amount, has in zip(mine, seen, strict=True):
-        if not has or total <= 0:
-            shares.append(None)
-            details.append("")
-        else:
-            shares.append(amount / total * 100)
-            details.append(
-                label("reason.share_from_monthly", lang, months=len(chosen), mine=wan(amount), total=wan(total))
-            )
+    chosen = facts.months_up_to(facts.today)[-window:]
+    customers = len(facts.ledger.customer_sheet)
+    stamps = [m for m in facts.month_totals.index if m.date() in set(chosen)]
+    total = float(facts.month_totals.loc[stamps].sum()) if stamps else 0.0
+    volumes = facts.volumes
+    columns = [m for m in stamps if m in volumes.columns] if not volumes.empty else []
+    window_volumes = volumes[columns] if columns else None
+    mine = window_volumes.sum(axis=1) if window_volumes is not None else None
+    seen = window_volumes.notna().any(axis=1) if window_volumes is not None else None
+    shares: list[float | None] = [None] * customers
+    details = [""] * customers
+    if mine is None or total <= 0:
+        return shares, details
+    for row, amount in mine[seen].items():
+        shares[int(row)] = float(amount) / total * 100
+        details[int(row)] = label(
+            "reason.share_from_monthly", lang, months=len(chosen), mine=wan(float(amount)), total=wan(total)
+        )
     return shares, details

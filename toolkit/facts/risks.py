@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from ..config import RiskRule
@@ -29,7 +29,7 @@ class Tag:
 def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[list[Tag]]:
     """The tags of every customer row, from the facts (final classes, contact dues, complaint
     states, volumes, satisfaction); ``previous_satisfaction`` is the previous run's score per row."""
-    ledger, rules, lang, today, now = facts.ledger, facts.settings.rules, facts.settings.lang, facts.today, facts.now
+    ledger, rules, lang, now = facts.ledger, facts.settings.rules, facts.settings.lang, facts.now
     customers = ledger.customer_sheet
     tags: list[list[Tag]] = [[] for _ in range(len(customers))]
 
@@ -83,7 +83,7 @@ def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[lis
     _complaints(facts, now, rule("complaint_unanswered"), rule("complaint_open"), add)
 
     if (found := rule("volume_drop")) and MONTHLY in ledger.tables:
-        _volume_drop(ledger, facts.index, today, found, add)
+        _volume_drop(facts, found, add)
 
     for row in tags:
         row.sort(key=lambda t: LEVEL_ORDER[t.level])
@@ -151,38 +151,32 @@ def _complaints(facts: Any, now: datetime, unanswered, still_open, add) -> None:
             )
 
 
-def _volume_drop(ledger, index, today, found, add) -> None:
-    monthly = ledger.tables[MONTHLY]
-    if not (monthly.has("month") and monthly.has("volume")):
+def _volume_drop(facts: Any, found: RiskRule, add) -> None:
+    """The latest month with figures against the month before, per customer, from the facts' volumes."""
+    months = facts.months_up_to(facts.today)
+    volumes = facts.volumes
+    if len(months) < 2 or volumes.empty:
         return
-    months = sorted({m for m in monthly.column("month") if m is not None and m <= today})
-    if len(months) < 2:
+    before, last = months[-2], months[-1]
+    columns = {m.date(): m for m in volumes.columns}
+    if before not in columns or last not in columns:
         return
-    last, before = months[-1], months[-2]
-    volumes: dict[tuple[int, date], float] = {}
-    column, amounts, matched = monthly.column("month"), monthly.column("volume"), index.match(monthly)
-    for j in [j for j, month in enumerate(column) if month == last or month == before]:  # the two months only
-        row, volume = matched[j][0], amounts[j]
-        if row is not None and volume is not None:
-            key = (row, column[j])
-            volumes[key] = volumes.get(key, 0.0) + volume
-    for (row, month), earlier in volumes.items():
-        if month != before or earlier <= 0 or (row, last) not in volumes:
-            continue  # no month before, or no figure this month: unknown, not a drop
-        now_volume = volumes[(row, last)]
-        drop = (earlier - now_volume) / earlier * 100
-        if drop > float(found.threshold):
-            add(
-                row,
-                found,
-                "risk.volume_drop",
-                prev_month=f"{before:%Y-%m}",
-                before=wan(earlier),
-                month=f"{last:%Y-%m}",
-                after=wan(now_volume),
-                drop=percent(drop),
-                threshold=percent(found.threshold),
-            )
+    pair = volumes[[columns[before], columns[last]]].dropna()  # no figure in either month: unknown, not a drop
+    pair = pair[pair.iloc[:, 0] > 0]
+    drops = (pair.iloc[:, 0] - pair.iloc[:, 1]) / pair.iloc[:, 0] * 100
+    for row, drop in drops[drops > float(found.threshold)].items():
+        earlier, now_volume = pair.loc[row].iloc[0], pair.loc[row].iloc[1]
+        add(
+            int(row),
+            found,
+            "risk.volume_drop",
+            prev_month=f"{before:%Y-%m}",
+            before=wan(float(earlier)),
+            month=f"{last:%Y-%m}",
+            after=wan(float(now_volume)),
+            drop=percent(float(drop)),
+            threshold=percent(found.threshold),
+        )
 
 
 def highest_level(tags: list[Tag]) -> str | None:

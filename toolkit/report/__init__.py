@@ -161,7 +161,7 @@ def report(
         previous,
         per_customer,
         by_owner,
-        volume_by_month(ledger, first),
+        volume_by_month(facts, first),
         previous_classes,
         missing,
         index,

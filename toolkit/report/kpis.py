@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from ..facts.visits import add_months, due_visits, occurrences
-from ..model import COMPLAINTS, MONTHLY, VISITS, Ledger
+from ..model import COMPLAINTS, MONTHLY, VISITS
 
 
 def month_bounds(month: date) -> tuple[date, date]:
@@ -103,48 +103,25 @@ def month_figures(
 
     monthly = ledger.tables.get(MONTHLY)
     if monthly is not None and monthly.has("month") and monthly.has("volume"):
-        previous_first = add_months(first, -1)
-        year_first = first.replace(month=1)
-        has_rows = previous_rows = False
-        this_month: set[int] = set()
-        last_month: set[int] = set()
-        figures.volume = 0.0
-        figures.new_business = 0.0 if monthly.has("new_business") else None
-        new_column = monthly.column("new_business")
-        months, volumes, matched = monthly.column("month"), monthly.column("volume"), index.match(monthly)
-        wanted = {first, previous_first}
-        for j in [j for j, when in enumerate(months) if when in wanted]:  # only the rows that matter
-            when, volume, (row, _) = months[j], volumes[j], matched[j]
-            if volume is None:
-                continue
-            if when == first:
-                has_rows = True
-                figures.volume += volume
-                if figures.new_business is not None and new_column[j] is not None:
-                    figures.new_business += new_column[j]
-                if row is not None:
-                    if volume > 0:
-                        this_month.add(row)
-                    if details and listed(row):
-                        cm = per_customer[row]
-                        cm.volume = (cm.volume or 0.0) + volume
-                        if new_column[j] is not None:
-                            cm.new_business = (cm.new_business or 0.0) + new_column[j]
-            else:
-                previous_rows = True
-                if row is not None:
-                    if volume > 0:
-                        last_month.add(row)
-                    if details and listed(row):
-                        cm = per_customer[row]
-                        cm.previous = (cm.previous or 0.0) + volume
-        if details:  # the year to date, January up to this month
-            for j, when in enumerate(months):
-                if when is not None and year_first <= when <= first:
-                    row, volume = matched[j][0], volumes[j]
-                    if row is not None and volume is not None and listed(row):
-                        cm = per_customer[row]
-                        cm.year_to_date = (cm.year_to_date or 0.0) + volume
+        import pandas as pd
+
+        business = facts._business  # rows with a month and a volume, their customer row or <NA>
+        this = business[business["month"] == pd.Timestamp(first)]
+        before = business[business["month"] == pd.Timestamp(add_months(first, -1))]
+        has_rows, previous_rows = not this.empty, not before.empty
+        figures.volume = float(this["volume"].sum())
+        figures.new_business = float(this["new_business"].sum()) if monthly.has("new_business") else None
+        this_month = set(this.loc[this["volume"] > 0, "customer"].dropna().astype(int))
+        last_month = set(before.loc[before["volume"] > 0, "customer"].dropna().astype(int))
+        if details:
+            year = business[(business["month"] >= pd.Timestamp(first.replace(month=1))) & (business["month"] <= pd.Timestamp(first))]
+            for frame, attribute in ((this, "volume"), (before, "previous"), (year, "year_to_date")):
+                for row, volume in frame.groupby("customer")["volume"].sum().items():
+                    if listed(int(row)):
+                        setattr(per_customer[int(row)], attribute, float(volume))
+            for row, amount in this.dropna(subset=["new_business"]).groupby("customer")["new_business"].sum().items():
+                if listed(int(row)):
+                    per_customer[int(row)].new_business = float(amount)
         if not has_rows:
             figures.volume = figures.new_business = None
             note("volume_month")
@@ -216,13 +193,8 @@ def problem_kind(category: str | None) -> str:
     return "其他"
 
 
-def volume_by_month(ledger: Ledger, last: date, months: int = 12) -> list[tuple[date, float | None]]:
-    """Business volume of each of the ``months`` months up to ``last``; None for a month with no rows."""
-    monthly = ledger.tables.get(MONTHLY)
+def volume_by_month(facts: Any, last: date, months: int = 12) -> list[tuple[date, float | None]]:
+    """Business volume of each of the ``months`` months up to ``last``; None for a month with no figures."""
+    totals = {m.date(): float(v) for m, v in facts.month_totals.items()}
     wanted = [add_months(last.replace(day=1), -n) for n in range(months - 1, -1, -1)]
-    totals: dict[date, float] = {}
-    if monthly is not None and monthly.has("month") and monthly.has("volume"):
-        for when, volume in zip(monthly.column("month"), monthly.column("volume"), strict=True):
-            if when is not None and volume is not None:
-                totals[when] = totals.get(when, 0.0) + volume
     return [(m, totals.get(m)) for m in wanted]
