@@ -122,3 +122,14 @@ def test_run_refuses_an_unknown_job_with_one_line(demo_template):
     done = run_crm("run", "validat", "--workspace", str(demo_template), "--today", "2026-11-26")
     assert done.returncode == 2
     assert "crm run cannot run 'validat'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_public_functions_stay_functions_whatever_is_imported_later():
+    import toolkit
+    import toolkit.classify.report  # noqa: F401
+    import toolkit.remind.care  # noqa: F401
+    from toolkit import classify as classify_function
+    from toolkit import remind as remind_function
+
+    assert callable(remind_function) and remind_function.__module__ == "toolkit.pipeline"
+    assert callable(classify_function) and callable(toolkit.plan) and callable(toolkit.report)

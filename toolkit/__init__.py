@@ -4,6 +4,10 @@ The public API: read a ledger, load a workspace's settings, and run the jobs as 
 that return data (the ``crm`` command is a thin wrapper over these).
 """
 
+# Each job's room is a package of the same name as its function (toolkit/classify/ and
+# classify()); binding the functions here, after their rooms are loaded, keeps toolkit.remind,
+# toolkit.classify … the functions whatever a later import loads.
+from . import remind as _remind_room  # noqa: F401  (loaded before the remind() below binds the name)
 from .classify import classify
 from .config import load_settings
 from .demo import make_demo
