@@ -19,23 +19,22 @@ from toolkit.report import report
 from toolkit.validate import validate
 from toolkit.workspace import init_workspace
 
-TODAY = date(2026, 3, 2)
+TODAY = date(2026, 2, 28)  # a month's last day, so the monthly report sees the month as of today
 HEADER = ["客户编号", "客户名称", "联系人", "联系电话", "客户经理", "客户经理邮箱", "客户分类", "战略客户", "最近拜访日期"]
 # (ID, class, strategic, last visit, overdue on TODAY?): each class once on the day it is due
-# (not overdue) and once a day earlier (overdue); calendar months, so 2025-11-30 + 3 months is
-# 2026-02-28 (no 2026-02-30), two days overdue on 2026-03-02
+# (not overdue) and once with its due date a day earlier (overdue); calendar months, so 2025-11-30 + 3 months is
+# 2026-02-28 (there is no 2026-02-30) and 2026-01-31 + 1 month is 2026-02-28 too
 BOUNDARY = [
-    ("A-due", "A", "否", date(2025, 12, 2), False),
-    ("A-late", "A", "否", date(2025, 12, 1), True),
-    ("A-month-end", "A", "否", date(2025, 11, 30), True),
-    ("B-due", "B", "否", date(2025, 9, 2), False),
-    ("B-late", "B", "否", date(2025, 9, 1), True),
-    ("C-due", "C", "否", date(2025, 3, 2), False),
-    ("C-late", "C", "否", date(2025, 3, 1), True),
-    ("D-due", "D", "否", date(2025, 3, 2), False),
-    ("D-late", "D", "否", date(2025, 3, 1), True),
-    ("S-due", "A", "是", date(2026, 2, 2), False),  # strategic: the account manager monthly
-    ("S-late", "A", "是", date(2026, 2, 1), True),
+    ("A-due", "A", "否", date(2025, 11, 30), False),
+    ("A-late", "A", "否", date(2025, 11, 27), True),
+    ("B-due", "B", "否", date(2025, 8, 31), False),
+    ("B-late", "B", "否", date(2025, 8, 27), True),
+    ("C-due", "C", "否", date(2025, 2, 28), False),
+    ("C-late", "C", "否", date(2025, 2, 27), True),
+    ("D-due", "D", "否", date(2025, 2, 28), False),
+    ("D-late", "D", "否", date(2025, 2, 27), True),
+    ("S-due", "A", "是", date(2026, 1, 31), False),  # strategic: the account manager monthly
+    ("S-late", "A", "是", date(2026, 1, 27), True),
 ]
 OVERDUE = {name for name, *_, late in BOUNDARY if late}
 MAIL = '\n[mail]\nsender_address = "crm@example.com"\nmanagers = ["boss@example.com"]\n'
@@ -72,7 +71,7 @@ def test_every_job_says_the_same_about_each_side_of_every_cadence_boundary(works
     by_plan = {_customer(planned.ledger.customer_sheet.column("name")[v.due.row]) for v in planned.overdue}
 
     facts = load_facts(ledger, settings, today=TODAY)
-    reported = report(ledger, settings, month=date(2026, 3, 1), today=TODAY, out_dir=out, write=False, facts=facts)
+    reported = report(ledger, settings, month=date(2026, 2, 1), today=TODAY, out_dir=out, write=False, facts=facts)
     by_report = {_customer(c.name) for c in reported.classified.customers if any(t.code == "no_contact" for t in c.tags)}
 
     from toolkit import remind
@@ -94,6 +93,34 @@ def test_every_job_says_the_same_about_each_side_of_every_cadence_boundary(works
     }
 
 
+def test_computed_classes_bring_the_same_cadence_to_every_job(tmp_path):
+    """The sales policy computes the class from 年销售额 (no class typed): 重点 every 3 months,
+    主要 every 6; every job takes the computed class from the facts."""
+    ws = init_workspace(tmp_path / "ws")
+    config = ws / "crm.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('name = "abcd"', 'name = "sales"') + MAIL, encoding="utf-8")
+    settings = load_settings(ws)
+    assert settings.policy == "sales"
+    header = ["客户编号", "客户名称", "联系电话", "客户经理", "客户经理邮箱", "年销售额", "最近拜访日期"]
+    rows = [
+        header,
+        ["K-due", "K-due公司", "13812345678", "张伟", "zw@example.com", "2500万", date(2025, 11, 30)],
+        ["K-late", "K-late公司", "13812345678", "张伟", "zw@example.com", "2500万", date(2025, 11, 27)],
+        ["M-due", "M-due公司", "13812345678", "张伟", "zw@example.com", "600万", date(2025, 8, 31)],
+        ["M-late", "M-late公司", "13812345678", "张伟", "zw@example.com", "600万", date(2025, 8, 27)],
+    ]
+    ledger = make_xlsx(ws / "sales.xlsx", {"客户台账": rows})
+    facts = load_facts(ledger, settings, today=TODAY)
+    assert facts.classes.final == ["重点", "重点", "主要", "主要"] and facts.classes.error is None
+    by_validate = {f.row for f in validate(ledger, settings, today=TODAY, write=False).findings if f.code == "overdue_contact"}
+    classified = classify(ledger, settings, today=TODAY, write=False, record=False)
+    by_classify = {c.row for c in classified.customers if any(t.code == "no_contact" for t in c.tags)}
+    planned = plan(ledger, settings, today=TODAY, write=False, record=False)
+    by_plan = {planned.ledger.customer_sheet.rows[v.due.row] for v in planned.overdue}
+    assert {v.klass for v in planned.visits} == {"重点", "主要"}
+    assert by_validate == by_classify == by_plan == {3, 5}  # the two 'late' rows
+
+
 def _name_at(ledger, row: int) -> str:
     sheet = ledger.customer_sheet
     return sheet.column("name")[sheet.rows.index(row)]
@@ -113,7 +140,12 @@ def test_facts_are_derived_once_and_shared_by_the_jobs(workspace):
 
 @pytest.mark.parametrize(
     ("text", "resolved"),
-    [("已处理", True), ("已解决", True), ("已更换新件", True), ("处理中", False), ("未解决", False), ("待回访", False), ("", None)],
+    [
+        *[(t, True) for t in ("已处理", "已解决", "已更换新件", "已处理完毕", "处理完毕", "已回访，客户满意", "已处理，无法复现")],
+        *[(t, True) for t in ("是", "yes", "√", "Resolved", "closed")],
+        *[(t, False) for t in ("处理中", "未解决", "未处理", "待回访", "暂未解决", "没有解决", "否", "unresolved", "not done")],
+        *[(t, None) for t in ("", "已受理", "已回复", "已联系客户", "已转技术部", "已安排维修")],  # a step, not the end
+    ],
 )
 def test_a_result_text_says_whether_a_complaint_is_resolved(text, resolved):
     assert resolved_by_text(text) is resolved

@@ -466,7 +466,7 @@ def remind_command(
 def run_command(
     jobs: list[str] | None = typer.Argument(
         None,
-        help="Jobs to run over the ledger, in this order: validate classify plan report remind "
+        help="Jobs to run over the ledger, in the order given: validate, classify, plan, report, remind "
         "(remind:visits … for one kind). Default: the ones the timetable has due that day.",
         show_default=False,
     ),

@@ -418,6 +418,7 @@ class Sheet:
 def to_frame(table: str, rows: list[int], values: dict[str, list[Any]]) -> Any:
     """A frame of ``table``'s fields: every field of the table is a column (all <NA> where the
     sheet lacks it), in nullable dtypes, indexed by the 1-based Excel row."""
+    import numpy as np
     import pandas as pd
 
     index = pd.Index(rows, dtype="int64", name="row")
@@ -427,8 +428,8 @@ def to_frame(table: str, rows: list[int], values: dict[str, list[Any]]) -> Any:
         dtype = dtype_of(found.kind)
         if column is None:
             data[key] = pd.array([None] * len(rows), dtype=dtype)
-        elif dtype.startswith("datetime"):
-            data[key] = pd.to_datetime(pd.Series(column, dtype=object), errors="coerce").astype(dtype).array
+        elif dtype.startswith("datetime"):  # microseconds: a typed 3025-01-01 stays itself, not NaT
+            data[key] = pd.array(np.array(column, dtype="datetime64[us]"))
         else:
             data[key] = pd.array(column, dtype=dtype)
     return pd.DataFrame(data, index=index)
@@ -448,10 +449,13 @@ class Ledger:
     sheets: list[str]
     notes: list[str] = field(default_factory=list)  # things the reader noticed and said aloud
     date1904: bool = False
+    tables_absent: dict[str, Sheet] = field(default_factory=dict, repr=False)
 
     def frame(self, table: str) -> Any:
         found = self.tables.get(table)
-        return found.frame if found is not None else to_frame(table, [], {})
+        if found is None:  # no such sheet: an empty frame with the table's columns, made once
+            found = self.tables_absent.setdefault(table, Sheet(table, "", (), {}, [], {}))
+        return found.frame
 
     @property
     def customers(self) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 from .config import Settings, load_settings
 from .errors import InputError
 
-# what ``crm run`` can run over one ledger, in the order it runs them
+# what ``crm run`` can run over one ledger (in the order they are named)
 RUN_JOBS = ("validate", "classify", "plan", "report", "remind")
 
 
@@ -58,12 +58,15 @@ class RunResult:
 
 
 def expand(jobs: Sequence[str], remind_kinds: Sequence[str]) -> list[str]:
-    """``remind`` → one step per reminder kind (``remind visits`` …); unknown names refused."""
+    """``remind`` → one step per reminder kind (``remind:visits`` …); unknown names refused
+    before anything runs."""
     steps: list[str] = []
     for name in jobs:
         head, _, kind = name.partition(":")
         if head not in RUN_JOBS:
             raise InputError(f"crm run cannot run '{name}'", hint=f"name jobs among: {', '.join(RUN_JOBS)}")
+        if kind and kind not in remind_kinds:
+            raise InputError(f"unknown reminder kind '{kind}'", hint=f"use remind:{'|'.join(remind_kinds)}")
         if head == "remind":
             steps.extend([f"remind:{kind}"] if kind else [f"remind:{k}" for k in remind_kinds])
         else:
@@ -73,7 +76,8 @@ def expand(jobs: Sequence[str], remind_kinds: Sequence[str]) -> list[str]:
 
 def due_today(settings: Settings, today: date) -> list[str]:
     """The jobs of the workspace's timetable with a slot on ``today`` that ``crm run`` can run
-    (a remind entry as ``remind:KIND``, a run entry as the jobs it names), timetable order."""
+    (a remind entry as ``remind:KIND``, a run entry as the jobs it names), timetable order.
+    Only the job names are taken: the entries' other arguments are the scheduler's."""
     from .calendar import WorkCalendar
     from .schedule.slots import slots_on
     from .schedule.timetable import load_timetable
@@ -84,7 +88,7 @@ def due_today(settings: Settings, today: date) -> list[str]:
         if not slots_on(entry.when, today, calendar):
             continue
         if entry.job == "run":
-            found.extend(a for a in entry.args if not a.startswith("-"))
+            found.extend(a for a in entry.args if a.partition(":")[0] in RUN_JOBS)
         elif entry.job == "remind" and entry.args:
             found.append(f"remind:{entry.args[0]}")
         elif entry.job in RUN_JOBS and entry.job != "remind":
@@ -122,18 +126,18 @@ def run(
         raise InputError("no ledger given", hint="give the ledger's path, or name it under [ledgers] main = ... in crm.toml")
     tell = progress or (lambda _step: None)
     tell("read")
-    read = read_ledger(path, column_overrides=settings.overrides_for_reader(), password=password)
+    read = read_ledger(path, settings, password=password)
     tell("facts")
     facts = derive(read, settings, today=today, now=now, ledger_path=path, out_dir=out_dir)
     facts.compute_all()
     result = RunResult(path, today, steps)
     for step in steps:
         tell(step)
-        result.results[step] = _run_step(step, facts, settings, path, today, out_dir, month, dry_run)
+        result.results[step] = _run_step(step, facts, settings, path, today, out_dir, month, dry_run, now)
     return result
 
 
-def _run_step(step: str, facts: Any, settings: Settings, path: Path, today: date, out_dir, month, dry_run) -> Any:
+def _run_step(step: str, facts: Any, settings: Settings, path: Path, today: date, out_dir, month, dry_run, now) -> Any:
     common = {"out_dir": out_dir, "facts": facts}
     if step == "validate":
         from .validate import validate
@@ -148,12 +152,10 @@ def _run_step(step: str, facts: Any, settings: Settings, path: Path, today: date
 
         return plan(path, settings, today=today, **common)
     if step == "report":
-        from .report import month_bounds, report
+        from .report import report
 
         first = month or (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-        as_of = month_bounds(first)[1] - timedelta(days=1)
-        # the report's classes are as of the month's last day, as `crm report` makes them
-        return report(path, settings, month=first, today=today, out_dir=out_dir, facts=facts.as_of(as_of))
+        return report(path, settings, month=first, today=today, out_dir=out_dir, facts=facts)
     kind = step.split(":", 1)[1]
-    morning = datetime.combine(today, time(9))
-    return remind(kind, settings, today=today, now=morning, ledger=path, dry_run=dry_run, **common)
+    clock = now or datetime.combine(today, time(9))  # as crm remind: now, else 09:00 of the day given
+    return remind(kind, settings, today=today, now=clock, ledger=path, dry_run=dry_run, **common)

@@ -116,11 +116,3 @@ def last_contacts(ledger: Ledger, index: CustomerIndex, today: date) -> list[dat
                 if current is None or day > current:
                     latest[row] = day
     return latest
-
-
-def typed_class(table: Sheet, i: int) -> str | None:
-    """The class typed in the ledger; a customer marked strategic (战略客户 = 是) is 战略."""
-    if table.has("strategic") and table.column("strategic")[i]:
-        return STRATEGIC
-    value = table.column("class")[i] if table.has("class") else None
-    return value or None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cached_property
@@ -21,7 +22,7 @@ from ..config import Settings
 from ..errors import InputError
 from ..i18n import label
 from ..model import MONTHLY, Finding, Ledger
-from ..relations import STRATEGIC, CustomerIndex, typed_class
+from ..relations import STRATEGIC, CustomerIndex
 from .classes import POLICIES, Computed, compute, percent, policy_classes, wan
 from .complaints import ComplaintState, complaint_states, resolved_by_text
 from .risks import Tag, highest_level
@@ -75,10 +76,8 @@ def classes_of(facts: Facts, policy: str) -> Classes:
     except InputError as error:
         reason = label("reason.typed_only", lang, policy=policy, error=error.message)
         n = len(table)
-        return Classes(
-            policy, order, [typed_class(table, i) for i in range(n)], [Computed(None, reason)] * n, [False] * n,
-            [reason] * n, error,
-        )  # fmt: skip
+        typed = [klass or None for klass in table.column("class")]
+        return Classes(policy, order, typed, [Computed(None, reason)] * n, [False] * n, [reason] * n, error)
     final, override, reasons = [], [], []
     prefixes: dict[tuple[object, object], str] = {}  # the same few wordings, built once
     for typed, found in zip(table.column("class"), computed, strict=True):
@@ -91,6 +90,9 @@ def classes_of(facts: Facts, policy: str) -> Classes:
                 prefix = label("reason.override", lang, hand=typed, computed=found.klass or "-") + "；"
                 prefixes[(typed, found.klass)] = prefix
             final.append(typed), override.append(True), reasons.append(prefix + found.reason)
+        elif typed and found.klass is None:  # the policy computes nothing here: the typed class stands
+            final.append(typed), override.append(False)
+            reasons.append(found.reason + label("reason.hand_kept", lang, hand=typed, policy=policy))
         elif typed:
             final.append(found.klass), override.append(False)
             reasons.append(found.reason + label("reason.hand_not_policy", lang, hand=typed, policy=policy))
@@ -153,12 +155,18 @@ class Facts:
         today: date,
         now: datetime | None = None,
         policy: str | None = None,
-        scores: dict[str, Any] | None = None,
+        scores: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.ledger, self.settings, self.today = ledger, settings, today
         self.now = now or datetime.combine(today, time(23, 59, 59))
         self.policy = policy or settings.policy
-        self._scores = scores or {}
+        self._load_scores = scores if callable(scores) else (lambda: scores or {})
+
+    @cached_property
+    def _scores(self) -> dict[str, Any]:
+        """The survey store's latest score per customer key, read on first use (only the jobs
+        that need a satisfaction score open the store)."""
+        return self._load_scores()
 
     @cached_property
     def index(self) -> CustomerIndex:
@@ -198,7 +206,7 @@ class Facts:
         return complaint_states(self.ledger, self.index)
 
     @cached_property
-    def _business(self) -> Any:
+    def business(self) -> Any:
         """The monthly sheet's rows with a month and a volume: customer row (<NA> when the row
         names no known customer), month, volume, new business; an empty frame without the sheet."""
         import pandas as pd
@@ -221,7 +229,7 @@ class Facts:
         """Business volume by customer row (index) and month (columns), a pandas DataFrame of
         sums; <NA> where a customer has no figure that month. Rows naming no known customer
         are left out here and counted in ``month_totals``. Empty without a monthly sheet."""
-        known = self._business.dropna(subset=["customer"])
+        known = self.business.dropna(subset=["customer"])
         if known.empty:
             import pandas as pd
 
@@ -231,7 +239,7 @@ class Facts:
     @cached_property
     def month_totals(self) -> Any:
         """Business volume of every month with figures, all rows counted (a pandas Series by month)."""
-        return self._business.groupby("month")["volume"].sum().sort_index()
+        return self.business.groupby("month")["volume"].sum().sort_index()
 
     def months_up_to(self, day: date) -> list[date]:
         """The months with business figures up to ``day``, oldest first."""
@@ -266,15 +274,17 @@ class Facts:
             (found := self._scores.get(key)) is not None and found.score is not None for key in self.index.keys
         )
 
-    def findings(self, *, wording: bool = True, today: date | None = None) -> list[Finding]:
-        """The data findings of the ledger (``toolkit.findings`` codes), sheet-then-row order."""
+    def findings(self, *, wording: bool = True) -> list[Finding]:
+        """The data findings of the ledger as of ``today`` (``toolkit.findings`` codes), in
+        sheet-then-row order; ``wording=False``: without their messages, for counting."""
         from .checks import check_ledger
 
-        key = (wording, today)
         cache = self.__dict__.setdefault("_findings", {})
-        if key not in cache:
-            cache[key] = check_ledger(self, wording=wording, today=today)
-        return cache[key]
+        if True in cache:  # the worded findings serve a count too
+            return cache[True]
+        if wording not in cache:
+            cache[wording] = check_ledger(self, wording=wording)
+        return cache[wording]
 
     def risk_tags(self, previous_satisfaction: list[float | None] | None = None) -> list[list[Any]]:
         """Each customer's risk tags (风险规则); ``previous_satisfaction`` per row, for 满意度下降."""
@@ -309,7 +319,7 @@ class Facts:
         """The same facts under another policy: what does not depend on the class is shared."""
         if policy == self.policy:
             return self
-        other = Facts(self.ledger, self.settings, today=self.today, now=self.now, policy=policy, scores=self._scores)
+        other = Facts(self.ledger, self.settings, today=self.today, now=self.now, policy=policy, scores=self._shared_scores)
         return self._share(other, ("visit_records", "last_contact"))
 
     def as_of(self, day: date) -> Facts:
@@ -317,10 +327,13 @@ class Facts:
         not depend on the date is shared, nothing is read again."""
         if day == self.today:
             return self
-        return self._share(Facts(self.ledger, self.settings, today=day, policy=self.policy, scores=self._scores), ())
+        return self._share(Facts(self.ledger, self.settings, today=day, policy=self.policy, scores=self._shared_scores), ())
+
+    def _shared_scores(self) -> dict[str, Any]:
+        return self._scores
 
     def _share(self, other: Facts, more: tuple[str, ...]) -> Facts:
-        for name in ("index", "strategic", "complaints", "_business", "volumes", "month_totals", "satisfaction", *more):
+        for name in ("index", "strategic", "complaints", "business", "volumes", "month_totals", "satisfaction", *more):
             if name in self.__dict__:
                 other.__dict__[name] = self.__dict__[name]
         return other
@@ -348,7 +361,9 @@ def derive(
     if scores is None:
         from ..surveydata.scores import latest_scores
 
-        scores = latest_scores(settings, ledger_path or ledger.path, out_dir=out_dir)
+        def scores() -> dict[str, Any]:
+            return latest_scores(settings, ledger_path or ledger.path, out_dir=out_dir)
+
     return Facts(ledger, settings, today=today, now=now, policy=policy, scores=scores)
 
 
@@ -366,5 +381,5 @@ def load_facts(
     """Read the ledger at ``ledger_path`` (the workspace's column names applied) and derive its facts."""
     from ..ledger import read_ledger
 
-    ledger = read_ledger(ledger_path, column_overrides=settings.overrides_for_reader(), password=password)
+    ledger = read_ledger(ledger_path, settings, password=password)
     return derive(ledger, settings, today=today, now=now, policy=policy, ledger_path=ledger_path, out_dir=out_dir)

@@ -95,12 +95,12 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def check_ledger(facts: Any, *, wording: bool = True, today: date | None = None) -> list[Finding]:
-    """Every finding in the facts' ledger under its rules as of ``today`` (default: the facts'
-    as-of date), in sheet-then-row order. ``wording=False``: findings without messages, for a job
-    that only counts them. Use ``Facts.findings``, which keeps the result."""
+def check_ledger(facts: Any, *, wording: bool = True) -> list[Finding]:
+    """Every finding in the facts' ledger under its rules as of the facts' date, in
+    sheet-then-row order. ``wording=False``: findings without messages, for a job that only
+    counts them. Use ``Facts.findings``, which keeps the result."""
     ledger, rules, lang, index = facts.ledger, facts.settings.rules, facts.settings.lang, facts.index
-    today = today or facts.today
+    today = facts.today
     out = _Collector(rules, lang, wording)
     customers = ledger.customer_sheet
     owners = customers.column("owner")

@@ -11,18 +11,33 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..ledger.coerce import parse_bool
 from ..model import COMPLAINTS, Ledger
 from ..relations import CustomerIndex
 
-# a result text that says the complaint is not (yet) done wins over one that says it is
-_NOT_DONE = re.compile(r"未|待|处理中|跟进中|进行中|调查中|无法|不能|暂无|pending|open|in progress", re.IGNORECASE)
-_DONE = re.compile(r"已|完成|解决|结案|关闭|更换|退款|退货|赔偿|补发|维修好|closed|resolved|done|fixed", re.IGNORECASE)
+# A result text that says the complaint is not (yet) done wins over one that says it is; a
+# text that names only a step on the way (已受理, 已回复, 已转技术部) says neither: still open.
+_NOT_DONE = re.compile(
+    r"未|没|尚未|还没|待|处理中|跟进中|进行中|调查中|处理不了|无法(解决|处理)|不能(解决|处理)"
+    r"|\b(pending|open|in progress|ongoing|unresolved|not (yet )?(resolved|done|fixed|closed|handled))\b",
+    re.IGNORECASE,
+)
+_DONE = re.compile(
+    r"已(处理|解决|完成|结案|关闭|办结|更换|退款|退货|赔偿|补发|修复|维修好|整改|回访)|处理完|完成处理|处理好"
+    r"|解决完|已妥善|结案|办结|\b(resolved|closed|done|fixed|completed|solved|handled)\b",
+    re.IGNORECASE,
+)
 
 
 def resolved_by_text(text: str | None) -> bool | None:
-    """What a 处理结果 text says: True (已处理), False (处理中), None (nothing to go by)."""
+    """What a 处理结果 text says: True (已处理, 已更换, 处理完毕), False (处理中, 未解决),
+    None (nothing to go by, or only a step such as 已受理). 是/否 and the other yes/no words
+    read as they do in a 是否解决 column."""
     if not text:
         return None
+    flag, readable = parse_bool(text)
+    if readable and flag is not None:
+        return flag
     if _NOT_DONE.search(text):
         return False
     return True if _DONE.search(text) else None

@@ -154,7 +154,6 @@ def schedule_visits(facts: Any, start: date, end: date) -> tuple[list[Visit], li
     The plan workbook and the visit reminders both come from this, so they say the same."""
     ledger, rules, today = facts.ledger, facts.settings.rules, facts.today
     customers = ledger.customer_sheet
-    classes = facts.classes.final
     owners, cities = customers.column("owner"), customers.column("city")
     nobody = label("owner.none", facts.settings.lang)
     visits = [
@@ -162,7 +161,7 @@ def schedule_visits(facts: Any, start: date, end: date) -> tuple[list[Visit], li
             due,
             owners[due.row] or nobody,
             cities[due.row] or "",
-            classes[due.row],
+            facts.classes.effective(due.row, facts.strategic[due.row]),
             facts.strategic[due.row],
             day,
         )

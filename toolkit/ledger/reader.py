@@ -29,18 +29,24 @@ _SHEET_HINTS = {
 
 def read_ledger(
     path: str | os.PathLike[str],
+    settings: Any = None,
     *,
     column_overrides: Mapping[str, Mapping[str, str]] | None = None,
     password: str | None = None,
 ) -> Ledger:
-    """Read ``path`` (.xlsx, .xlsm, .xls, .csv) and return its tables.
+    """Read ``path`` (.xlsx, .xlsm, .xls, .csv) and return its sheets as pandas frames.
 
-    ``column_overrides`` maps, per table, a header as it appears in the ledger to a field key
-    (``{"customers": {"甲方单位": "name"}}``). Raises ``InputError`` when the file cannot be
-    read or holds no sheet with a customer header (the message lists the headers seen).
+    ``settings`` (``toolkit.load_settings(workspace)``) applies the workspace's own column names
+    (``[columns.*]`` in crm.toml, the 列名 sheet); ``column_overrides`` maps, per table, more
+    headers as they appear in the ledger to a field key (``{"customers": {"甲方单位": "name"}}``).
+    Raises ``InputError`` when the file cannot be read or holds no sheet with a customer header
+    (the message lists the headers seen).
     """
     source = open_source(path, password)
-    overrides = column_overrides or {}
+    overrides: dict[str, dict[str, str]] = {}
+    for extra in (settings.overrides_for_reader() if settings is not None else None, column_overrides):
+        for table, names in (extra or {}).items():
+            overrides.setdefault(table, {}).update(names)
     heads: dict[str, list[list[Any]]] = {}
     matches: dict[str, list[tuple[int, RawSheet, HeaderMatch]]] = {t: [] for t in TABLES}
     for sheet in source.sheets:

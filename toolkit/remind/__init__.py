@@ -202,7 +202,10 @@ def _visits(job: _Job) -> tuple[str, list[Message]]:
         period, start = f"{job.today:%Y-%m}", job.today.replace(day=1)
         end_exclusive = add_months(start, 1)
     start = max(start, job.today)  # visits are not planned on days gone by
-    placed, overdue, _ = schedule_visits(job.facts, start, end_exclusive) if job.facts.dues else ([], [], None)
+    if not job.facts.dues:
+        job.problems.append(label("remind.problem.no_cadence", job.lang))
+        return period, []
+    placed, overdue, _ = schedule_visits(job.facts, start, end_exclusive)
     customers = job.ledger.customer_sheet
     names = _names(job.ledger)
     ids, contacts, phones = customers.column("customer_id"), customers.column("contact"), customers.column("phone")
@@ -477,7 +480,7 @@ def _report(job: _Job) -> tuple[str, list[Message]]:
     if job.make_report is None:
         raise InputError("the report reminder needs the report job", hint="call toolkit.remind, which provides it")
     made = job.make_report(
-        job.ledger_path, job.settings, month=month, out_dir=job.out_dir, password=job.password, today=job.today
+        job.ledger_path, job.settings, month=month, out_dir=job.out_dir, today=job.today, facts=job.facts
     )
     job.outputs.extend(made.outputs)
     workbook = made.outputs[0]

@@ -118,25 +118,26 @@ def report(
     today: date | None = None,
     facts: Facts | None = None,
 ) -> ReportResult:
-    """The monthly report of ``month`` for one ledger, made ``today`` (the data problems are
-    the ones open today). ``facts``: the ledger's facts when the caller has them (``crm run``;
-    their classes and tags are as of the facts' date), else the ledger is read and its facts
-    derived as of the month's last day. Raises ``InputError`` when the ledger cannot be read."""
+    """The monthly report of ``month`` for one ledger, made ``today``: the classes, risks and
+    figures are as of the month's last day, the data problems the ones open today.
+    ``facts``: the ledger's facts as of ``today`` when the caller has them (``crm run``), else
+    the ledger is read. Raises ``InputError`` when the ledger cannot be read."""
     settings = settings or load_settings()
     first, end = month_bounds(month)
     as_of = end - timedelta(days=1)
+    made = max(today or date.today(), as_of)
     if facts is None:
-        facts = load_facts(ledger_path, settings, today=as_of, password=password, out_dir=out_dir)
+        facts = load_facts(ledger_path, settings, today=made, password=password, out_dir=out_dir)
+    findings = (facts if facts.today >= as_of else facts.as_of(as_of)).findings(wording=False)
+    facts = facts.as_of(as_of)  # the month as it stood at its end
     classified = facts.classified()
     ledger = facts.ledger
     index = facts.index
     classes = facts.classes.final
-    findings = facts.findings(wording=False, today=max(today or date.today(), as_of))
     rule = settings.rules.risks.get("complaint_unanswered")
     hours = float(rule.threshold) if rule and not isinstance(rule.threshold, list) else 24.0
     missing: list[str] = []
-    strategic = ledger.customer_sheet.column("strategic")
-    key_rows = {i for i, klass in enumerate(classes) if strategic[i] or klass in KEY_CLASSES}
+    key_rows = {i for i, klass in enumerate(classes) if facts.strategic[i] or klass in KEY_CLASSES}
     this, per_customer, by_owner = month_figures(facts, first, hours, missing, key_rows=key_rows)
     previous, _, _ = month_figures(facts, first - timedelta(days=1), hours, details=False)
     if previous.volume is None and this.volume is not None:

@@ -105,7 +105,7 @@ def month_figures(
     if monthly is not None and monthly.has("month") and monthly.has("volume"):
         import pandas as pd
 
-        business = facts._business  # rows with a month and a volume, their customer row or <NA>
+        business = facts.business  # rows with a month and a volume, their customer row or <NA>
         this = business[business["month"] == pd.Timestamp(first)]
         before = business[business["month"] == pd.Timestamp(add_months(first, -1))]
         has_rows, previous_rows = not this.empty, not before.empty

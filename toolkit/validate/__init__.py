@@ -67,7 +67,7 @@ def validate(
     if facts is None:
         facts = load_facts(ledger_path, settings, today=today, password=password, out_dir=out_dir)
     ledger = facts.ledger
-    findings = facts.findings(today=today)
+    findings = facts.findings()
     result = ValidationResult(ledger, findings)
     if write:
         stem = Path(ledger_path).stem
