@@ -20,7 +20,17 @@ from toolkit.validate import validate
 from toolkit.workspace import init_workspace
 
 TODAY = date(2026, 2, 28)  # a month's last day, so the monthly report sees the month as of today
-HEADER = ["客户编号", "客户名称", "联系人", "联系电话", "客户经理", "客户经理邮箱", "客户分类", "战略客户", "最近拜访日期"]
+HEADER = [
+    "客户编号",
+    "客户名称",
+    "联系人",
+    "联系电话",
+    "客户经理",
+    "客户经理邮箱",
+    "客户分类",
+    "战略客户",
+    "最近拜访日期",
+]
 # (ID, class, strategic, last visit, overdue on TODAY?): each class once on the day it is due
 # (not overdue) and once with its due date a day earlier (overdue); calendar months, so 2025-11-30 + 3 months is
 # 2026-02-28 (there is no 2026-02-30) and 2026-01-31 + 1 month is 2026-02-28 too
@@ -62,7 +72,11 @@ def test_every_job_says_the_same_about_each_side_of_every_cadence_boundary(works
     out = tmp_path / "out"
 
     validated = validate(ledger, settings, today=TODAY, out_dir=out, write=False)
-    by_validate = {f.value and _customer(_name_at(validated.ledger, f.row)) for f in validated.findings if f.code == "overdue_contact"}
+    by_validate = {
+        f.value and _customer(_name_at(validated.ledger, f.row))
+        for f in validated.findings
+        if f.code == "overdue_contact"
+    }
 
     classified = classify(ledger, settings, today=TODAY, out_dir=out, write=False, record=False, typed_fallback=True)
     by_classify = {_customer(c.name) for c in classified.customers if any(t.code == "no_contact" for t in c.tags)}
@@ -72,7 +86,9 @@ def test_every_job_says_the_same_about_each_side_of_every_cadence_boundary(works
 
     facts = load_facts(ledger, settings, today=TODAY)
     reported = report(ledger, settings, month=date(2026, 2, 1), today=TODAY, out_dir=out, write=False, facts=facts)
-    by_report = {_customer(c.name) for c in reported.classified.customers if any(t.code == "no_contact" for t in c.tags)}
+    by_report = {
+        _customer(c.name) for c in reported.classified.customers if any(t.code == "no_contact" for t in c.tags)
+    }
 
     from toolkit import remind
 
@@ -98,7 +114,9 @@ def test_computed_classes_bring_the_same_cadence_to_every_job(tmp_path):
     主要 every 6; every job takes the computed class from the facts."""
     ws = init_workspace(tmp_path / "ws")
     config = ws / "crm.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace('name = "abcd"', 'name = "sales"') + MAIL, encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('name = "abcd"', 'name = "sales"') + MAIL, encoding="utf-8"
+    )
     settings = load_settings(ws)
     assert settings.policy == "sales"
     header = ["客户编号", "客户名称", "联系电话", "客户经理", "客户经理邮箱", "年销售额", "最近拜访日期"]
@@ -112,7 +130,9 @@ def test_computed_classes_bring_the_same_cadence_to_every_job(tmp_path):
     ledger = make_xlsx(ws / "sales.xlsx", {"客户台账": rows})
     facts = load_facts(ledger, settings, today=TODAY)
     assert facts.classes.final == ["重点", "重点", "主要", "主要"] and facts.classes.error is None
-    by_validate = {f.row for f in validate(ledger, settings, today=TODAY, write=False).findings if f.code == "overdue_contact"}
+    by_validate = {
+        f.row for f in validate(ledger, settings, today=TODAY, write=False).findings if f.code == "overdue_contact"
+    }
     classified = classify(ledger, settings, today=TODAY, write=False, record=False)
     by_classify = {c.row for c in classified.customers if any(t.code == "no_contact" for t in c.tags)}
     planned = plan(ledger, settings, today=TODAY, write=False, record=False)
@@ -141,9 +161,23 @@ def test_facts_are_derived_once_and_shared_by_the_jobs(workspace):
 @pytest.mark.parametrize(
     ("text", "resolved"),
     [
-        *[(t, True) for t in ("已处理", "已解决", "已更换新件", "已处理完毕", "处理完毕", "已回访，客户满意", "已处理，无法复现")],
+        *[
+            (t, True)
+            for t in (
+                "已处理",
+                "已解决",
+                "已更换新件",
+                "已处理完毕",
+                "处理完毕",
+                "已回访，客户满意",
+                "已处理，无法复现",
+            )
+        ],
         *[(t, True) for t in ("是", "yes", "√", "Resolved", "closed")],
-        *[(t, False) for t in ("处理中", "未解决", "未处理", "待回访", "暂未解决", "没有解决", "否", "unresolved", "not done")],
+        *[
+            (t, False)
+            for t in ("处理中", "未解决", "未处理", "待回访", "暂未解决", "没有解决", "否", "unresolved", "not done")
+        ],
         *[(t, None) for t in ("", "已受理", "已回复", "已联系客户", "已转技术部", "已安排维修")],  # a step, not the end
     ],
 )
@@ -200,4 +234,9 @@ def test_a_rules_workbook_with_the_old_max_days_column_still_reads_its_cadences(
         sheet.cell(row, 5).value = 92
     book.save(ws / "rules.xlsx")
     cadences = load_settings(ws).rules.cadences
-    assert [(c.klass, c.kind, c.months, c.keyword) for c in cadences if c.klass == "战略"][1] == ("战略", "高层拜访", 6, "高层")
+    assert [(c.klass, c.kind, c.months, c.keyword) for c in cadences if c.klass == "战略"][1] == (
+        "战略",
+        "高层拜访",
+        6,
+        "高层",
+    )

@@ -114,7 +114,9 @@ def test_column_overrides_from_config(tmp_path):
     )
     with pytest.raises(InputError):
         read_ledger(path)
-    table = read_ledger(path, column_overrides={"customers": {"甲方单位": "name", "对口业务员": "owner"}}).customer_sheet
+    table = read_ledger(
+        path, column_overrides={"customers": {"甲方单位": "name", "对口业务员": "owner"}}
+    ).customer_sheet
     assert table.frame["name"].tolist() == ["甲公司"] and table.frame["owner"].tolist() == ["张伟"]
 
 
@@ -252,13 +254,19 @@ def test_share_numbers_fractions_or_points_by_their_total(tmp_path):
 
 
 def test_ledger_frames_have_field_columns_nullable_dtypes_and_excel_rows(tmp_path):
-    rows = [CUSTOMER_HEADER + ["年销售额", "战略客户"], customer_row(1) + ["120万", "是"], customer_row(2, 最近拜访日期="") + ["", ""]]
+    rows = [
+        CUSTOMER_HEADER + ["年销售额", "战略客户"],
+        customer_row(1) + ["120万", "是"],
+        customer_row(2, 最近拜访日期="") + ["", ""],
+    ]
     visits = [["拜访日期", "客户名称", "拜访人", "拜访方式"], [date(2026, 9, 1), "测试1号科技有限公司", "张伟", "上门"]]
     ledger = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"客户": rows, "拜访记录": visits}))
     customers = ledger.customers
     assert isinstance(customers, pd.DataFrame)
     assert customers.index.tolist() == [2, 3] and customers.index.name == "row"
-    assert {"customer_id", "name", "owner", "last_visit", "annual_sales", "strategic", "credit_rating"} <= set(customers)
+    assert {"customer_id", "name", "owner", "last_visit", "annual_sales", "strategic", "credit_rating"} <= set(
+        customers
+    )
     assert str(customers["name"].dtype) == "string"
     assert customers["last_visit"].dtype.kind == "M" and customers["last_visit"].isna().tolist() == [False, True]
     assert str(customers["annual_sales"].dtype) == "Float64" and customers["annual_sales"].iloc[0] == 1_200_000

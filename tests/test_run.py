@@ -71,9 +71,10 @@ def test_run_writes_what_the_separate_commands_write(demo_template, tmp_path):
     assert len(workbooks) == 4
     for path in workbooks:
         assert _cells(path, one) == _cells(by_name[path.name], apart), path.name  # every sheet, every cell
-    assert ran.results["classify"].counts == classify(
-        ledger, settings_apart, today=TODAY, write=False, record=False
-    ).counts
+    assert (
+        ran.results["classify"].counts
+        == classify(ledger, settings_apart, today=TODAY, write=False, record=False).counts
+    )
 
 
 def test_run_reads_the_ledger_once(demo_template, tmp_path, monkeypatch):

@@ -358,8 +358,9 @@ _DTYPES: dict[str, str] = {
 
 
 def dtype_of(kind: str) -> str:
-    """The pandas dtype of a field kind: datetime64, Float64, boolean, else string."""
-    return _DTYPES.get(kind, "string")
+    """The pandas dtype of a field kind: datetime64, Float64, boolean, else string (pandas'
+    nullable string, held as Python strings: the reader made them, nothing to convert)."""
+    return _DTYPES.get(kind, "string[python]")
 
 
 class Sheet:
@@ -428,11 +429,19 @@ def to_frame(table: str, rows: list[int], values: dict[str, list[Any]]) -> Any:
         dtype = dtype_of(found.kind)
         if column is None:
             data[key] = pd.array([None] * len(rows), dtype=dtype)
+        elif found.kind in ("date", "month"):  # day numbers, ten times faster than date objects
+            days = np.fromiter((d.toordinal() if d is not None else 0 for d in column), np.int64, len(column))
+            stamps = (days - _EPOCH_ORDINAL).astype("datetime64[D]").astype("datetime64[us]")
+            stamps[days == 0] = np.datetime64("NaT")
+            data[key] = pd.array(stamps)
         elif dtype.startswith("datetime"):  # microseconds: a typed 3025-01-01 stays itself, not NaT
             data[key] = pd.array(np.array(column, dtype="datetime64[us]"))
         else:
             data[key] = pd.array(column, dtype=dtype)
     return pd.DataFrame(data, index=index)
+
+
+_EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
 
 
 @dataclass

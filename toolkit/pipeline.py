@@ -123,7 +123,9 @@ def run(
     steps = expand(jobs, KINDS)
     path = Path(ledger) if ledger else settings.ledgers.get("main")
     if path is None:
-        raise InputError("no ledger given", hint="give the ledger's path, or name it under [ledgers] main = ... in crm.toml")
+        raise InputError(
+            "no ledger given", hint="give the ledger's path, or name it under [ledgers] main = ... in crm.toml"
+        )
     tell = progress or (lambda _step: None)
     tell("read")
     read = read_ledger(path, settings, password=password)

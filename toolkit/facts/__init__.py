@@ -319,7 +319,9 @@ class Facts:
         """The same facts under another policy: what does not depend on the class is shared."""
         if policy == self.policy:
             return self
-        other = Facts(self.ledger, self.settings, today=self.today, now=self.now, policy=policy, scores=self._shared_scores)
+        other = Facts(
+            self.ledger, self.settings, today=self.today, now=self.now, policy=policy, scores=self._shared_scores
+        )
         return self._share(other, ("visit_records", "last_contact"))
 
     def as_of(self, day: date) -> Facts:
@@ -327,7 +329,9 @@ class Facts:
         not depend on the date is shared, nothing is read again."""
         if day == self.today:
             return self
-        return self._share(Facts(self.ledger, self.settings, today=day, policy=self.policy, scores=self._shared_scores), ())
+        return self._share(
+            Facts(self.ledger, self.settings, today=day, policy=self.policy, scores=self._shared_scores), ()
+        )
 
     def _shared_scores(self) -> dict[str, Any]:
         return self._scores
@@ -340,7 +344,16 @@ class Facts:
 
     def compute_all(self) -> Facts:
         """Compute every shared fact now (for the benchmark and the daily run's progress)."""
-        for name in ("classes", "last_contact", "dues", "contact_due", "complaints", "volumes", "month_totals", "satisfaction"):
+        for name in (
+            "classes",
+            "last_contact",
+            "dues",
+            "contact_due",
+            "complaints",
+            "volumes",
+            "month_totals",
+            "satisfaction",
+        ):
             getattr(self, name)
         return self
 
@@ -365,7 +378,6 @@ def derive(
             return latest_scores(settings, ledger_path or ledger.path, out_dir=out_dir)
 
     return Facts(ledger, settings, today=today, now=now, policy=policy, scores=scores)
-
 
 
 def load_facts(

@@ -16,7 +16,16 @@ from ..config import Cadence, Rules
 from ..model import VISITS, Ledger
 from ..relations import STRATEGIC, CustomerIndex, last_contacts
 
-__all__ = ["Due", "add_months", "cadences_for", "contact_due", "due_visits", "last_contacts", "occurrences", "visit_records"]
+__all__ = [
+    "Due",
+    "add_months",
+    "cadences_for",
+    "contact_due",
+    "due_visits",
+    "last_contacts",
+    "occurrences",
+    "visit_records",
+]
 
 
 @dataclass

@@ -8,8 +8,9 @@ raw content so validation can report it with its sheet, row and column.
 from __future__ import annotations
 
 import os
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from itertools import islice
+from itertools import accumulate, islice
 from typing import Any
 
 from ..errors import InputError
@@ -116,6 +117,8 @@ def _is_number(text: str) -> bool:
 
 
 _CHUNK = 8192
+_NONE = type(None)
+_TEXT_OR_BLANK = {str, _NONE}
 
 
 def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Sheet:
@@ -215,25 +218,26 @@ class _ColumnReader:
 
     def _take_text(self, chunk: list[list[Any]]) -> None:
         """Text and IDs: a clean string is kept as it is (trimmed); anything else goes through
-        the coercer. Never unreadable, so no bookkeeping of bad cells."""
-        index, coerce, dirty = self.index, self.coerce, _DIRTY
-        append = self.values.append
-        for row in chunk:
-            raw = row[index]
-            if raw.__class__ is str:
-                if raw.isascii() and raw.isalnum():  # an ID such as KH0001: nothing to fold or trim
-                    append(raw)
-                    continue
-                if raw and dirty.search(raw) is None:
-                    append(raw.strip() or None)
-                    continue
-                if not raw:
-                    append(None)
-                    continue
-            elif raw is None:
-                append(None)
-                continue
-            append(coerce(raw)[0])
+        the coercer. Never unreadable, so no bookkeeping of bad cells. A chunk of strings and
+        blanks is checked in one pass over its joined text: only the cells the dirty pattern
+        finds (full-width or stray spaces) go through the coercer."""
+        index, coerce = self.index, self.coerce
+        cells = [row[index] for row in chunk]
+        kinds = set(map(type, cells))
+        if not kinds <= _TEXT_OR_BLANK:
+            self.values.extend(None if c is None or c == "" else coerce(c)[0] for c in cells)
+            return
+        texts = cells if _NONE not in kinds else ["" if c is None else c for c in cells]
+        out: list[Any] = [t or None for t in map(str.strip, texts)]
+        joined = "\x00".join(texts)
+        found = _DIRTY.search(joined)
+        if found is not None:
+            ends = list(accumulate(len(t) + 1 for t in texts))  # where each cell's text ends, separator included
+            for match in _DIRTY.finditer(joined, found.start()):
+                i = bisect_right(ends, match.start())
+                if i < len(texts) and texts[i]:
+                    out[i] = coerce(texts[i])[0]
+        self.values.extend(out)
 
     def take(self, chunk: list[list[Any]], base: int) -> None:
         if self.plain_text and not self.extra:
@@ -347,7 +351,9 @@ def _not_a_record(row: list[Any], key_columns: list[int], markers: set[str], ini
     return False
 
 
-def _scale_percent_fractions(found: HeaderMatch, values: dict[str, list[Any]], typed_numbers: dict[str, set[int]]) -> None:
+def _scale_percent_fractions(
+    found: HeaderMatch, values: dict[str, list[Any]], typed_numbers: dict[str, set[int]]
+) -> None:
     """A share column of Excel percent cells holds 0.05 for 5 %. The numbers typed in the column
     (not '5%' text) are taken as fractions and scaled once when the header names no unit,
     nearly all are within ±1 and together they make at most 100 % (shares of one company's

@@ -47,5 +47,3 @@ def latest_scores(
                         CustomerScore(ret.score, ret.nps, record.name, ret.returned),
                     )
     return {key: score for key, (_, score) in out.items()}
-
-
