@@ -229,7 +229,11 @@ def test_every_risk_tag(tmp_path):
     assert tags["客户2"] == [("low_credit", "severe", "信用等级低：信用等级 CCC（属于 CCC、CC、C、D、差）")]
     assert tags["客户3"] == [("overdue_payment", "warning", "逾期付款：逾期 35.5万，40 天")]
     assert tags["客户4"] == [
-        ("no_contact", "warning", "超期未联系：主要类客户 329 天未联系（最近 2026-01-01），按每 6 个月一次应在 2026-07-01 前联系")
+        (
+            "no_contact",
+            "warning",
+            "超期未联系：主要类客户 329 天未联系（最近 2026-01-01），按每 6 个月一次应在 2026-07-01 前联系",
+        )
     ]
     assert tags["客户5"] == [("satisfaction_low", "warning", "满意度低：满意度 2.5 < 3")]
     assert tags["客户6"] == [

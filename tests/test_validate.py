@@ -138,7 +138,9 @@ def test_overdue_contact_follows_each_class_and_the_visit_records(tmp_path, toda
         ("never_contacted", "H7"),
     }
     strategic = next(f for f in found if f.cell == "H5")
-    assert "战略类客户已 56 天未联系" in strategic.message and "每 1 个月一次应在 2026-11-01 前联系" in strategic.message
+    assert (
+        "战略类客户已 56 天未联系" in strategic.message and "每 1 个月一次应在 2026-11-01 前联系" in strategic.message
+    )
 
 
 def test_complaint_reply_before_received(tmp_path, today):

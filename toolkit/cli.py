@@ -531,7 +531,9 @@ def _one_line(step: str, result: Any, lang: str) -> str:
         counts = "、".join(f"{k} {v}" for k, v in data["counts"].items())
         return label("run.classify", lang, policy=data["policy"], counts=counts or "-")
     if step == "plan":
-        return label("run.plan", lang, visits=len(data["visits"]), overdue=len(data["overdue"]), overflow=len(data["overflow"]))
+        return label(
+            "run.plan", lang, visits=len(data["visits"]), overdue=len(data["overdue"]), overflow=len(data["overflow"])
+        )
     if step == "report":
         return label("run.report", lang, month=data["month"])
     from .remind import describe

@@ -62,7 +62,13 @@ def _steps(title: str, quiet: bool, total: int):
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(title, total=total)
         started = [False]
@@ -106,4 +112,3 @@ def run_app(app: typer.Typer) -> None:
             f"unexpected error: {type(error).__name__}: {error} (run again with --debug for the details)\n"
         )
         sys.exit(1)
-

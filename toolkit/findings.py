@@ -225,7 +225,8 @@ CODES: dict[str, Code] = {
             "超期未联系",
             "Not contacted for too long",
             "{klass}类客户已 {days} 天未联系（最近 {last}），按每 {months} 个月一次应在 {due} 前联系",
-            "class {klass}: {days} days since the last contact ({last}); once every {months} months, it was due by {due}",
+            "class {klass}: {days} days since the last contact ({last}); "
+            "once every {months} months, it was due by {due}",
             "安排拜访或电话联系，并在拜访记录中登记",
             "plan a visit or call, and record it in the visit sheet",
         ),

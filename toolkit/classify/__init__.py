@@ -18,6 +18,7 @@ from .report import write_report
 
 __all__ = ["POLICIES", "Change", "ClassificationResult", "CustomerClass", "classify"]
 
+
 @dataclass
 class Change:
     kind: str  # upgrade | downgrade | changed | new | vanished | new_risk | risk_cleared
@@ -103,7 +104,9 @@ def classify(
     settings = settings or load_settings()
     policy = policy or settings.policy
     if facts is None:
-        facts = load_facts(ledger_path, settings, today=today, now=now, policy=policy, password=password, out_dir=out_dir)
+        facts = load_facts(
+            ledger_path, settings, today=today, now=now, policy=policy, password=password, out_dir=out_dir
+        )
     facts = facts.for_policy(policy)
     lang = settings.lang
     ledger = facts.ledger

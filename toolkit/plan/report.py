@@ -41,7 +41,9 @@ def write_outputs(
             outputs.append(
                 _workbook(out_dir / f"{base}_{safe}.xlsx", result, by_owner[owner], lang, company, owner, notes)
             )
-        outputs.append(write_ics(out_dir / f"{base}_{safe}.ics", result.ledger, result.today, owner, by_owner[owner], lang))
+        outputs.append(
+            write_ics(out_dir / f"{base}_{safe}.ics", result.ledger, result.today, owner, by_owner[owner], lang)
+        )
     return outputs
 
 

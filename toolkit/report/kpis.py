@@ -114,7 +114,9 @@ def month_figures(
         this_month = set(this.loc[this["volume"] > 0, "customer"].dropna().astype(int))
         last_month = set(before.loc[before["volume"] > 0, "customer"].dropna().astype(int))
         if details:
-            year = business[(business["month"] >= pd.Timestamp(first.replace(month=1))) & (business["month"] <= pd.Timestamp(first))]
+            year = business[
+                (business["month"] >= pd.Timestamp(first.replace(month=1))) & (business["month"] <= pd.Timestamp(first))
+            ]
             for frame, attribute in ((this, "volume"), (before, "previous"), (year, "year_to_date")):
                 for row, volume in frame.groupby("customer")["volume"].sum().items():
                     if listed(int(row)):

@@ -200,7 +200,8 @@ def _customers(
         facts = load_facts(path, settings, today=today, password=password)
         table = facts.ledger.customer_sheet
         columns = {
-            k: table.column(k) for k in ("customer_id", "name", "owner", "contact", "email", "owner_email", "industry", "status")
+            k: table.column(k)
+            for k in ("customer_id", "name", "owner", "contact", "email", "owner_email", "industry", "status")
         }
         classes, keys = facts.classes.final, facts.index.keys
         ledger_key = settings.ledger_key(path)
