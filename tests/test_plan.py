@@ -314,3 +314,19 @@ def test_a_cadence_of_zero_is_refused(tmp_path):
     book.save(ws / "rules.xlsx")
     result = run_crm("plan", "x.xlsx", "--workspace", str(ws))
     assert result.returncode == 2 and "拜访周期" in result.stderr and "C2" in result.stderr
+
+
+def test_ics_text_is_escaped_and_folded_as_a_real_parser_reads_it(tmp_path):
+    long_address = "浙江省杭州市西湖区文三路" + "某某大厦" * 12 + ",3;4 号\\楼"
+    row = customer(1, "A", last=None)
+    row[1], row[-1] = "甲,乙;丙(杭州)有限公司", long_address
+    result = run_plan(tmp_path, [row], start=TODAY, months=1)
+    ics = next(p for p in result.outputs if p.suffix == ".ics")
+    raw = ics.read_bytes()
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n"))  # folded at 75 octets
+    raw.decode("utf-8")  # never inside a character
+    (event,) = Calendar.from_ical(raw).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "拜访 甲,乙;丙(杭州)有限公司（例行回访）"
+    assert str(event["LOCATION"]) == long_address
+    assert str(event["DESCRIPTION"]) == "方式: 实地\n联系人: 王先生\n电话: 13812345678"
+    assert event.decoded("DTSTART") == result.planned[0].date and event["UID"].endswith("@crm-toolkit")

@@ -61,8 +61,12 @@ def _workbook(
     _list(book, result, [v for v in visits if v.date is None], L("sheet.plan_overflow"), lang, with_date=False)
     if result.completion is not None:
         _completion(book, result, only, lang)
+    dated: dict[str, list[Visit]] = defaultdict(list)  # grouped once: a pass per owner was owners × visits
+    for v in visits:
+        if v.date:
+            dated[v.owner].append(v)
     for owner in owners:
-        _calendar(book, result, [v for v in visits if v.owner == owner and v.date], owner, lang)
+        _calendar(book, result, dated[owner], owner, lang)
     book.close()
     return path
 
