@@ -448,8 +448,10 @@ def main() -> None:
             for kind in findings:
                 ledger = ledgers.ensure(size, kind)
                 print(f"{ledger.name}: {args.rounds} rounds", file=sys.stderr)
+                before = os.getloadavg()[0]
                 figures = measure(runner, found, ledger, args.rounds)
                 tables.append(table(f"{size:,} customers, {kind} findings ({ledger.name})", figures, help_s))
+                tables[-1] += f" Load average (1 min) {before:.1f} before, {os.getloadavg()[0]:.1f} after."
                 print(tables[-1], flush=True)
                 results.append({"ledger": ledger.name, "figures": {k: vars(f) for k, f in figures.items()}})
         mem = None

@@ -189,8 +189,10 @@ EXPECTED = {
     "客户编号": lambda v: re.fullmatch(r"KH\d{7}", v) is not None,
     "客户名称": lambda v: re.fullmatch(r"测试\d+号(科技|贸易|物流|制造)有限公司", v) is not None,
     "联系人": lambda v: v == "王先生",
-    "联系电话": lambda v: (isinstance(v, float) and 13e9 <= v < 14e9)
-    or (isinstance(v, str) and re.fullmatch(r"0571-\d{7}", v) is not None),
+    "联系电话": lambda v: (
+        (isinstance(v, float) and 13e9 <= v < 14e9)
+        or (isinstance(v, str) and re.fullmatch(r"0571-\d{7}", v) is not None)
+    ),
     "电子邮箱": lambda v: v == "" or re.fullmatch(r"c\d+@example\.cn", v) is not None,
     "客户经理": lambda v: v in OWNERS,
     "客户经理邮箱": lambda v: v == "owner@example.com",
@@ -237,7 +239,7 @@ def check(path: Path, rows: int) -> None:
     for n in sample:
         row = (list(sheet[n]) + [""] * len(headers))[: len(headers)]
         planted = PLANTED[(n // 100) % len(PLANTED)] if n % 100 == 0 else None
-        for header, value in zip(headers, row):
+        for header, value in zip(headers, row, strict=True):
             try:
                 ok = value == planted[1] if planted and header == planted[0] else EXPECTED[header](value)
             except TypeError:  # a number where text belongs, or the other way round
