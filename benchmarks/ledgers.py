@@ -41,14 +41,16 @@ header row on row 1 and every value under its own header:
   date cell); 业务量(万元) about a twelfth of the annual sales, 新增业务 blank for ~30 %.
 
 Planted mistakes, customer sheet only: each row, with probability 1 % ("few") or 75 % ("many"),
-gets exactly one of PLANTS (equal shares): a bad phone, a bad e-mail, no phone and no e-mail,
+gets exactly one of PLANTS (equal shares, except that in "many" the two pair kinds are rarer,
+about 1 % of rows each, since they need a clean row before them): a bad phone, a bad e-mail, no phone and no e-mail,
 no 客户经理, no 联系人, an unreadable or a future 最近拜访日期, a last visit long past the class's
 limit, an unreadable amount, a share over 100 %, a credit rating or class not in the allowed
 lists, and — when the row before is clean — the row before's 客户编号 (duplicate ID) or its
 company name spelled another way (duplicate name; both rows of the pair are then flagged).
 The other sheets hold no mistakes (a duplicate-ID row's visits name it by its own name, the ID
-it had). So ``crm validate`` on a "few" ledger reports about 1 % of the rows, each finding one of
-the planted ones, and nothing else.
+it had). So ``crm validate`` reports each planted mistake once (a pair twice) and nothing else:
+the JSON summary's ``expected_findings`` (so it did for 10k few and many, finding for finding,
+with the toolkit of commit febc49f).
 
     python benchmarks/ledgers.py 100000 --findings many     # generate (if missing) and check
     python benchmarks/ledgers.py --check FILE.xlsx          # check any ledger this module wrote
