@@ -17,8 +17,9 @@ Figures:
   read_ledger              toolkit.read_ledger(path)
   read_ledger + facts      the same plus toolkit.facts.derive(ledger, settings, today=2026-11-26),
                            when toolkit.facts has derive(); else "facts: not available yet"
-  crm run                  crm run validate classify plan report --today 2026-11-26 --out DIR LEDGER,
-                           when `crm run --help` exits 0; else "crm run: not available yet"
+  crm run                  crm run validate classify plan report --today 2026-11-26 --out DIR LEDGER
+                           (--ledger LEDGER when its --help lists it), when `crm run --help` exits
+                           0; else "crm run: not available yet"
   4 commands               crm validate, crm classify, crm plan (--today 2026-11-26 where the
                            command's --help lists it), crm report --month 2026-10, one after
                            another into one --out folder: the sum of their wall clocks
@@ -166,6 +167,7 @@ class Probe:
     facts_note: str = ""
     crm_run: bool = False
     crm_run_note: str = ""
+    run_ledger_option: bool = False  # crm run takes the ledger as --ledger LEDGER (else as the last argument)
     job_args: dict[str, list[str]] = field(default_factory=dict)  # job → its options (before --out and the ledger)
     job_out: dict[str, bool] = field(default_factory=dict)  # job → whether it takes --out
 
@@ -183,6 +185,7 @@ def probe(runner: Runner) -> Probe:
     run = runner.crm("run", "--help")
     found.crm_run = run.ok
     found.crm_run_note = "" if run.ok else "crm run: not available yet"
+    found.run_ledger_option = run.ok and "--ledger" in run.stdout
     for job in JOBS:
         helped = runner.crm(job, "--help")
         if not helped.ok:
@@ -240,8 +243,11 @@ def four_jobs(runner: Runner, found: Probe, ledger: Path, out: Path) -> tuple[fl
     return sum(r.seconds for r in runs.values()), runs, all(r.ok for r in runs.values())
 
 
-def crm_run(runner: Runner, ledger: Path, out: Path) -> Run:
-    return runner.crm("run", *JOBS, "--today", TODAY, "--out", str(out), str(ledger))
+def crm_run(runner: Runner, found: Probe, ledger: Path, out: Path) -> Run:
+    """crm run validate classify plan report --today 2026-11-26 --out DIR LEDGER (--ledger LEDGER
+    when its --help lists that option: a positional ledger would be taken for a job's name)."""
+    where = ["--ledger", str(ledger)] if found.run_ledger_option else [str(ledger)]
+    return runner.crm("run", *JOBS, "--today", TODAY, "--out", str(out), *where)
 
 
 def measure(runner: Runner, found: Probe, ledger: Path, rounds: int) -> dict[str, Figure]:
@@ -291,7 +297,7 @@ def measure(runner: Runner, found: Probe, ledger: Path, rounds: int) -> dict[str
     def run_job():
         out = Path(tempfile.mkdtemp(dir=scratch))
         try:
-            done = crm_run(runner, ledger, out)
+            done = crm_run(runner, found, ledger, out)
         finally:
             shutil.rmtree(out, ignore_errors=True)
         if not done.ok:
@@ -345,7 +351,7 @@ def memory(runner: Runner, found: Probe, ledger: Path) -> dict[str, tuple[float 
     out = Path(tempfile.mkdtemp(prefix="bench_model_mem_"))
     try:
         if found.crm_run:
-            done = crm_run(runner, ledger, out)
+            done = crm_run(runner, found, ledger, out)
             if not done.ok:
                 report_failure("crm run (memory)", done)
             result["jobs"] = (done.peak_mb if done.ok else None, f"crm run, {done.seconds:.1f} s")
@@ -438,7 +444,9 @@ def main() -> None:
         print(f"toolkit under test: {runner.root} (python {args.python})", file=sys.stderr)
         found = probe(runner)
         print(
-            f"probe: facts {'yes' if found.facts else 'no'}, crm run {'yes' if found.crm_run else 'no'}, "
+            f"probe: facts {'yes' if found.facts else 'no'}, crm run {'yes' if found.crm_run else 'no'}"
+            + (" (--ledger)" if found.run_ledger_option else "")
+            + ", "
             + ", ".join(f"crm {j} {' '.join(a)}".strip() for j, a in found.job_args.items()),
             file=sys.stderr,
         )
