@@ -16,7 +16,9 @@ Figures:
   raw read                 python-calamine alone (the yardstick)
   read_ledger              toolkit.read_ledger(path)
   read_ledger + facts      the same plus toolkit.facts.derive(ledger, settings, today=2026-11-26),
-                           when toolkit.facts has derive(); else "facts: not available yet"
+                           when toolkit.facts has derive(); else "facts: not available yet". The
+                           facts are lazy on main: the script calls compute_all() on the result
+                           (else reads each of its public properties) so that they are computed
   crm run                  crm run validate classify plan report --today 2026-11-26 --out DIR LEDGER
                            (--ledger LEDGER when its --help lists it), when `crm run --help` exits
                            0; else "crm run: not available yet"
@@ -90,7 +92,17 @@ from toolkit import facts
 ledger = toolkit.read_ledger(sys.argv[1])
 settings = toolkit.load_settings()
 derived = facts.derive(ledger, settings, today=date.fromisoformat(sys.argv[2]))
-print(type(derived).__name__)
+# derive() may be lazy (facts computed on first use): make it compute them all, as the jobs would
+if callable(getattr(derived, "compute_all", None)):
+    derived.compute_all()
+    print("compute_all")
+else:
+    import functools
+    names = [n for n, v in vars(type(derived)).items()
+             if isinstance(v, (functools.cached_property, property)) and not n.startswith("_")]
+    for name in names:
+        getattr(derived, name)
+    print("properties", len(names))
 """
 
 PROBE_FACTS = """
