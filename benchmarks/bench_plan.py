@@ -17,7 +17,7 @@ import json
 import sys
 import tempfile
 
-from bench_validate import DATA, RAW_READ, READ, ROOT, generate, run
+from bench_validate import DATA, RAW_READ, READ, ROOT, ensure_ledger, run
 
 PLAN = """
 import resource, sys, time
@@ -37,9 +37,7 @@ def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     rows = []
     for size in sizes:
-        path = DATA / f"ledger_{size}.xlsx"
-        if not path.exists():
-            generate(size, path)
+        path = ensure_ledger(size)
         best: dict[str, list[float]] = {}
         with tempfile.TemporaryDirectory() as out:
             for round_ in range(3):

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_validate import DATA, RAW_READ, generate  # noqa: E402
+from bench_validate import DATA, RAW_READ, ensure_ledger  # noqa: E402
 
 WRITE_BACK = """
 import resource, sys, time
@@ -64,9 +64,7 @@ def run(script: str, *args: str) -> tuple[float, int, float]:
 
 def main(rows: int, rounds: int = 3) -> None:
     DATA.mkdir(parents=True, exist_ok=True)
-    ledger = DATA / f"ledger_{rows}.xlsx"
-    if not ledger.exists():
-        generate(rows, ledger)
+    ledger = ensure_ledger(rows)
     raw, patch = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(rounds):
