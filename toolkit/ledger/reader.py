@@ -62,9 +62,14 @@ def read_ledger(
     chosen = _assign(matches)
     if CUSTOMERS not in chosen:
         raise _no_header_error(source.path, source.sheets, heads)
+    wanted = {id(sheet) for sheet, _ in chosen.values()}
+    for sheet in source.sheets:  # a sheet that plays no role need not stay in memory
+        if id(sheet) not in wanted:
+            sheet.release()
     tables = {}
     for table, (sheet, found) in chosen.items():
         tables[table] = _read_table(sheet, found, source.date1904)
+        sheet.release()  # its values are read: the parsed sheet goes
     notes = list(source.notes)
     for table, read in tables.items():
         notes.append(f"{read.sheet}: {table}, header row {read.header_rows[-1]}, {len(read)} rows")

@@ -47,6 +47,11 @@ class RawSheet:
             rows.append(row)
         return rows
 
+    def release(self) -> None:
+        """Forget the sheet's cells (read, or not needed): the parsed sheet is the reader's
+        largest object while it holds it."""
+        self._rows, self._sheet = [], None
+
     def iter_rows(self) -> Iterator[list[Any]]:
         if self._rows is not None:
             yield from self._rows
