@@ -93,11 +93,14 @@ class CustomerIndex:
         if found is None or found[0] is not table:
             ids, names = table.column("customer_id"), table.column("customer")
             memo: dict[tuple[object, object], tuple[int | None, str]] = {}
+            known = {i: (row, "") for i, row in self.by_id.items()}  # the common case: a known ID
             rows = []
             for pair in zip(ids, names, strict=True):
-                hit = memo.get(pair)
+                hit = known.get(pair[0]) if pair[0] is not None else None
                 if hit is None:
-                    hit = memo[pair] = self.find(*pair)
+                    hit = memo.get(pair)
+                    if hit is None:
+                        hit = memo[pair] = self.find(*pair)
                 rows.append(hit)
             found = self._matched[id(table)] = (table, rows)
         return found[1]
