@@ -127,28 +127,21 @@ def _complaints(facts: Any, now: datetime, unanswered, still_open, add) -> None:
         hours = state.open_hours(now)
         if state.customer is None or hours is None:
             continue
-        name = state.complaint_id or f"{sheet.sheet}!{state.row}"
-        shown = state.received.strftime("%Y-%m-%d %H:%M")
         if unanswered and state.replied is None and hours > float(unanswered.threshold):
-            add(
-                state.customer,
-                unanswered,
-                "risk.complaint_unanswered",
-                complaint=name,
-                received=shown,
-                hours=int(hours),
-                limit=f"{unanswered.threshold:g}",
-            )
+            found, key = unanswered, "risk.complaint_unanswered"
         elif still_open and hours > float(still_open.threshold):
-            add(
-                state.customer,
-                still_open,
-                "risk.complaint_open",
-                complaint=name,
-                received=shown,
-                hours=int(hours),
-                limit=f"{still_open.threshold:g}",
-            )
+            found, key = still_open, "risk.complaint_open"
+        else:
+            continue
+        add(
+            state.customer,
+            found,
+            key,
+            complaint=state.complaint_id or f"{sheet.sheet}!{state.row}",
+            received=state.received.strftime("%Y-%m-%d %H:%M"),
+            hours=int(hours),
+            limit=f"{found.threshold:g}",
+        )
 
 
 def _volume_drop(facts: Any, found: RiskRule, add) -> None:
