@@ -22,6 +22,7 @@ PACKAGE = ROOT / "toolkit"
 JOBS = {"validate", "classify", "plan", "report", "remind", "survey", "schedule"}
 TOP = {"cli", "demo", "pipeline", "run", "__init__", "__main__"}
 
+
 def room(parts: list[str]) -> str:
     """The room of a module given as its dotted parts below the package ('__init__' for the package)."""
     return parts[0] if parts else "__init__"

@@ -65,17 +65,26 @@ def test_cell_references_link_into_the_ledger(demo_report):
     assert target == Path(result.ledger.path).resolve()
 
 
-def test_each_owner_sheet_holds_only_their_rows(demo_report):
+def test_each_finding_is_written_once(demo_report):
     result, _, path = demo_report
     book = openpyxl.load_workbook(path)
-    owners = {f.owner for f in result.findings if f.owner}
-    assert owners and owners <= set(book.sheetnames)
-    for owner in owners:
-        rows = list(book[owner].iter_rows(min_row=2, values_only=True))
-        assert rows and all(r[7] == owner for r in rows)
+    assert book.sheetnames == ["汇总", "问题清单", "读取情况"]  # no per-owner copies
+    cells = [(r[1], r[2], r[9]) for r in book["问题清单"].iter_rows(min_row=2, values_only=True)]
+    assert sorted(cells) == sorted((f.sheet, f.cell, f.code) for f in result.findings)
+
+
+def test_split_gives_each_owner_only_their_findings(tmp_path, today):
+    ledger, _ = make_demo(tmp_path, today)
+    result = validate(ledger, load_settings(tmp_path), today=today, split=True)
+    main, *owned = result.outputs
+    owners = sorted({f.owner for f in result.findings if f.owner})
+    assert [p.name for p in owned] == [f"{main.stem}_{o}.xlsx" for o in owners]
+    for owner, path in zip(owners, owned, strict=True):
+        rows = list(openpyxl.load_workbook(path)["问题清单"].iter_rows(min_row=2, values_only=True))
+        assert rows and {r[7] for r in rows} == {owner}
         assert len(rows) == sum(1 for f in result.findings if f.owner == owner)
-    unowned = [f for f in result.findings if not f.owner]
-    assert len(list(book["（未填负责人）"].iter_rows(min_row=2))) == len(unowned)
+    # a finding with no owner has nobody to go to: it is in the main workbook only
+    assert any(not f.owner for f in result.findings)
 
 
 def test_validation_leaves_the_ledger_untouched(tmp_path, today):

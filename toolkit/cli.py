@@ -149,6 +149,9 @@ def validate_command(
         None, "--password", help="Password of a protected workbook (or set CRM_LEDGER_PASSWORD)."
     ),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when validation finds errors."),
+    split: bool = typer.Option(
+        False, "--split", help="Also write one workbook per owner with only the findings on their customers."
+    ),
     write_back: bool = WriteBackOpt,
     mark: bool = typer.Option(
         False, "--mark", help="With --write-back: fill the bad cells light red (they clear when fixed)."
@@ -169,7 +172,7 @@ def validate_command(
         raise InputError("--mark goes with --write-back", hint="add --write-back")
     stat = stat_for_write_back(ledger, write_back, dry_run, live)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
-        result = validate(ledger, settings, today=_today(today), out_dir=out, password=password)
+        result = validate(ledger, settings, today=_today(today), out_dir=out, password=password, split=split)
     written = None
     if stat:
         marks = validate_highlights(result) if mark else None

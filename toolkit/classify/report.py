@@ -19,9 +19,7 @@ if TYPE_CHECKING:
 
 def write_report(path: Path, result: ClassificationResult, *, today: date, lang: str, company: str = "") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    book = Book(
-        str(path), title=f"{company} {label('classify.title', lang)}".strip(), company=company, constant_memory=True
-    )
+    book = Book(str(path), title=f"{company} {label('classify.title', lang)}".strip(), company=company)
     _summary(book, result, today, lang)
     _customers(book, result, lang)
     _risks(book, result, lang)

@@ -12,13 +12,11 @@ from typing import TYPE_CHECKING
 from ..facts.schedule import Visit
 from ..i18n import label
 from ..ics import write_ics
-from ..xlsx import Book, sheet_name
+from ..xlsx import Book, file_part, sheet_name
 
 if TYPE_CHECKING:
     from ..config import Settings
     from . import PlanResult
-
-_SAFE_FILE = str.maketrans({c: "_" for c in '\\/:*?"<>|'})
 
 
 def write_outputs(
@@ -35,7 +33,7 @@ def write_outputs(
     for visit in result.visits:
         by_owner[visit.owner].append(visit)
     for owner in sorted(by_owner):
-        safe = owner.translate(_SAFE_FILE)
+        safe = file_part(owner)
         if split:
             notes = owner_notes(result, settings, owner)
             outputs.append(
@@ -52,7 +50,7 @@ def _workbook(
 ) -> Path:
     """The schedule workbook of ``visits``; ``only`` names the owner of a --split workbook."""
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
-    book = Book(str(path), title=f"{company} {L('plan.title')}".strip(), company=company, constant_memory=True)
+    book = Book(str(path), title=f"{company} {L('plan.title')}".strip(), company=company)
     owners = sorted({v.owner for v in visits})
     _overview(book, result, visits, owners, lang, notes)
     _list(book, result, [v for v in visits if v.date is not None], L("sheet.plan_list"), lang, with_date=True)

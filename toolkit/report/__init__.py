@@ -227,9 +227,7 @@ class GroupResult:
             "resolved_rate": ("complaints_resolved", "complaints"),
         }.items():
             total[rate] = total[part] / total[whole] if total.get(whole) else None
-        scores = [
-            s for r in self.reports for s in r.satisfaction_scores if s is not None
-        ]
+        scores = [s for r in self.reports for s in r.satisfaction_scores if s is not None]
         total["satisfaction"] = sum(scores) / len(scores) if scores else None
         return total
 

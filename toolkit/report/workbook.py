@@ -84,9 +84,7 @@ def write_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     month_text = L("report.month", year=result.month.year, month=result.month.month)
-    book = Book(
-        str(path), title=f"{company} {month_text} {L('report.title')}".strip(), company=company, constant_memory=True
-    )
+    book = Book(str(path), title=f"{company} {month_text} {L('report.title')}".strip(), company=company)
     formats = _formats(book)
     _overview(book, result, formats, lang)
     _key_customers(book, result, formats, lang)
@@ -382,7 +380,6 @@ def write_group(path: Path, result: GroupResult, *, lang: str, company: str) -> 
         str(path),
         title=f"{company} {month_text} {L('report.group_title')}".strip(),
         company=company,
-        constant_memory=True,
     )
     formats = _formats(book)
     sheet = book.add_sheet(L("sheet.group_overview"))

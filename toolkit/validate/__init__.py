@@ -11,6 +11,7 @@ from typing import Any
 from ..config import Settings, load_settings
 from ..facts import Facts, load_facts
 from ..model import Finding, Ledger
+from ..xlsx import file_part
 from .report import write_report
 
 __all__ = ["ValidationResult", "validate"]
@@ -54,12 +55,14 @@ def validate(
     out_dir: str | os.PathLike[str] | None = None,
     password: str | None = None,
     write: bool = True,
+    split: bool = False,
     facts: Facts | None = None,
 ) -> ValidationResult:
     """Validate the ledger at ``ledger_path`` as of ``today``.
 
     Returns the findings and, when ``write``, the path of the validation workbook written to
-    ``out_dir`` (default: the workspace's ``out/``). ``facts``: the ledger's facts when the caller
+    ``out_dir`` (default: the workspace's ``out/``); with ``split`` also one workbook per owner
+    holding only the findings on their customers (``…_<owner>.xlsx``). ``facts``: the ledger's facts when the caller
     has them (``crm run``), else the ledger is read. The ledger itself is only read. Raises
     ``InputError`` when the ledger cannot be read at all.
     """
@@ -74,7 +77,16 @@ def validate(
         target = settings.output_dir(out_dir) / f"{stem}_校验结果_{today:%Y%m%d}.xlsx"
         if settings.lang == "en":
             target = target.with_name(f"{stem}_validation_{today:%Y%m%d}.xlsx")
-        result.outputs.append(
-            write_report(target, ledger, findings, today=today, lang=settings.lang, company=settings.company)
-        )
+        company, lang = settings.company, settings.lang
+        result.outputs.append(write_report(target, ledger, findings, today=today, lang=lang, company=company))
+        if split:
+            by_owner: dict[str, list[Finding]] = {}
+            for finding in findings:
+                if finding.owner:
+                    by_owner.setdefault(finding.owner, []).append(finding)
+            for owner in sorted(by_owner):
+                own = target.with_name(f"{target.stem}_{file_part(owner)}.xlsx")
+                result.outputs.append(
+                    write_report(own, ledger, by_owner[owner], today=today, lang=lang, company=company)
+                )
     return result

@@ -10,15 +10,14 @@ from pathlib import Path
 from ..findings import CODES
 from ..i18n import label
 from ..model import TABLE_LABELS, Finding, Ledger, field_label
-from ..xlsx import Book
-
-_MAX_LINKS = 65000  # Excel allows 65,530 hyperlinks per sheet
+from ..xlsx import Book, Link
 
 
 def write_report(
     path: Path, ledger: Ledger, findings: list[Finding], *, today: date, lang: str, company: str = ""
 ) -> Path:
-    """Write the validation workbook to ``path`` and return it."""
+    """Write the validation workbook to ``path`` and return it: each finding once, on 问题清单
+    (filtered by 负责人 for one person's). ``findings`` may be one owner's (``--split``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     L = lambda key: label(key, lang)  # noqa: E731
     book = Book(str(path), title=f"{company} {L('validate.title')}".strip(), company=company)
@@ -26,11 +25,6 @@ def write_report(
     _summary(book, ledger, findings, today, lang)
     _issues(book, book.add_sheet(L("sheet.issues")), findings, lang, link_base)
     _tables(book, ledger, lang)
-    by_owner: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_owner.setdefault(finding.owner or L("owner.none"), []).append(finding)
-    for owner in sorted(by_owner, key=lambda o: (-len(by_owner[o]), o)):
-        _issues(book, book.add_sheet(owner), by_owner[owner], lang, link_base)
     book.close()
     return path
 
@@ -109,11 +103,12 @@ def _issues(book: Book, sheet, findings: list[Finding], lang: str, link_base: st
             "col.code",
         )
     ]
+    severity = {sev: L(f"severity.{sev}") for sev in ("error", "warning")}
     rows = (
         [
-            L(f"severity.{f.severity}"),
+            severity[f.severity],
             f.sheet,
-            f.cell,
+            Link(f.cell, link_base, _location(f.sheet, f.cell)) if link_base and f.row and f.cell else f.cell,
             f.label or f.field,
             _value(f.value),
             f.message,
@@ -125,12 +120,6 @@ def _issues(book: Book, sheet, findings: list[Finding], lang: str, link_base: st
         for f in findings
     )
     count = book.table(sheet, headers, rows, max_widths=[8, 12, 8, 14, 24, 44, 40, 10, 22, 20], wrap_columns=(5, 6))
-    if link_base:
-        for n, f in enumerate(findings[:_MAX_LINKS], start=1):
-            if f.cell and f.row:
-                quoted = f.sheet.replace("'", "''")
-                target = f"external:{link_base}#'{quoted}'!{f.cell}"
-                sheet.write_url(n, 2, target, book.formats["link"], string=f.cell)
     if count:
         for sev, fmt in (("error", "error"), ("warning", "warning")):
             sheet.conditional_format(
@@ -140,6 +129,11 @@ def _issues(book: Book, sheet, findings: list[Finding], lang: str, link_base: st
                 0,
                 {"type": "cell", "criteria": "==", "value": f'"{L("severity." + sev)}"', "format": book.formats[fmt]},
             )
+
+
+def _location(sheet: str, cell: str) -> str:
+    quoted = sheet.replace("'", "''")
+    return f"'{quoted}'!{cell}"
 
 
 def _value(value):

@@ -1,4 +1,4 @@
-"""Shared conventions for the workbooks the toolkit writes (XlsxWriter).
+"""Shared conventions for the workbooks the toolkit writes (XlsxWriter, and streamed list sheets).
 
 Every generated sheet looks the same way in Excel, WPS and LibreOffice: a bold frozen
 header row with a filter, column widths measured in display width (a Chinese character is
@@ -7,18 +7,25 @@ two), and a print setup (landscape, fit to one page wide, header row repeated, p
 
 from __future__ import annotations
 
+import io
+import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 
-FONT = "等线"
-WIDTH_SAMPLE = (
-    2000  # rows measured for column widths  # Excel's default CJK font; WPS and LibreOffice substitute a CJK font
-)
+from .rows import Link, RowWriter, StreamedRows, Styles, splice
+
+__all__ = ["Book", "Link", "display_width", "file_part", "sheet_name"]
+
+FONT = "等线"  # Excel's default CJK font; WPS and LibreOffice substitute a CJK font
+WIDTH_SAMPLE = 2000  # rows measured for column widths
 _INVALID_SHEET_CHARS = str.maketrans({c: "_" for c in "[]:*?/\\"})
+_INVALID_FILE_CHARS = str.maketrans({c: "_" for c in '\\/:*?"<>|'})
 
 
 def display_width(value: Any) -> int:
@@ -49,19 +56,26 @@ def sheet_name(name: str, taken: Iterable[str] = ()) -> str:
     return candidate
 
 
-class Book:
-    """A thin wrapper that gives every sheet the house formats."""
+def file_part(name: str) -> str:
+    """``name`` made safe as part of a file name on Windows too (an owner's --split workbook)."""
+    return name.translate(_INVALID_FILE_CHARS)
 
-    def __init__(self, path: str, *, title: str = "", company: str = "", constant_memory: bool = False) -> None:
-        """``constant_memory`` streams rows to disk (for sheets of 100k rows): each sheet must then
-        be written top to bottom, with no cell written after a later row."""
+
+class Book:
+    """A workbook with the house formats. List sheets (``table``) are streamed as sheet XML
+    (``rows.py``); everything else goes through XlsxWriter. Nothing is at ``path`` until
+    ``close``, and then a whole workbook is."""
+
+    def __init__(self, path: str, *, title: str = "", company: str = "") -> None:
+        self.path = Path(path)
+        self._package = io.BytesIO()
         options = {
             "strings_to_urls": False,
             "strings_to_formulas": False,
             "default_date_format": "yyyy-mm-dd",
-            "constant_memory": constant_memory,
+            "in_memory": True,
         }
-        self.workbook = xlsxwriter.Workbook(path, options)
+        self.workbook = xlsxwriter.Workbook(self._package, options)
         self.workbook.set_properties({"title": title, "company": company, "author": "crm toolkit"})
         self.title = title
         base = {"font_name": FONT, "font_size": 10, "valign": "top"}
@@ -84,6 +98,11 @@ class Book:
             "warning": self.workbook.add_format({**base, "bg_color": "#FFF2CC"}),
             "bold": self.workbook.add_format({**base, "bold": True}),
         }
+        # the style index each format will have in styles.xml, fixed now so that streamed rows
+        # can name it (XlsxWriter numbers a format on its first use and keeps that number)
+        self._xf = {name: fmt._get_xf_index() for name, fmt in self.formats.items()}
+        self._streamed: dict[int, StreamedRows] = {}
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self.names: list[str] = []
 
     def add_sheet(self, name: str):
@@ -124,43 +143,48 @@ class Book:
     ) -> int:
         """Write a header and rows with the house setup; return the number of data rows.
 
-        Column widths are measured over the first ``WIDTH_SAMPLE`` rows, which is what a reader
-        sees first; strings take a direct path (most cells of a big sheet are text)."""
+        The rows are streamed (one sheet holds at most one table; XlsxWriter may write cells
+        above it). A cell is a str, int, float, bool, date, datetime, ``Link`` or None; numbers
+        take ``column_formats`` (a format name by column), a row of ``row_formats`` one format
+        for all its cells. Column widths are measured over the first ``WIDTH_SAMPLE`` rows,
+        which is what a reader sees first."""
+        width = len(headers)
+        xf, chosen = self._xf, column_formats or {}
+        styles = Styles(
+            text=xf["text"],
+            wrap=xf["wrap"],
+            header=xf["header"],
+            date=xf["date"],
+            datetime=xf["datetime"],
+            link=xf["link"],
+            integer=[xf[chosen.get(col) or "int"] for col in range(width)],
+            number=[xf[chosen.get(col) or "number"] for col in range(width)],
+        )
+        number = sheet.index + 1  # XlsxWriter's xl/worksheets/sheet<number>.xml (no chartsheets here)
+        if number in self._streamed:
+            raise RuntimeError(f"sheet {sheet.name}: one table a sheet")
+        if self._scratch is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="crm-xlsx-")
+        writer = RowWriter(Path(self._scratch.name) / f"sheet{number}.xml", start_row, width, styles)
+        writer.header(headers)
         widths = [display_width(h) for h in headers]
-        for col, header in enumerate(headers):
-            sheet.write_string(start_row, col, header, self.formats["header"])
+        wrap = [col in wrap_columns for col in range(width)] if wrap_columns else ()
         count = 0
-        text, wrap = self.formats["text"], self.formats["wrap"]
-        write_string, write_number = sheet.write_string, sheet.write_number
-        chosen = column_formats or {}
-        float_formats = [self.formats[chosen.get(col) or "number"] for col in range(len(headers))]
-        int_formats = [self.formats[chosen.get(col) or "int"] for col in range(len(headers))]
         for count, row in enumerate(rows, start=1):
             fmt = row_formats[count - 1] if row_formats else None
-            r = start_row + count
-            measure = count <= WIDTH_SAMPLE
-            for col, value in enumerate(row):
-                if fmt is None and value.__class__ is str:
-                    if value:
-                        write_string(r, col, value, wrap if col in wrap_columns else text)
-                elif value is None and fmt is None:
-                    continue  # an empty cell: nothing to write
-                elif fmt is None and value.__class__ is float:
-                    write_number(r, col, value, float_formats[col])
-                elif fmt is None and value.__class__ is int:
-                    write_number(r, col, value, int_formats[col])
-                else:
-                    self.write_cell(sheet, r, col, value, fmt or (column_formats or {}).get(col))
-                if measure:
-                    width = display_width(value)
-                    if width > widths[col]:
-                        widths[col] = width
-        for col, width in enumerate(widths):
+            writer.row(row, xf[fmt] if fmt else None, wrap)
+            if count <= WIDTH_SAMPLE:
+                for col, value in enumerate(row):
+                    shown = display_width(value.text if value.__class__ is Link else value)
+                    if shown > widths[col]:
+                        widths[col] = shown
+        self._streamed[number] = writer.close()
+        for col, shown in enumerate(widths):
             cap = max_widths[col] if max_widths and col < len(max_widths) else max_width
-            sheet.set_column(col, col, min(max(width + 2, 6), cap))
+            sheet.set_column(col, col, min(max(shown + 2, 6), cap))
         sheet.freeze_panes(start_row + 1, 0)
         if headers:
-            sheet.autofilter(start_row, 0, start_row + max(count, 1), len(headers) - 1)
+            sheet.autofilter(start_row, 0, start_row + max(count, 1), width - 1)
         self.print_setup(sheet, repeat_row=start_row, landscape=landscape)
         return count
 
@@ -177,4 +201,14 @@ class Book:
         sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
 
     def close(self) -> None:
+        """Write the workbook to its path: XlsxWriter's package, with the streamed rows put in."""
         self.workbook.close()
+        try:
+            if self._streamed:
+                with zipfile.ZipFile(self._package) as package:
+                    splice(package, self._streamed, self.path)
+            else:
+                self.path.write_bytes(self._package.getvalue())
+        finally:
+            if self._scratch is not None:
+                self._scratch.cleanup()
