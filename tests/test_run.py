@@ -134,3 +134,23 @@ def test_the_public_functions_stay_functions_whatever_is_imported_later():
 
     assert callable(remind_function) and remind_function.__module__ == "toolkit.pipeline"
     assert callable(classify_function) and callable(toolkit.plan) and callable(toolkit.report)
+
+
+def test_json_lists_are_cut_unless_json_all(demo_template, tmp_path, monkeypatch):
+    """--json carries the first JSON_ROWS entries of each long list and counts the rest under
+    truncated; --json-all carries every one (a 100k-row ledger would print 100k objects)."""
+    ws = _copy(demo_template, tmp_path / "ws")
+    monkeypatch.setattr("toolkit.cli.JSON_ROWS", 10)
+    args = ["run", "validate", "classify", "plan", "--workspace", str(ws), "--today", "2026-11-26"]
+    cut = json.loads(runner.invoke(app, [*args, "--json"]).stdout)["results"]
+    whole = json.loads(runner.invoke(app, [*args, "--json-all"]).stdout)["results"]
+    assert len(whole["classify"]["customers"]) == 300 and "truncated" not in whole["classify"]
+    assert cut["classify"]["customers"] == whole["classify"]["customers"][:10]
+    assert cut["classify"]["truncated"]["customers"] == 300
+    issues = whole["validate"]["issues"]
+    assert len(issues) > 10 and cut["validate"]["issues"] == issues[:10]
+    assert cut["validate"]["truncated"] == {"issues": len(issues)}
+    assert cut["validate"]["errors"] == whole["validate"]["errors"]  # the counts are never cut
+    assert cut["plan"]["visits"] == whole["plan"]["visits"][:10]
+    one = json.loads(runner.invoke(app, ["classify", "--workspace", str(ws), "--today", "2026-11-26", "--json"]).stdout)
+    assert len(one["customers"]) == 10 and one["truncated"]["customers"] == 300

@@ -13,6 +13,7 @@ from rich.table import Table as RichTable
 
 from .config import Settings
 from .console import (
+    JsonAllOpt,
     JsonOpt,
     LangOpt,
     OutOpt,
@@ -30,6 +31,7 @@ from .console import (
 from .errors import EXIT_FINDINGS, InputError
 from .findings import CODES
 from .i18n import label
+from .jsonrows import JSON_ROWS
 
 app = typer.Typer(
     add_completion=False,
@@ -159,10 +161,12 @@ def validate_command(
     dry_run: bool = DryRunOpt,
     live: bool = LiveOpt,
     as_json: bool = JsonOpt,
+    json_all: bool = JsonAllOpt,
 ) -> None:
     """Check a ledger: required fields, formats, allowed values, duplicates, unknown customers,
     overdue contact. Writes a validation workbook; with --write-back also a 校验结果 column into
     the ledger."""
+    as_json, limit = as_json or json_all, None if json_all else JSON_ROWS
     from .validate import validate
     from .writeback import stat_for_write_back, validate_columns, validate_highlights, write_job_result
 
@@ -178,7 +182,7 @@ def validate_command(
         marks = validate_highlights(result) if mark else None
         written = write_job_result(ledger, result, validate_columns, settings, out, dry_run, live, stat, marks)
     if as_json:
-        _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
+        _print_json({**result.as_json(limit), **({"write_back": written.as_json()} if written else {})})
     else:
         _print_validation(result, settings.lang)
         _print_write_back(written, settings.lang)
@@ -201,10 +205,12 @@ def classify_command(
     dry_run: bool = DryRunOpt,
     live: bool = LiveOpt,
     as_json: bool = JsonOpt,
+    json_all: bool = JsonAllOpt,
 ) -> None:
     """Put each customer in a class under a policy, with the reason spelled out; tag risks; list
     what changed since the last run. Writes a classification workbook; with --write-back also
     客户分类(系统), 分类依据 and 风险等级 columns into the ledger."""
+    as_json, limit = as_json or json_all, None if json_all else JSON_ROWS
     from .classify import classify
     from .writeback import classify_columns, stat_for_write_back, write_job_result
 
@@ -217,7 +223,7 @@ def classify_command(
         result = classify(ledger, settings, today=as_of, now=now, policy=policy, out_dir=out, password=password)
     written = write_job_result(ledger, result, classify_columns, settings, out, dry_run, live, stat) if stat else None
     if as_json:
-        _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
+        _print_json({**result.as_json(limit), **({"write_back": written.as_json()} if written else {})})
         return
     _print_classification(result, settings.lang)
     _print_write_back(written, settings.lang)
@@ -239,10 +245,12 @@ def plan_command(
     dry_run: bool = DryRunOpt,
     live: bool = LiveOpt,
     as_json: bool = JsonOpt,
+    json_all: bool = JsonAllOpt,
 ) -> None:
     """Plan visits on Chinese working days from class cadences and the visit history, within each
     owner's capacity. Writes the schedule workbook and an .ics calendar per owner; with
     --write-back also a 下次拜访 column into the ledger."""
+    as_json, limit = as_json or json_all, None if json_all else JSON_ROWS
     from .plan import plan
     from .writeback import plan_columns, stat_for_write_back, write_job_result
 
@@ -267,7 +275,7 @@ def plan_command(
         )
     written = write_job_result(ledger, result, plan_columns, settings, out, dry_run, live, stat) if stat else None
     if as_json:
-        _print_json({**result.as_json(), **({"write_back": written.as_json()} if written else {})})
+        _print_json({**result.as_json(limit), **({"write_back": written.as_json()} if written else {})})
         return
     lang_ = settings.lang
     end = result.end - timedelta(days=1)
@@ -482,9 +490,11 @@ def run_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Reminders: build every message, send nothing."),
     password: str | None = typer.Option(None, "--password", help="Password of a protected workbook."),
     as_json: bool = JsonOpt,
+    json_all: bool = JsonAllOpt,
 ) -> None:
     """The daily run: read the ledger once and run the jobs named over the same facts, writing
     what the separate commands write; one summary (or one JSON object) for all of them."""
+    as_json, limit = as_json or json_all, None if json_all else JSON_ROWS
     from .pipeline import due_today, run
     from .report import parse_month
 
@@ -516,7 +526,7 @@ def run_command(
             progress=step,
         )
     if as_json:
-        _print_json(result.as_json())
+        _print_json(result.as_json(limit))
         return
     out_console.print(f"[bold]{escape(str(result.ledger))}[/] {as_of.isoformat()}")
     for name, done in result.results.items():

@@ -29,6 +29,11 @@ WorkspaceOpt = typer.Option(
 )
 OutOpt = typer.Option(None, "--out", "-o", help="Where outputs go (default: the workspace's out/, else ./out/).")
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else.")
+JsonAllOpt = typer.Option(
+    False,
+    "--json-all",
+    help="--json with every entry of its lists; --json carries the first 1,000 and counts the rest under truncated.",
+)
 LangOpt = typer.Option(None, "--lang", help="Output language: zh (default) or en.")
 TodayOpt = typer.Option(None, "--today", help="The as-of date, YYYY-MM-DD (default: today).")
 

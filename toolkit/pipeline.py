@@ -46,13 +46,14 @@ class RunResult:
             found.extend(getattr(result, "outputs", []) or [])
         return found
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, limit: int | None = None) -> dict[str, Any]:
+        """The JSON of ``crm run``: each job's own, its lists cut at ``limit`` (``jsonrows``)."""
         return {
             "job": "run",
             "ledger": str(self.ledger),
             "today": self.today.isoformat(),
             "jobs": self.jobs,
-            "results": {name: result.as_json() for name, result in self.results.items()},
+            "results": {name: result.as_json(limit) for name, result in self.results.items()},
             "outputs": [str(p) for p in self.outputs],
         }
 

@@ -13,6 +13,7 @@ from typing import Any
 from ..config import Settings, load_settings
 from ..facts import POLICIES, Classified, CustomerClass, Facts, load_facts
 from ..i18n import label
+from ..jsonrows import put_rows
 from ..state import PreviousRun, Snapshot, StateStore, state_path
 from .report import write_report
 
@@ -48,34 +49,37 @@ class ClassificationResult(Classified):
     outputs: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said aloud: where the satisfaction scores came from
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, limit: int | None = None) -> dict[str, Any]:
+        """The JSON of ``crm classify``; ``limit`` cuts the customers and changes lists (``jsonrows``)."""
         sheet = self.ledger.customer_sheet.sheet
-        return {
+
+        def customer(c: CustomerClass) -> dict[str, Any]:
+            return {
+                "sheet": sheet,
+                "row": c.row,
+                "name": c.name,
+                "customer_id": c.customer_id,
+                "owner": c.owner,
+                "class": c.klass,
+                "computed_class": c.computed,
+                "override": c.override,
+                "reason": c.reason,
+                "tags": [t.as_json() for t in c.tags],
+            }
+
+        data = {
             "job": "classify",
             "ledger": self.ledger.path,
             "policy": self.policy,
             "counts": self.counts,
             "unclassified": sum(1 for c in self.customers if not c.klass),
-            "customers": [
-                {
-                    "sheet": sheet,
-                    "row": c.row,
-                    "name": c.name,
-                    "customer_id": c.customer_id,
-                    "owner": c.owner,
-                    "class": c.klass,
-                    "computed_class": c.computed,
-                    "override": c.override,
-                    "reason": c.reason,
-                    "tags": [t.as_json() for t in c.tags],
-                }
-                for c in self.customers
-            ],
-            "changes": [c.as_json() for c in self.changes],
-            "previous_run": self.previous.recorded if self.previous else None,
-            "notes": self.notes,
-            "outputs": [str(p) for p in self.outputs],
         }
+        put_rows(data, "customers", self.customers, customer, limit)
+        put_rows(data, "changes", self.changes, Change.as_json, limit)
+        data["previous_run"] = self.previous.recorded if self.previous else None
+        data["notes"] = self.notes
+        data["outputs"] = [str(p) for p in self.outputs]
+        return data
 
 
 def classify(

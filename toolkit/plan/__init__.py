@@ -17,6 +17,7 @@ from ..facts import Facts, load_facts
 from ..facts.schedule import Visit, schedule_visits
 from ..facts.visits import add_months
 from ..i18n import label
+from ..jsonrows import put_rows
 from ..model import VISITS, Ledger
 from ..relations import CustomerIndex
 from .completion import Completion, completion
@@ -46,7 +47,8 @@ class PlanResult:
     def overflow(self) -> list[Visit]:
         return [v for v in self.visits if v.date is None]
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, limit: int | None = None) -> dict[str, Any]:
+        """The JSON of ``crm plan``; ``limit`` cuts the visits, overdue and overflow lists (``jsonrows``)."""
         customers = self.ledger.customer_sheet
         names = customers.column("name")
 
@@ -63,27 +65,28 @@ class PlanResult:
                 "estimate": bool(v.date and self.calendar.is_estimate(v.date)),
             }
 
-        return {
+        def late(v: Visit) -> dict[str, Any]:
+            return {
+                "customer": names[v.due.row] or "",
+                "owner": v.owner,
+                "kind": v.due.kind,
+                "due": v.due.due.isoformat(),
+                "days_overdue": v.due.overdue_days(self.today),
+            }
+
+        data = {
             "job": "plan",
             "ledger": self.ledger.path,
             "start": self.start.isoformat(),
             "end": (self.end - timedelta(days=1)).isoformat(),
-            "visits": [visit(v) for v in self.planned],
-            "overdue": [
-                {
-                    "customer": names[v.due.row] or "",
-                    "owner": v.owner,
-                    "kind": v.due.kind,
-                    "due": v.due.due.isoformat(),
-                    "days_overdue": v.due.overdue_days(self.today),
-                }
-                for v in self.overdue
-            ],
-            "overflow": [visit(v) for v in self.overflow],
-            "notes": self.notes,
-            "completion": self.completion.as_json() if self.completion else None,
-            "outputs": [str(p) for p in self.outputs],
         }
+        put_rows(data, "visits", self.planned, visit, limit)
+        put_rows(data, "overdue", self.overdue, late, limit)
+        put_rows(data, "overflow", self.overflow, visit, limit)
+        data["notes"] = self.notes
+        data["completion"] = self.completion.as_json() if self.completion else None
+        data["outputs"] = [str(p) for p in self.outputs]
+        return data
 
 
 def period_end(start: date, months: int | None, weeks: int | None) -> date:

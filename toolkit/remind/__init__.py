@@ -52,7 +52,8 @@ class RemindResult:
     problems: list[str] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)  # workbooks made to be attached (the report)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, limit: int | None = None) -> dict[str, Any]:
+        """The JSON of ``crm remind`` (a message an owner: ``limit`` is for ``crm run``'s sake)."""
         data = self.delivery.as_json()
         return {
             "job": "remind",

@@ -91,7 +91,8 @@ class ReportResult:
         )
         return values
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, limit: int | None = None) -> dict[str, Any]:
+        """The JSON of ``crm report`` (no long lists: ``limit`` is for ``crm run``'s sake)."""
         return {
             "job": "report",
             "ledger": self.classified.ledger.path,

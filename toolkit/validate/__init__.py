@@ -10,6 +10,7 @@ from typing import Any
 
 from ..config import Settings, load_settings
 from ..facts import Facts, load_facts
+from ..jsonrows import put_rows
 from ..model import Finding, Ledger
 from ..xlsx import file_part
 from .report import write_report
@@ -31,8 +32,9 @@ class ValidationResult:
     def warnings(self) -> int:
         return sum(1 for f in self.findings if f.severity == "warning")
 
-    def as_json(self) -> dict[str, Any]:
-        return {
+    def as_json(self, limit: int | None = None) -> dict[str, Any]:
+        """The JSON of ``crm validate``; ``limit`` cuts the issues list (``jsonrows``)."""
+        data = {
             "job": "validate",
             "ledger": self.ledger.path,
             "customers": len(self.ledger.customer_sheet),
@@ -42,9 +44,10 @@ class ValidationResult:
                 kind: {"sheet": t.sheet, "header_row": t.header_rows[-1], "rows": len(t)}
                 for kind, t in self.ledger.tables.items()
             },
-            "issues": [f.as_json() for f in self.findings],
-            "outputs": [str(p) for p in self.outputs],
         }
+        put_rows(data, "issues", self.findings, Finding.as_json, limit)
+        data["outputs"] = [str(p) for p in self.outputs]
+        return data
 
 
 def validate(
