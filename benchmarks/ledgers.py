@@ -15,7 +15,7 @@ header row on row 1 and every value under its own header:
 
 客户台账 (customers): N rows, all 29 columns; row n (Excel row n + 1) is customer KH{n:07d}.
   * 客户名称 unique company names (city + two words + trade + 有限公司/股份有限公司/集团有限公司);
-    联系人 a two-character name; 客户经理 one of round(N / 400) owners (250 at 100k), each with
+    联系人 a two-character name; 客户经理 one of round(N / 500) owners (200 at 100k), each with
     their 客户经理邮箱 amNNNN@example.com; classes A/B/C/D (2:3:4:1), 2 % strategic (战略客户 是,
     class A) with 行业地位/企业规模/合作意向/发展潜力 that score to the class under the shipped
     ABCD table; 3 % with an overdue amount and days; ~2 % CCC credit; ~2 % satisfaction 2.5.
@@ -71,10 +71,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 TODAY = date(2026, 11, 26)
-VERSION = 1  # bump whenever the generator's output changes: cached files are found by name
+VERSION = 2  # bump whenever the generator's output changes: cached files are found by name
 SEED = 2026
 FINDINGS = {"few": 0.01, "many": 0.75}
-CUSTOMERS_PER_OWNER = 400
+CUSTOMERS_PER_OWNER = 500  # one account manager per ~500 customers (issue 15)
 MONTHS = [date(2025, 11, 1), date(2025, 12, 1), *(date(2026, m, 1) for m in range(1, 11))]
 
 LAYOUT: dict[str, list[str]] = {

@@ -14,6 +14,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,34 +176,45 @@ def _decrypt_if_needed(path: Path, password: str | None) -> bytes | None:
 
 
 def _open_workbook(path: Path, data: bytes | None) -> Source:
+    """Every sheet parsed, two at a time where there are two processors: python-calamine
+    releases the GIL while it parses, so the other sheets take the time of the largest."""
     from python_calamine import CalamineWorkbook
 
-    try:
-        book = (
+    def book() -> Any:
+        return (
             CalamineWorkbook.from_filelike(io.BytesIO(data))
             if data is not None
             else CalamineWorkbook.from_path(str(path))
         )
-        metadata = book.sheets_metadata
+
+    try:
+        metadata = [m for m in book().sheets_metadata if not str(m.typ).endswith("ChartSheet")]
     except Exception as error:  # calamine raises its own error types for damaged files
         raise InputError(
             f"cannot be opened as a workbook, it looks damaged or truncated ({_short(error)})",
             file=path,
             hint="open it in Excel or WPS and save it again, or restore a backup",
         ) from error
-    sheets = []
-    for meta in metadata:
-        if str(meta.typ).endswith("ChartSheet"):
-            continue
+
+    def parse(name: str) -> Any:
         try:
-            sheet = book.get_sheet_by_name(meta.name)
+            return book().get_sheet_by_name(name)  # a workbook object a thread: they are not shared
         except Exception as error:
             raise InputError(
                 f"sheet cannot be read, the file looks damaged ({_short(error)})",
                 file=path,
-                sheet=meta.name,
+                sheet=name,
                 hint="open it in Excel or WPS and save it again",
             ) from error
+
+    workers = min(len(metadata), os.cpu_count() or 1, 4)
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            parsed = list(pool.map(parse, [m.name for m in metadata]))
+    else:
+        parsed = [parse(m.name) for m in metadata]
+    sheets = []
+    for meta, sheet in zip(metadata, parsed, strict=True):
         merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
         sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), merged, _sheet=sheet))
     return Source(path, sheets, date1904=_is_1904(path, data))
