@@ -40,8 +40,10 @@ class CustomerIndex:
         found = self._visits.get(id(table))
         if found is None or found[0] is not table:
             texts = [
-                " ".join(str(v or "") for v in values)
-                for values in zip(table.column("purpose"), table.column("content"), table.column("way"), strict=True)
+                f"{purpose or ''} {content or ''} {way or ''}"
+                for purpose, content, way in zip(
+                    table.column("purpose"), table.column("content"), table.column("way"), strict=True
+                )
             ]
             records = [
                 (row, day, text)

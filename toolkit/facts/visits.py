@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(slots=True)
 class Due:
     row: int  # customer row index in the table
     kind: str
@@ -81,8 +81,13 @@ def due_visits(
     typed_last = customers.column("last_visit")
     strategic = customers.column("strategic")
     out: list[Due] = []
+    chosen: dict[tuple[str | None, bool], list[Cadence]] = {}  # the cadences of a class, found once
     for i, klass in enumerate(classes):
-        for cadence in cadences_for(klass, bool(strategic[i]), rules):
+        key = (klass, bool(strategic[i]))
+        cadences = chosen.get(key)
+        if cadences is None:
+            cadences = chosen[key] = cadences_for(*key, rules)
+        for cadence in cadences:
             if cadence.keyword:
                 days = [d for d, text in records[i] if cadence.keyword in text]
             else:
