@@ -30,6 +30,11 @@ class CustomerIndex:
                 self.by_id[value] = i
 
     @cached_property
+    def _known_ids(self) -> dict[str, tuple[int, str]]:
+        """Each customer ID's match, made once for every table's rows that name it."""
+        return {i: (row, "") for i, row in self.by_id.items()}
+
+    @cached_property
     def name_keys(self) -> list[str | None]:
         """Each customer's normalised name (computed on first use: it is the slow part)."""
         return [normalize_name(v) if v else None for v in self.customers.column("name")]
@@ -95,7 +100,7 @@ class CustomerIndex:
         if found is None or found[0] is not table:
             ids, names = table.column("customer_id"), table.column("customer")
             memo: dict[tuple[object, object], tuple[int | None, str]] = {}
-            known = {i: (row, "") for i, row in self.by_id.items()}  # the common case: a known ID
+            known = self._known_ids  # the common case: a known ID
             rows = []
             for pair in zip(ids, names, strict=True):
                 hit = known.get(pair[0]) if pair[0] is not None else None

@@ -6,7 +6,7 @@ severity and wording come from ``toolkit.findings`` and the rules workbook.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -192,11 +192,14 @@ def _check_cells(out: _Collector, table: Sheet, owners: list[Any], today: date) 
 
 
 def _groups(values: list[Any]) -> Iterator[list[int]]:
+    """The rows of each value that more than one row holds (counted first: most are unique)."""
+    repeated = {value for value, n in Counter(values).items() if n > 1 and value}
     seen: dict[Any, list[int]] = defaultdict(list)
-    for i, value in enumerate(values):
-        if value:
-            seen[value].append(i)
-    return (rows for rows in seen.values() if len(rows) > 1)
+    if repeated:
+        for i, value in enumerate(values):
+            if value in repeated:
+                seen[value].append(i)
+    return iter(seen.values())
 
 
 def _check_duplicates(out: _Collector, table: Sheet, owners: list[Any], name_keys: list[str | None]) -> None:

@@ -165,14 +165,13 @@ class Book:
             raise RuntimeError(f"sheet {sheet.name}: one table a sheet")
         if self._scratch is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="crm-xlsx-")
-        writer = RowWriter(Path(self._scratch.name) / f"sheet{number}.xml", start_row, width, styles)
+        writer = RowWriter(Path(self._scratch.name) / f"sheet{number}.xml", start_row, width, styles, wrap_columns)
         writer.header(headers)
         widths = [display_width(h) for h in headers]
-        wrap = [col in wrap_columns for col in range(width)] if wrap_columns else ()
         count = 0
         for count, row in enumerate(rows, start=1):
             fmt = row_formats[count - 1] if row_formats else None
-            writer.row(row, xf[fmt] if fmt else None, wrap)
+            writer.row(row, xf[fmt] if fmt else None)
             if count <= WIDTH_SAMPLE:
                 for col, value in enumerate(row):
                     shown = display_width(value.text if value.__class__ is Link else value)

@@ -25,7 +25,7 @@ from typing import IO, Any, NamedTuple
 MAX_LINKS = 65_530  # Excel keeps at most this many hyperlinks in one worksheet
 MAX_TEXT = 32_767  # Excel's longest cell text
 _EPOCH = date(1899, 12, 30).toordinal()  # Excel's day 0 in the 1900 date system
-_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|^\s|\s$")
+_ESCAPE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # plus outer spaces: see _plain
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ROW = re.compile(rb'<row r="(\d+)"[^>]*?(?:/>|>.*?</row>)', re.S)
 _REL_HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
@@ -58,10 +58,16 @@ def _text(value: str) -> str:
     return value
 
 
+def _plain(value: str) -> bool:
+    """Text that goes into the XML as it is: nothing to escape, no outer spaces, not too long
+    (``strip`` hands back the string itself when it has nothing to strip)."""
+    return _ESCAPE.search(value) is None and value.strip() is value and len(value) <= MAX_TEXT
+
+
 def _inline(ref: str, style: int, value: str) -> str:
     if len(value) > MAX_TEXT:
         value = value[:MAX_TEXT]
-    if _ESCAPE.search(value) is None:
+    if _plain(value):
         return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t>{value}</t></is></c>'
     space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_text(value)}</t></is></c>'
@@ -104,30 +110,36 @@ class StreamedRows:
 class RowWriter:
     """Writes a header and rows as ``<row>`` XML to ``path``; measures nothing, decides no layout."""
 
-    def __init__(self, path: Path, first_row: int, width: int, styles: Styles) -> None:
+    def __init__(
+        self, path: Path, first_row: int, width: int, styles: Styles, wrap_columns: Sequence[int] = ()
+    ) -> None:
         self.out: IO[str] = open(path, "w", encoding="utf-8", newline="")
         self.block = StreamedRows(path, first_row + 1, first_row, width)
         self.styles = styles
         self.letters = [column_letter(c) for c in range(width)]
+        self.text_styles = [styles.wrap if c in wrap_columns else styles.text for c in range(width)]
         self.buffer: list[str] = []
 
     def header(self, values: Sequence[str]) -> None:
         self.row(values, self.styles.header)
 
-    def row(self, values: Iterable[Any], row_style: int | None = None, wrap: Sequence[bool] = ()) -> None:
+    def row(self, values: Iterable[Any], row_style: int | None = None) -> None:
         """One row: each value by its type (str, int, float, bool, date, datetime, Link, None);
         ``row_style`` styles every cell of it, blanks included."""
         self.block.last += 1
         number = str(self.block.last)
-        styles, letters = self.styles, self.letters
+        styles, letters, text_styles, special = self.styles, self.letters, self.text_styles, _ESCAPE.search
         parts = [f'<row r="{number}">']
         append = parts.append
         for col, value in enumerate(values):
             cls = value.__class__
             if cls is str:
                 if value:
-                    style = row_style if row_style is not None else styles.wrap if wrap and wrap[col] else styles.text
-                    append(_inline(letters[col] + number, style, value))
+                    style = row_style if row_style is not None else text_styles[col]
+                    if special(value) is None and value.strip() is value and len(value) <= MAX_TEXT:  # as _plain
+                        append(f'<c r="{letters[col]}{number}" s="{style}" t="inlineStr"><is><t>{value}</t></is></c>')
+                    else:
+                        append(_inline(letters[col] + number, style, value))
                 elif row_style is not None:
                     append(f'<c r="{letters[col]}{number}" s="{row_style}"/>')
             elif value is None:
@@ -212,20 +224,25 @@ def _external(target: str) -> str:
 
 
 def _attr(value: str) -> str:
+    if not ("&" in value or "<" in value or ">" in value or '"' in value):
+        return value
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def _hyperlinks(block: StreamedRows) -> tuple[bytes, list[str]]:
-    """The sheet's ``<hyperlinks>`` element and the relationships it needs."""
+    """The sheet's ``<hyperlinks>`` element and the relationships it needs (one a link, as
+    Excel writes them; most links of a sheet name the same file)."""
     elements, relations = [], []
+    targets: dict[str, str] = {}
     for n, (ref, target, location) in enumerate(block.links, start=1):
         where = f' location="{_attr(location)}"' if location else ""
         if target:
-            rid = f"rIdL{n}"
-            elements.append(f'<hyperlink ref="{ref}" r:id="{rid}"{where}/>')
+            external = targets.get(target)
+            if external is None:
+                external = targets[target] = _attr(_external(target))
+            elements.append(f'<hyperlink ref="{ref}" r:id="rIdL{n}"{where}/>')
             relations.append(
-                f'<Relationship Id="{rid}" Type="{_REL_HYPERLINK}" Target="{_attr(_external(target))}" '
-                'TargetMode="External"/>'
+                f'<Relationship Id="rIdL{n}" Type="{_REL_HYPERLINK}" Target="{external}" TargetMode="External"/>'
             )
         else:
             elements.append(f'<hyperlink ref="{ref}"{where} display="{_attr(location)}"/>')
