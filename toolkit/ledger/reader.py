@@ -49,45 +49,43 @@ def read_ledger(
         for table, names in (extra or {}).items():
             overrides.setdefault(table, {}).update(names)
     heads: dict[str, list[list[Any]]] = {}
-    matches: dict[str, list[tuple[int, RawSheet, HeaderMatch]]] = {t: [] for t in TABLES}
-    for sheet in source.sheets:
+    order = {id(sheet): n for n, sheet in enumerate(source.sheets)}
+    # each role's best sheet so far: (score, -sheet position, what was read). A sheet plays the
+    # one role it fits best, so it can be read as soon as it is parsed; a sheet beaten for its
+    # role by a better one (or, on a tie, an earlier one) is dropped.
+    best: dict[str, tuple[int, int, Sheet]] = {}
+    for sheet in source.in_parsed_order():
         head = sheet.head(40)
         heads[sheet.name] = head
-        for table in TABLES:
-            found = find_header(table, head, sheet.merged, overrides.get(table))
-            if found:
-                bonus = 2 if any(h in sheet.name.lower() for h in _SHEET_HINTS[table]) else 0
-                visible = 0 if sheet.visible else -100
-                matches[table].append((found.score + bonus + visible, sheet, found))
-    chosen = _assign(matches)
-    if CUSTOMERS not in chosen:
+        role = _best_role(sheet, head, overrides)
+        if role is not None:
+            table, score, found = role
+            rank = (score, -order[id(sheet)])
+            if table not in best or rank > best[table][:2]:
+                best[table] = (*rank, _read_table(sheet, found, source.date1904))
+        sheet.release()  # read, or playing no role: the parsed sheet goes
+    if CUSTOMERS not in best:
         raise _no_header_error(source.path, source.sheets, heads)
-    wanted = {id(sheet) for sheet, _ in chosen.values()}
-    for sheet in source.sheets:  # a sheet that plays no role need not stay in memory
-        if id(sheet) not in wanted:
-            sheet.release()
-    tables = {}
-    for table, (sheet, found) in chosen.items():
-        tables[table] = _read_table(sheet, found, source.date1904)
-        sheet.release()  # its values are read: the parsed sheet goes
+    tables = {table: best[table][2] for table in TABLES if table in best}
     notes = list(source.notes)
     for table, read in tables.items():
         notes.append(f"{read.sheet}: {table}, header row {read.header_rows[-1]}, {len(read)} rows")
     return Ledger(str(source.path), tables, [s.name for s in source.sheets], notes, source.date1904)
 
 
-def _assign(matches: dict[str, list[tuple[int, RawSheet, HeaderMatch]]]) -> dict[str, tuple[RawSheet, HeaderMatch]]:
-    """Each sheet plays the one role it fits best; each role goes to its best sheet."""
-    best_role: dict[str, tuple[int, str]] = {}
-    for table, found in matches.items():
-        for score, sheet, _ in found:
-            if sheet.name not in best_role or score > best_role[sheet.name][0]:
-                best_role[sheet.name] = (score, table)
-    chosen: dict[str, tuple[RawSheet, HeaderMatch]] = {}
-    for table, found in matches.items():
-        ranked = sorted((x for x in found if best_role[x[1].name][1] == table), key=lambda x: -x[0])
-        if ranked:
-            chosen[table] = (ranked[0][1], ranked[0][2])
+def _best_role(
+    sheet: RawSheet, head: list[list[Any]], overrides: dict[str, dict[str, str]]
+) -> tuple[str, int, HeaderMatch] | None:
+    """The table this sheet fits best (the first of TABLES on a tie), its score and header:
+    a sheet named for its role scores 2 more, a hidden sheet 100 less."""
+    chosen = None
+    for table in TABLES:
+        found = find_header(table, head, sheet.merged, overrides.get(table))
+        if found:
+            bonus = 2 if any(h in sheet.name.lower() for h in _SHEET_HINTS[table]) else 0
+            score = found.score + bonus + (0 if sheet.visible else -100)
+            if chosen is None or score > chosen[1]:
+                chosen = (table, score, found)
     return chosen
 
 

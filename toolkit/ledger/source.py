@@ -14,7 +14,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,13 +30,22 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 @dataclass
 class RawSheet:
-    """One sheet: its rows (absolute, 0-based), merged ranges and visibility."""
+    """One sheet: its rows (absolute, 0-based), merged ranges and visibility. A workbook's
+    sheet may still be being parsed in another thread: its cells wait for it."""
 
     name: str
     visible: bool
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     _rows: list[list[Any]] | None = None  # CSV keeps its rows; workbooks stream them
     _sheet: Any = None
+    _pending: Future[Any] | None = None
+
+    def _parsed(self) -> Any:
+        if self._pending is not None:
+            sheet, self._pending = self._pending.result(), None  # a parse error is raised here
+            self._sheet = sheet
+            self.merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
+        return self._sheet
 
     def head(self, n: int) -> list[list[Any]]:
         if self._rows is not None:
@@ -57,9 +66,10 @@ class RawSheet:
         if self._rows is not None:
             yield from self._rows
             return
-        start = self._sheet.start
+        parsed = self._parsed()
+        start = parsed.start
         pad = [""] * start[1] if start and start[1] else None
-        for row in self._sheet.iter_rows():
+        for row in parsed.iter_rows():
             yield pad + row if pad else row
 
 
@@ -69,6 +79,18 @@ class Source:
     sheets: list[RawSheet]
     date1904: bool = False
     notes: list[str] = field(default_factory=list)
+
+    def in_parsed_order(self) -> Iterator[RawSheet]:
+        """The sheets as their parsing ends (the first ones can be read while the largest is
+        still being parsed), each with its merged ranges known."""
+        pending = {sheet._pending: sheet for sheet in self.sheets if sheet._pending is not None}
+        for sheet in self.sheets:
+            if sheet._pending is None:
+                yield sheet
+        for done in as_completed(pending):
+            sheet = pending[done]
+            sheet._parsed()
+            yield sheet
 
 
 def owner_file(path: Path) -> Path | None:
@@ -176,8 +198,9 @@ def _decrypt_if_needed(path: Path, password: str | None) -> bytes | None:
 
 
 def _open_workbook(path: Path, data: bytes | None) -> Source:
-    """Every sheet parsed, two at a time where there are two processors: python-calamine
-    releases the GIL while it parses, so the other sheets take the time of the largest."""
+    """Every sheet parsed, two at a time in threads where there are two processors:
+    python-calamine releases the GIL while it parses, so the small sheets are parsed (and
+    read, ``Source.in_parsed_order``) while the largest still is."""
     from python_calamine import CalamineWorkbook
 
     def book() -> Any:
@@ -208,15 +231,16 @@ def _open_workbook(path: Path, data: bytes | None) -> Source:
             ) from error
 
     workers = min(len(metadata), os.cpu_count() or 1, 4)
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            parsed = list(pool.map(parse, [m.name for m in metadata]))
-    else:
-        parsed = [parse(m.name) for m in metadata]
-    sheets = []
-    for meta, sheet in zip(metadata, parsed, strict=True):
-        merged = list(getattr(sheet, "merged_cell_ranges", None) or [])
-        sheets.append(RawSheet(meta.name, str(meta.visible).endswith(".Visible"), merged, _sheet=sheet))
+    if workers <= 1:
+        sheets = [RawSheet(m.name, str(m.visible).endswith(".Visible"), _sheet=parse(m.name)) for m in metadata]
+        for sheet in sheets:
+            sheet.merged = list(getattr(sheet._sheet, "merged_cell_ranges", None) or [])
+        return Source(path, sheets, date1904=_is_1904(path, data))
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="parse")
+    sheets = [
+        RawSheet(m.name, str(m.visible).endswith(".Visible"), _pending=pool.submit(parse, m.name)) for m in metadata
+    ]
+    pool.shutdown(wait=False)  # the threads end with their last sheet
     return Source(path, sheets, date1904=_is_1904(path, data))
 
 
