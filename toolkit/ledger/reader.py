@@ -44,6 +44,8 @@ def read_ledger(
     (the message lists the headers seen).
     """
     source = open_source(path, password)
+    if any(sheet.parsing for sheet in source.sheets) and os.path.getsize(source.path) >= _PRELOAD_BYTES:
+        import pandas  # noqa: F401  (the frames' library, imported while the threads parse: time that is free)
     overrides: dict[str, dict[str, str]] = {}
     for extra in (settings.overrides_for_reader() if settings is not None else None, column_overrides):
         for table, names in (extra or {}).items():
@@ -120,6 +122,9 @@ def _is_number(text: str) -> bool:
 
 
 _CHUNK = 8192
+# a workbook this big takes longer to parse than pandas takes to import (~0.6 s), so the import
+# is done while the main thread would wait for the first sheet anyway
+_PRELOAD_BYTES = 8_000_000
 _NONE = type(None)
 _TEXT_OR_BLANK = {str, _NONE}
 

@@ -40,6 +40,11 @@ class RawSheet:
     _sheet: Any = None
     _pending: Future[Any] | None = None
 
+    @property
+    def parsing(self) -> bool:
+        """Still being parsed in another thread."""
+        return self._pending is not None and not self._pending.done()
+
     def _parsed(self) -> Any:
         if self._pending is not None:
             sheet, self._pending = self._pending.result(), None  # a parse error is raised here
