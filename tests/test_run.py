@@ -154,3 +154,16 @@ def test_json_lists_are_cut_unless_json_all(demo_template, tmp_path, monkeypatch
     assert cut["plan"]["visits"] == whole["plan"]["visits"][:10]
     one = json.loads(runner.invoke(app, ["classify", "--workspace", str(ws), "--today", "2026-11-26", "--json"]).stdout)
     assert len(one["customers"]) == 10 and one["truncated"]["customers"] == 300
+
+
+def test_the_schedulers_summary_counts_whole_lists_not_the_cut_ones(demo_template, tmp_path, monkeypatch):
+    from toolkit.schedule.runner import summarize
+
+    ws = _copy(demo_template, tmp_path / "ws")
+    monkeypatch.setattr("toolkit.cli.JSON_ROWS", 3)
+    args = ["run", "validate", "plan", "--workspace", str(ws), "--today", "2026-11-26"]
+    cut = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    whole = json.loads(runner.invoke(app, [*args, "--json-all"]).stdout)
+    assert cut["results"]["plan"]["truncated"]["visits"] == len(whole["results"]["plan"]["visits"]) > 3
+    assert summarize(cut, "zh") == summarize(whole, "zh")
+    assert f"拜访 {len(whole['results']['plan']['visits'])}" in summarize(cut, "zh")

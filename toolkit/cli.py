@@ -537,18 +537,17 @@ def run_command(
 
 def _one_line(step: str, result: Any, lang: str) -> str:
     """What one job of ``crm run`` did, in a line."""
-    data = result.as_json()
     if step == "validate":
-        return label("run.validate", lang, errors=data["errors"], warnings=data["warnings"])
+        return label("run.validate", lang, errors=result.errors, warnings=result.warnings)
     if step == "classify":
-        counts = "、".join(f"{k} {v}" for k, v in data["counts"].items())
-        return label("run.classify", lang, policy=data["policy"], counts=counts or "-")
+        counts = "、".join(f"{k} {v}" for k, v in result.counts.items())
+        return label("run.classify", lang, policy=result.policy, counts=counts or "-")
     if step == "plan":
         return label(
-            "run.plan", lang, visits=len(data["visits"]), overdue=len(data["overdue"]), overflow=len(data["overflow"])
+            "run.plan", lang, visits=len(result.planned), overdue=len(result.overdue), overflow=len(result.overflow)
         )
     if step == "report":
-        return label("run.report", lang, month=data["month"])
+        return label("run.report", lang, month=f"{result.month:%Y-%m}")
     from .remind import describe
 
     return describe(result, lang)

@@ -168,15 +168,19 @@ def summarize(data: dict[str, Any], lang: str) -> str:
         add("month", data["month"])
     if isinstance(data.get("customers"), int):
         add("customers", data["customers"])
-    if isinstance(data.get("issues"), list):
+    truncated = data.get("truncated") if isinstance(data.get("truncated"), dict) else {}
+    if isinstance(data.get("errors"), int) and isinstance(data.get("warnings"), int):  # the whole counts
+        add("errors", data["errors"])
+        add("warnings", data["warnings"])
+    elif isinstance(data.get("issues"), list):
         severities = [i.get("severity") for i in data["issues"] if isinstance(i, dict)]
         add("errors", severities.count("error"))
         add("warnings", severities.count("warning"))
     if isinstance(data.get("counts"), dict):
         parts.append(" ".join(f"{k} {v}" for k, v in data["counts"].items()))
-    for key in ("visits", "overdue", "overflow"):
+    for key in ("visits", "overdue", "overflow"):  # a list cut at --json's limit: its whole length
         if isinstance(data.get(key), list):
-            add(key, len(data[key]))
+            add(key, truncated.get(key, len(data[key])))
     for key in ("messages", "sent", "already_sent", "received", "accepted"):
         value = data.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
