@@ -487,7 +487,7 @@ class Ledger:
         return self.tables[CUSTOMERS]
 
 
-@dataclass
+@dataclass(slots=True)
 class Finding:
     """One problem in a ledger: collected, never raised."""
 

@@ -101,7 +101,7 @@ def classes_of(facts: Facts, policy: str) -> Classes:
     return Classes(policy, order, final, computed, override, reasons)
 
 
-@dataclass
+@dataclass(slots=True)
 class CustomerClass:
     """One customer's class, with the reason and its risk tags (what classify and report show)."""
 

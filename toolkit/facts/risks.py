@@ -16,7 +16,7 @@ from .visits import add_months
 LEVEL_ORDER = {"severe": 0, "warning": 1, "info": 2}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tag:
     code: str
     level: str  # info | warning | severe

@@ -223,6 +223,7 @@ class _ColumnReader:
         self.bad: dict[int, Any] = {}
         self.typed_numbers: set[int] = set()
         self.cache: dict[Any, Coerced] | None = {}
+        self.shared: dict[str, str] | None = {}  # a text column's strings, one object per value
 
     def _take_text(self, chunk: list[list[Any]]) -> None:
         """Text and IDs: a clean string is kept as it is (trimmed); anything else goes through
@@ -236,7 +237,11 @@ class _ColumnReader:
             self.values.extend(None if c is None or c == "" else coerce(c)[0] for c in cells)
             return
         texts = cells if _NONE not in kinds else ["" if c is None else c for c in cells]
-        out: list[Any] = [t or None for t in map(str.strip, texts)]
+        shared = self.shared
+        if shared is not None:  # a column of repeated values (owners, cities): one string each
+            out: list[Any] = [shared.setdefault(t, t) if t else None for t in map(str.strip, texts)]
+        else:
+            out = [t or None for t in map(str.strip, texts)]
         joined = "\x00".join(texts)
         found = _DIRTY.search(joined)
         if found is not None:
@@ -246,6 +251,8 @@ class _ColumnReader:
                 if i < len(texts) and texts[i]:
                     out[i] = coerce(texts[i])[0]
         self.values.extend(out)
+        if shared is not None and len(shared) > 0.5 * len(self.values) and len(self.values) >= 1000:
+            self.shared = None  # mostly distinct (names, addresses): sharing only costs time
 
     def take(self, chunk: list[list[Any]], base: int) -> None:
         if self.plain_text and not self.extra:
