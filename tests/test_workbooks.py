@@ -1,0 +1,125 @@
+"""Every kind of workbook the toolkit writes, read back by two readers and by LibreOffice.
+
+The demo writes the validation, classification, plan, monthly-report and survey-results
+workbooks and the outbox index; a reminder dry run adds its preview and `crm validate --lang
+en --split` an English workbook and the per-owner ones. Their list sheets are streamed as sheet
+XML (toolkit/xlsx/rows.py), the rest written by XlsxWriter: openpyxl and python-calamine must
+read the same value in every cell of every sheet, and LibreOffice must open each one and keep
+those values when it saves it again.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from conftest import run_crm, soffice
+from python_calamine import CalamineWorkbook
+
+from toolkit.demo import run_demo
+
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture(scope="module")
+def workbooks(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("workbooks") / "ws"
+    run_demo(folder, TODAY)
+    preview = run_crm("remind", "visits", "--dry-run", "-w", str(folder), "--today", TODAY.isoformat())
+    assert preview.returncode == 0, preview.stderr
+    english = run_crm("validate", "-w", str(folder), "--lang", "en", "--split", "--out", str(folder / "out" / "en"),
+                      "--today", TODAY.isoformat())  # fmt: skip
+    assert english.returncode == 0, english.stderr
+    found = sorted(p for p in folder.rglob("*.xlsx") if p.parts[-2] in ("out", "en", "outbox") or "预览" in p.name)
+    kinds = {p.name.split("_")[1] if "_" in p.name else p.stem for p in found}
+    assert {"校验结果", "客户分类", "拜访计划", "月度报告", "2026Q4", "validation", "发件箱索引"} <= kinds, kinds
+    return found
+
+
+def _cell(value):
+    """A value as both readers can agree on it: numbers as float, dates as datetime, blank as None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return round(float(value), 9)
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+def _grid(rows) -> dict[tuple[int, int], object]:
+    return {(r, c): v for r, row in enumerate(rows) for c, value in enumerate(row) if (v := _cell(value)) is not None}
+
+
+def calamine_cells(path: Path) -> dict[str, dict[tuple[int, int], object]]:
+    book = CalamineWorkbook.from_path(str(path))
+    out = {}
+    for name in book.sheet_names:
+        sheet = book.get_sheet_by_name(name)
+        top, left = sheet.start or (0, 0)
+        out[name] = {(r + top, c + left): v for (r, c), v in _grid(sheet.to_python()).items()}
+    return out
+
+
+def openpyxl_cells(path: Path) -> dict[str, dict[tuple[int, int], object]]:
+    book = openpyxl.load_workbook(path)
+    return {sheet.title: _grid(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
+
+
+def _same(a: dict, b: dict, where: str) -> None:
+    assert a.keys() == b.keys(), f"{where}: cells only in one: {sorted(set(a) ^ set(b))[:5]}"
+    for key, value in a.items():
+        other = b[key]
+        if isinstance(value, float) and isinstance(other, float):
+            assert math.isclose(value, other, rel_tol=1e-9, abs_tol=1e-9), f"{where} {key}: {value} ≠ {other}"
+        else:
+            assert value == other, f"{where} {key}: {value!r} ≠ {other!r}"
+
+
+def test_two_readers_read_the_same_cells(workbooks):
+    for path in workbooks:
+        by_calamine, by_openpyxl = calamine_cells(path), openpyxl_cells(path)
+        assert by_calamine.keys() == by_openpyxl.keys()
+        assert any(by_calamine.values()), path.name  # read, not empty
+        for name in by_calamine:
+            _same(by_openpyxl[name], by_calamine[name], f"{path.name} · {name}")
+
+
+def test_every_list_sheet_has_its_header_frozen_and_filtered(workbooks):
+    seen = 0
+    for path in workbooks:
+        for sheet in openpyxl.load_workbook(path).worksheets:
+            if sheet.auto_filter.ref:  # a list sheet
+                seen += 1
+                header_row = int(sheet.auto_filter.ref.split(":")[0].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+                assert sheet.freeze_panes == f"A{header_row + 1}", (path.name, sheet.title)
+                assert sheet.print_title_rows, (path.name, sheet.title)
+                assert sheet.page_setup.fitToWidth in (1, None) and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert seen >= 15
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_each_and_keeps_its_values(workbooks, tmp_path):
+    office = soffice()
+    if office is None:
+        pytest.skip("LibreOffice (soffice) is not installed; .ci/run installs it")
+    out = tmp_path / "lo"
+    for n, path in enumerate(workbooks):  # names repeat across folders: one output folder each
+        subprocess.run(
+            [office, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "xlsx",
+             "--outdir", str(out / str(n)), str(path)],
+            check=True, capture_output=True, timeout=180,
+        )  # fmt: skip
+        saved = calamine_cells(out / str(n) / path.name)
+        original = calamine_cells(path)
+        assert list(saved) == list(original), path.name
+        for name in original:
+            _same(original[name], saved[name], f"LibreOffice {path.name} · {name}")
