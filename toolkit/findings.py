@@ -244,11 +244,21 @@ CODES: dict[str, Code] = {
 }
 
 
+def templates(code: str, lang: str) -> tuple[str, str]:
+    """The (message, hint) templates of ``code`` in ``lang``, with {placeholders}."""
+    entry = CODES[code]
+    return (entry.message_zh, entry.hint_zh) if lang == "zh" else (entry.message_en, entry.hint_en)
+
+
+def fill(template: str, details: dict[str, object]) -> str:
+    """``template`` with ``details`` filled in; a placeholder without a detail is left blank."""
+    return template.format_map(_Blank(details))
+
+
 def message(code: str, lang: str, **details: object) -> tuple[str, str]:
     """(message, hint) for ``code`` in ``lang``, filled with ``details``."""
-    entry = CODES[code]
-    template, hint = (entry.message_zh, entry.hint_zh) if lang == "zh" else (entry.message_en, entry.hint_en)
-    return template.format_map(_Blank(details)), hint.format_map(_Blank(details))
+    template, hint = templates(code, lang)
+    return fill(template, details), fill(hint, details)
 
 
 class _Blank(dict):

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..config import Rules
-from ..findings import CODES, message
+from ..findings import CODES, fill, templates
 from ..ledger.coerce import normalize_name
 from ..model import (
     COMPLAINTS,
@@ -48,6 +48,7 @@ class _Collector:
     def __init__(self, rules: Rules, lang: str, wording: bool = True) -> None:
         self.rules, self.lang, self.wording = rules, lang, wording
         self.findings: list[Finding] = []
+        self._fixed: dict[tuple[str, int, str], tuple[Severity, str, str, str, str, str]] = {}
 
     def enabled(self, code: str) -> bool:
         return self.rules.enabled.get(code, True)
@@ -66,23 +67,37 @@ class _Collector:
         if not self.enabled(code):
             return
         row = table.rows[i] if i is not None else (table.header_rows[-1] if table.header_rows else None)
-        severity: Severity = "error" if self.rules.severity.get(code, CODES[code].severity) == "error" else "warning"
+        fixed = self._fixed.get((code, id(table), key))
+        if fixed is None:  # what every finding of this rule on this column shares, worked out once
+            fixed = self._fixed[(code, id(table), key)] = self._shared(code, table, key)
+        severity, label, column, message, hint, table_label = fixed
         if not self.wording:  # only counted (the monthly report): no message to build
             self.findings.append(Finding(code, severity, table.sheet, row, "", key, value, "", "", owner, group))
             return
-        label = field_label(table.kind, key, self.lang) if key in FIELDS_BY_TABLE[table.kind] else key
-        fill = {
-            "field": label,
-            "value": _show(value),
-            "table": TABLE_LABELS[self.lang][table.kind],
-            "table_key": table.kind,
-            **details,
-        }
-        text, hint = message(code, self.lang, **fill)
-        column = table.columns[key].letter if key in table.columns else ""
+        values = {"field": label, "value": _show(value), "table": table_label, "table_key": table.kind, **details}
         self.findings.append(
-            Finding(code, severity, table.sheet, row, column, key, value, text, hint, owner, group, fill["field"])
+            Finding(
+                code,
+                severity,
+                table.sheet,
+                row,
+                column,
+                key,
+                value,
+                fill(message, values),
+                fill(hint, values),
+                owner,
+                group,
+                label,
+            )  # fmt: skip
         )
+
+    def _shared(self, code: str, table: Sheet, key: str) -> tuple[Severity, str, str, str, str, str]:
+        severity: Severity = "error" if self.rules.severity.get(code, CODES[code].severity) == "error" else "warning"
+        label = field_label(table.kind, key, self.lang) if key in FIELDS_BY_TABLE[table.kind] else key
+        column = table.columns[key].letter if key in table.columns else ""
+        message, hint = templates(code, self.lang)
+        return severity, label, column, message, hint, TABLE_LABELS[self.lang][table.kind]
 
 
 def _show(value: Any) -> str:

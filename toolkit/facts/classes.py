@@ -25,7 +25,7 @@ SHARE_CLASSES = ["战略合作伙伴", "重点客户", "一般客户"]
 ABCD_FACTORS = ("industry_position", "scale", "intent", "potential")
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Computed:
     klass: str | None
     reason: str
@@ -138,28 +138,24 @@ def _sales(table: Sheet, rules: Rules, lang: str, path: str) -> list[Computed]:
     key_min = rules.parameter("sales.key_min") * 1e4
     major_min = rules.parameter("sales.major_min") * 1e4
     sep = label("reason.sep", lang)
-    strategic = table.column("strategic")
+    # the wording's fixed parts once; per customer only its amount is written in
+    strategic = Computed("战略", "战略" + sep + label("reason.strategic_flag", lang))
+    no_sales = Computed(None, label("reason.no_sales", lang))
+    key_text, major_text = wan(key_min), wan(major_min)
+    at_least, between, below = (label(k, lang) for k in ("reason.sales_ge", "reason.sales_between", "reason.sales_lt"))
     out = []
-    for amount, flagged in zip(table.column("annual_sales"), strategic, strict=True):
+    for amount, flagged in zip(table.column("annual_sales"), table.column("strategic"), strict=True):
         if flagged:
-            out.append(Computed("战略", "战略" + sep + label("reason.strategic_flag", lang)))
+            out.append(strategic)
         elif amount is None:
-            out.append(Computed(None, label("reason.no_sales", lang)))
+            out.append(no_sales)
         elif amount >= key_min:
-            out.append(
-                Computed(
-                    "重点", "重点" + sep + label("reason.sales_ge", lang, amount=wan(amount), threshold=wan(key_min))
-                )
-            )
+            out.append(Computed("重点", "重点" + sep + at_least.format(amount=wan(amount), threshold=key_text)))
         elif amount >= major_min:
-            text = label("reason.sales_between", lang, amount=wan(amount), upper=wan(key_min), lower=wan(major_min))
+            text = between.format(amount=wan(amount), upper=key_text, lower=major_text)
             out.append(Computed("主要", "主要" + sep + text))
         else:
-            out.append(
-                Computed(
-                    "一般", "一般" + sep + label("reason.sales_lt", lang, amount=wan(amount), threshold=wan(major_min))
-                )
-            )
+            out.append(Computed("一般", "一般" + sep + below.format(amount=wan(amount), threshold=major_text)))
     return out
 
 

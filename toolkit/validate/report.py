@@ -70,8 +70,8 @@ def _summary(book: Book, ledger: Ledger, findings: list[Finding], today: date, l
     row += len(rule_rows) + 3
     sheet.write_string(row, 0, L("summary.by_owner"), book.formats["bold"])
     owner_counts: dict[str, Counter[str]] = {}
-    for f in findings:
-        owner_counts.setdefault(f.owner or L("owner.none"), Counter())[f.severity] += 1
+    for (owner, sev), n in Counter((f.owner, f.severity) for f in findings).items():
+        owner_counts.setdefault(owner or L("owner.none"), Counter())[sev] += n
     owner_rows = [
         (o, c["error"], c["warning"], c["error"] + c["warning"])
         for o, c in sorted(owner_counts.items(), key=lambda x: -sum(x[1].values()))
@@ -104,21 +104,14 @@ def _issues(book: Book, sheet, findings: list[Finding], lang: str, link_base: st
         )
     ]
     severity = {sev: L(f"severity.{sev}") for sev in ("error", "warning")}
-    rows = (
-        [
-            severity[f.severity],
-            f.sheet,
-            Link(f.cell, link_base, _location(f.sheet, f.cell)) if link_base and f.row and f.cell else f.cell,
-            f.label or f.field,
-            _value(f.value),
-            f.message,
-            f.hint,
-            f.owner,
-            f.group,
-            f.code,
-        ]
-        for f in findings
-    )
+
+    def row(f: Finding) -> list:
+        cell = f.cell
+        where = Link(cell, link_base, _location(f.sheet, cell)) if link_base and f.row and cell else cell
+        return [severity[f.severity], f.sheet, where, f.label or f.field, _value(f.value), f.message, f.hint,
+                f.owner, f.group, f.code]  # fmt: skip
+
+    rows = map(row, findings)
     count = book.table(sheet, headers, rows, max_widths=[8, 12, 8, 14, 24, 44, 40, 10, 22, 20], wrap_columns=(5, 6))
     if count:
         for sev, fmt in (("error", "error"), ("warning", "warning")):
