@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import openpyxl
 from conftest import CUSTOMER_HEADER, customer_row, make_xlsx, run_crm
@@ -149,3 +150,70 @@ def test_every_command_has_help():
     for command in ("init", "demo", "validate"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def _commands(command, path=()):
+    """Every command of the CLI with its path, sub-apps included."""
+    yield path, command
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from _commands(sub, (*path, name))
+
+
+def test_help_shows_bracketed_words_and_no_bool_placeholders():
+    """Help is printed as written: `[mail]`, `[ledgers]`, `[survey.imap]` are not taken for markup,
+    and a flag is not shown as taking a `<bool>` value."""
+    import re
+
+    import typer.main
+
+    checked, seen = 0, set()
+    for path, command in _commands(typer.main.get_command(app)):
+        texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+        wanted = {w for text in texts for w in re.findall(r"\[[a-z][a-z._]*\]", text)}
+        shown = runner.invoke(app, [*path, "--help"], terminal_width=200)
+        assert shown.exit_code == 0, path
+        assert "<bool>" not in shown.output, path
+        flat = " ".join(shown.output.split())
+        for word in wanted:
+            checked += 1
+            seen.add(word)
+            assert word in flat, (path, word)
+    assert {"[mail]", "[survey.imap]"} <= seen and checked >= 2
+
+
+def test_init_names_the_ledgers_section(tmp_path):
+    done = runner.invoke(app, ["init", str(tmp_path / "ws")])
+    assert done.exit_code == 0, done.output
+    assert "under [ledgers]" in done.output
+
+
+def test_a_usage_error_is_one_line_on_stderr_with_exit_2(tmp_path):
+    done = run_crm("survey", "create", "-w", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
+    assert "--campaign" in done.stderr and "--help" in done.stderr and "╭" not in done.stderr
+    unknown = run_crm("validate", "--bogus")
+    assert unknown.returncode == 2 and unknown.stderr.startswith("error: No such option: --bogus")
+
+
+def test_version_and_debug(tmp_path):
+    from toolkit import __version__
+
+    shown = run_crm("--version")
+    assert shown.returncode == 0 and shown.stdout.strip() == f"crm {__version__}"
+    debugged = run_crm("--debug", "validate", str(tmp_path / "missing.xlsx"))
+    assert debugged.returncode == 2  # the error's own code, with the traceback before its line
+    assert "Traceback" in debugged.stderr and debugged.stderr.strip().endswith("(quote it if it has spaces)")
+    assert "--debug" in run_crm("--help").stdout
+
+
+def test_report_takes_today(tmp_path):
+    from toolkit.demo import make_demo
+
+    make_demo(tmp_path, date(2026, 11, 26))
+    args = ["report", "-w", str(tmp_path), "--month", "2026-10", "--json"]
+    early = json.loads(runner.invoke(app, [*args, "--today", "2026-11-01"]).stdout)
+    late = json.loads(runner.invoke(app, [*args, "--today", "2027-06-01"]).stdout)
+    assert early["month"] == late["month"] == "2026-10"
+    # the data problems are the ones open on the day the report is made (a later visit date is no longer "future")
+    assert early["kpis"] != late["kpis"]

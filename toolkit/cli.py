@@ -37,8 +37,31 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help as written: [mail] stays [mail], no <bool> after a flag, paragraphs rewrapped
     help="客户关系台账工具 · Customer-ledger jobs over the Excel ledgers your team already keeps.",
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        out_console.print(f"crm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_show_version, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", help="On an error, also print the traceback (the exit code stays the same)."
+    ),
+) -> None:
+    """客户关系台账工具 · Customer-ledger jobs over the Excel ledgers your team already keeps."""
+
+
 WriteBackOpt = typer.Option(
     False, "--write-back", help="Also write the results into the ledger's customer sheet (a backup is made first)."
 )
@@ -67,7 +90,8 @@ def init(
     for f in files:
         out_console.print(f"  {escape(str(f))}")
     out_console.print(
-        f"Next: put your ledger path in crm.toml under [ledgers], then run [bold]crm validate --workspace {folder}[/]"
+        f"Next: put your ledger path in crm.toml under {escape('[ledgers]')}, then run "
+        f"[bold]crm validate --workspace {escape(str(folder))}[/]"
     )
 
 
@@ -307,6 +331,9 @@ def report_command(
     workspace: Path | None = WorkspaceOpt,
     out: Path | None = OutOpt,
     lang: str | None = LangOpt,
+    today: str | None = typer.Option(
+        None, "--today", help="The day the report is made, YYYY-MM-DD: the data problems open then (default: today)."
+    ),
     password: str | None = typer.Option(None, "--password", help="Password of a protected workbook."),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -316,10 +343,11 @@ def report_command(
 
     settings = _settings(workspace, lang=lang)
     wanted = parse_month(month)
+    made = _today(today)
     lang_ = settings.lang
     if group is not None:
         with _progress(f"{label('cli.read', lang_)} {group}…", as_json):
-            grouped = report_group(group, settings, month=wanted, out_dir=out, password=password)
+            grouped = report_group(group, settings, month=wanted, out_dir=out, password=password, today=made)
         if as_json:
             _print_json(grouped.as_json())
             return
@@ -332,7 +360,7 @@ def report_command(
         return
     ledger = _ledger_argument(ledger, settings)
     with _progress(f"{label('cli.read', lang_)} {ledger}…", as_json):
-        result = report(ledger, settings, month=wanted, out_dir=out, password=password)
+        result = report(ledger, settings, month=wanted, out_dir=out, password=password, today=made)
     if as_json:
         _print_json(result.as_json())
         return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -95,19 +96,39 @@ def _print_json(data: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n")
 
 
+# Click's usage error, as the Typer installed has it (its own copy of Click, or Click itself)
+_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def run_app(app: typer.Typer) -> None:
-    """Run ``app``; a ToolkitError becomes one line on stderr and its exit code."""
+    """Run ``app``: a usage error or a ToolkitError becomes one line on stderr and its exit
+    code (2 for bad input and bad usage); ``--debug`` adds the traceback and keeps the code."""
     debug = "--debug" in sys.argv
     if debug:
         sys.argv.remove("--debug")
     try:
-        app()
+        code = app(standalone_mode=False)
+    except _USAGE_ERROR as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # `crm` or `crm survey` alone: the help
+            sys.stdout.write(error.format_message() + "\n")
+            sys.exit(2)
+        command = error.ctx.command_path if error.ctx is not None else "crm"
+        if debug:
+            traceback.print_exc()
+        sys.stderr.write(f"error: {error.format_message()} (see: {command} --help)\n")
+        sys.exit(2)
     except ToolkitError as error:
         if debug:
-            raise
+            traceback.print_exc()
         sys.stderr.write(f"error: {error}\n")
         sys.exit(error.exit_code)
-    except KeyboardInterrupt:
+    except _CLICK_ERROR as error:  # a file option that cannot be opened, and the like
+        if debug:
+            traceback.print_exc()
+        sys.stderr.write(f"error: {error.format_message()}\n")
+        sys.exit(error.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("interrupted\n")
         sys.exit(130)
     except Exception as error:  # the one place an unexpected failure is turned into a line
@@ -117,3 +138,4 @@ def run_app(app: typer.Typer) -> None:
             f"unexpected error: {type(error).__name__}: {error} (run again with --debug for the details)\n"
         )
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

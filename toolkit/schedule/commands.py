@@ -26,6 +26,7 @@ from .service import Scheduler, describe_run, prepare, run_once, serve, status, 
 
 schedule_app = typer.Typer(
     no_args_is_help=True,
+    rich_markup_mode=None,
     help="Run the jobs by themselves on the workspace's timetable (the schedule.jobs entries of crm.toml).",
 )
 

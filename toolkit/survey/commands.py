@@ -12,6 +12,7 @@ from ..i18n import label
 
 survey_app = typer.Typer(
     no_args_is_help=True,
+    rich_markup_mode=None,
     help="满意度调查 · Satisfaction surveys as Excel forms: create, send, remind, collect, results.",
 )
 
