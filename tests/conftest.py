@@ -25,7 +25,7 @@ def today() -> date:
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():
-        pytest.skip(f"the real-spreadsheet corpus is not beside the project ({CORPUS})")
+        pytest.skip(f"the real-spreadsheet corpus was looked for at {CORPUS}: put it there or set CRM_CORPUS")
     return CORPUS
 
 

@@ -193,3 +193,21 @@ def test_more_phone_forms(typed, normal):
 
 def test_scientific_notation_amounts():
     assert parse_amount("6.0E7") == (6.0e7, True)
+
+
+def test_a_long_phone_cell_costs_linear_work(monkeypatch):
+    """A 32k-character cell of space-separated fragments took seconds (each token re-parsed all
+    the tokens before it); now no more text is parsed than a few times the cell's length."""
+    from toolkit.ledger import coerce
+
+    parsed = []
+    real = coerce._one_phone
+    monkeypatch.setattr(coerce, "_one_phone", lambda part: parsed.append(len(part)) or real(part))
+    for size in (8_000, 32_000):
+        parsed.clear()
+        cell = " ".join(["12"] * (size // 3))
+        value, ok = coerce.parse_phone(cell)
+        assert not ok and value  # not a phone number, and said so
+        assert sum(parsed) <= 3 * len(cell)
+    assert coerce.parse_phone("138 1234 5678 139 1234 5678") == ("13812345678; 13912345678", True)
+    assert coerce.parse_phone("010-12345678 13812345678") == ("010-12345678; 13812345678", True)

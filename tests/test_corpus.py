@@ -48,7 +48,9 @@ def test_western_csv_is_decoded(corpus):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "name", sorted(p.name for p in CORPUS.glob("*") if p.suffix in (".xlsx", ".xls", ".csv")) if CORPUS.is_dir() else []
+    "name",
+    # without the corpus, one placeholder: the corpus fixture skips it saying where it looked
+    sorted(p.name for p in CORPUS.glob("*") if p.suffix in (".xlsx", ".xls", ".csv")) if CORPUS.is_dir() else ["-"],
 )
 def test_crm_validate_on_every_corpus_file(corpus, name, tmp_path):
     result = run_crm("validate", str(corpus / name), "--json", "--out", str(tmp_path), "--today", "2026-11-26")

@@ -325,13 +325,19 @@ def parse_phone(value: Any) -> Coerced:
     return "; ".join(n for n, _ in numbers), all(ok for _, ok in numbers)
 
 
+_LONGEST_PHONE = 32  # '+86 0571-8888 8888 转 800123' and the like, spaces taken out
+
+
 def _split_on_spaces(part: str) -> list[tuple[str, bool]] | None:
     """'010-12345678 13812345678' or '138 1234 5678 139 1234 5678': numbers separated by spaces
-    only. Tokens are joined until they make a valid number; None if that never works out."""
+    only. Tokens are joined until they make a valid number; None if that never works out, or
+    as soon as the joined tokens are longer than any number (so a long cell costs linear time)."""
     found: list[tuple[str, bool]] = []
     pending = ""
     for token in part.split():
         pending += token
+        if len(pending) > _LONGEST_PHONE:  # no number is this long: the cell is not a list of numbers
+            return None
         number, ok = _one_phone(pending)
         if ok:
             found.append((number, ok))
