@@ -38,6 +38,19 @@ def test_missing_file(tmp_path):
     assert "check the path" in line
 
 
+def test_a_symlink_loop_and_a_broken_link_are_named_for_what_they_are(tmp_path):
+    loop = tmp_path / "loop.xlsx"
+    loop.symlink_to(loop.name)
+    assert_clean_refusal(run_crm("validate", str(loop)), "loop.xlsx", "symbolic link that points round in a loop")
+    broken = tmp_path / "broken.xlsx"
+    broken.symlink_to("nowhere.xlsx")
+    assert_clean_refusal(run_crm("validate", str(broken)), "broken symbolic link", "nowhere.xlsx is not one")
+
+
+def test_write_back_on_a_folder_says_it_is_a_folder(tmp_path):
+    assert_clean_refusal(run_crm("validate", str(tmp_path), "--write-back"), "is a folder, not a ledger file")
+
+
 def test_file_that_is_not_a_spreadsheet(tmp_path):
     picture = tmp_path / "photo.xlsx"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 200)

@@ -119,15 +119,35 @@ def _who_has_it_open(lock: Path) -> str:
         return ""
 
 
-def open_source(path: str | os.PathLike[str], password: str | None = None) -> Source:
-    """Open ``path`` for reading. Raises ``InputError`` with the fix when it cannot."""
-    path = Path(path)
+def check_ledger_path(path: Path) -> None:
+    """Raise ``InputError`` saying what ``path`` is when it is not a file to read: missing, a
+    folder, or a symbolic link that leads nowhere or round in a loop."""
+    if path.is_symlink() and not path.exists():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:  # Python 3.11/3.12 say a loop this way
+            why = "is a symbolic link that points round in a loop"
+        except OSError as error:
+            why = "is a symbolic link that points round in a loop" if error.errno == 40 else "is a broken symbolic link"
+        else:
+            why = "is a broken symbolic link"
+        raise InputError(
+            why,
+            file=path,
+            hint=f"point it at the ledger ({os.readlink(path)} is not one), or give the ledger's own path",
+        )
     if not path.exists():
         raise InputError("file not found", file=path, hint="check the path (quote it if it has spaces)")
     if path.is_dir():
         raise InputError(
             "is a folder, not a ledger file", file=path, hint="give the path of an .xlsx, .xlsm, .xls or .csv file"
         )
+
+
+def open_source(path: str | os.PathLike[str], password: str | None = None) -> Source:
+    """Open ``path`` for reading. Raises ``InputError`` with the fix when it cannot."""
+    path = Path(path)
+    check_ledger_path(path)
     try:
         return _open(path, password)
     except InputError as error:

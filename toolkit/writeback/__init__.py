@@ -18,6 +18,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import InputError
+from ..ledger.source import check_ledger_path
 from .columns import classify_columns, plan_columns, validate_columns, validate_highlights, write_job_columns
 from .patch import Highlight, WriteBackResult, WriteColumn, check_suffix, write_back
 
@@ -43,8 +44,7 @@ def stat_for_write_back(ledger: Path, write_back: bool, dry_run: bool, live: boo
         raise InputError("--dry-run and --live go with --write-back", hint="add --write-back")
     if not write_back:
         return None
-    if not ledger.is_file():
-        raise InputError("file not found", file=ledger, hint="check the path (quote it if it has spaces)")
+    check_ledger_path(ledger)
     check_suffix(ledger)  # before the job runs, not after
     stat = ledger.stat()
     return stat.st_mtime_ns, stat.st_size
