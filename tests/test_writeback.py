@@ -640,3 +640,28 @@ def test_live_dry_run_through_fake_xlwings_no_excel_here_writes_nothing(tmp_path
     result = write_back(ledger, "客户", 1, ["客户名称"], [column], backup_dir=tmp_path, live=True, dry_run=True)
     assert [(c.cell, c.new) for c in result.changes] == [("B2", "重点")] and result.written is None
     assert grid == {(1, 1): "客户名称"}
+
+
+def test_write_back_through_a_relative_path_or_a_link_says_it_wrote_the_ledger(tmp_path):
+    """The ledger given as a relative path or through a symbolic link is written and backed up:
+    the summary and the JSON say so (they compared the given path with the resolved one)."""
+    import json
+
+    for case in ("relative", "link"):
+        for mode in ("--json", "text"):
+            folder = tmp_path / case / mode.strip("-")
+            folder.mkdir(parents=True)
+            ledger = rich_ledger(folder / "客户台账.xlsx")
+            given, cwd = Path(ledger.name), folder
+            if case == "link":
+                given, cwd = folder / "link.xlsx", None
+                given.symlink_to(ledger.name)
+            before = ledger.read_bytes()
+            done = classify_back(given, "--out", str(folder / "out"), *([mode] if mode == "--json" else []), cwd=cwd)
+            assert done.returncode == 0, done.stderr
+            assert ledger.read_bytes() != before and (case != "link" or given.is_symlink())
+            if mode == "--json":
+                written = json.loads(done.stdout)["write_back"]
+                assert written["into_ledger"] is True and written["backup"], written
+            else:
+                assert "台账未改动" not in done.stdout + done.stderr and "已写回台账" in done.stdout, done.stderr

@@ -407,7 +407,7 @@ def _print_write_back(written, lang: str, shown: int = 20) -> None:
     if written.written is None:
         out_console.print(escape(label("writeback.unchanged", lang, columns=columns)))
         return
-    if written.written != written.ledger:
+    if not written.into_ledger:
         reason = label("writeback.open", lang, lock=written.lock_file) if written.lock_file else written.beside_reason
         note = label("writeback.beside_note", lang, reason=reason, path=str(written.written))
         err_console.print(escape(note), soft_wrap=True)

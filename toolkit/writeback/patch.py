@@ -147,11 +147,18 @@ class WriteBackResult:
     live: bool = False
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def into_ledger(self) -> bool:
+        """The results went into the ledger itself (given by a relative path or a link, maybe)."""
+        if self.written is None:
+            return False
+        return self.written == self.ledger or self.written.resolve() == self.ledger.resolve()
+
     def as_json(self) -> dict[str, Any]:
         return {
             "ledger": str(self.ledger),
             "written": str(self.written) if self.written else None,
-            "into_ledger": self.written == self.ledger,
+            "into_ledger": self.into_ledger,
             "backup": str(self.backup) if self.backup else None,
             "beside_reason": self.beside_reason,
             "dry_run": self.dry_run,
