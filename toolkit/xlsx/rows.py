@@ -22,6 +22,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from ..ledger.headers import column_letter
+
 MAX_LINKS = 65_530  # Excel keeps at most this many hyperlinks in one worksheet
 MAX_TEXT = 32_767  # Excel's longest cell text
 _EPOCH = date(1899, 12, 30).toordinal()  # Excel's day 0 in the 1900 date system
@@ -38,16 +40,6 @@ class Link(NamedTuple):
     text: str
     target: str
     location: str = ""
-
-
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _text(value: str) -> str:
