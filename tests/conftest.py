@@ -79,7 +79,8 @@ def libreoffice_convert(path: Path, target: str, work: Path) -> Path:
     office = soffice()
     if office is None:
         pytest.skip("LibreOffice (soffice) is not installed; .ci/run installs it")
-    out = work / f"lo-{target}"
+    suffix = target.split(":")[0]  # "csv:Text - txt - csv (StarCalc):44,34,76" names a filter too
+    out = work / f"lo-{suffix}"
     subprocess.run(
         [
             office,
@@ -95,4 +96,4 @@ def libreoffice_convert(path: Path, target: str, work: Path) -> Path:
         capture_output=True,
         timeout=180,
     )
-    return next(out.glob(f"*.{target}"))
+    return next(out.glob(f"*.{suffix}"))

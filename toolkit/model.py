@@ -332,6 +332,13 @@ def field_label(table: str, key: str, lang: str) -> str:
     return found.label(lang) if found else key
 
 
+class FormulaError(str):
+    """A cell that shows a formula error (#N/A, #REF!, #DIV/0! …) as Excel shows it: its value
+    is unreadable, never taken as blank. Kept in ``Sheet.bad`` like any unreadable value."""
+
+    __slots__ = ()
+
+
 @dataclass
 class Column:
     """One mapped column: which field it feeds, where it is, what its header said."""

@@ -22,6 +22,7 @@ from ..model import (
     TABLE_LABELS,
     VISITS,
     Finding,
+    FormulaError,
     Severity,
     Sheet,
     field_label,
@@ -179,8 +180,11 @@ def _check_cells(out: _Collector, table: Sheet, owners: list[Any], today: date) 
     allowed = out.rules.allowed
     for key, bad in table.bad.items():
         code = _BAD_CODE.get(fields[key].kind)
-        if code:
-            for i, raw in bad.items():
+        for i, raw in bad.items():
+            if raw.__class__ is FormulaError:
+                cell = f"{table.columns[key].letter}{table.rows[i]}"
+                out.add("formula_error", table, i, key, raw, owners[i] or "", cell=cell)
+            elif code:
                 out.add(code, table, i, key, raw, owners[i] or "")
     for key in table.columns:
         kind = fields[key].kind

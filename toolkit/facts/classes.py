@@ -143,10 +143,15 @@ def _sales(table: Sheet, rules: Rules, lang: str, path: str) -> list[Computed]:
     no_sales = Computed(None, label("reason.no_sales", lang))
     key_text, major_text = wan(key_min), wan(major_min)
     at_least, between, below = (label(k, lang) for k in ("reason.sales_ge", "reason.sales_between", "reason.sales_lt"))
+    unreadable = table.bad.get("annual_sales", {})
+    letter = table.columns["annual_sales"].letter
     out = []
-    for amount, flagged in zip(table.column("annual_sales"), table.column("strategic"), strict=True):
+    for i, (amount, flagged) in enumerate(zip(table.column("annual_sales"), table.column("strategic"), strict=True)):
         if flagged:
             out.append(strategic)
+        elif amount is None and i in unreadable:  # a formula error or an unreadable text: never "not filled in"
+            cell = f"{letter}{table.rows[i]}"
+            out.append(Computed(None, label("reason.unreadable_sales", lang, cell=cell, value=unreadable[i])))
         elif amount is None:
             out.append(no_sales)
         elif amount >= key_min:
@@ -179,9 +184,13 @@ def _share(facts: Any, rules: Rules, lang: str) -> list[Computed]:
         computed, reasons = _shares_from_volumes(facts, rules, lang)
         shares = [t if t is not None else c for t, c in zip(typed, computed, strict=True)]
         details = ["" if t is not None else r for t, r in zip(typed, reasons, strict=True)]
+    unreadable = table.bad.get("share", {})
     out = []
-    for share, detail in zip(shares, details, strict=True):
-        if share is None:
+    for i, (share, detail) in enumerate(zip(shares, details, strict=True)):
+        if share is None and i in unreadable:
+            cell = f"{table.columns['share'].letter}{table.rows[i]}"
+            out.append(Computed(None, label("reason.unreadable_share", lang, cell=cell, value=unreadable[i])))
+        elif share is None:
             out.append(Computed(None, label("reason.no_share", lang)))
         elif share > strategic_min:
             text = label("reason.share_gt", lang, share=percent(share), threshold=percent(strategic_min))

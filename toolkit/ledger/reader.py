@@ -8,13 +8,13 @@ raw content so validation can report it with its sheet, row and column.
 from __future__ import annotations
 
 import os
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from itertools import accumulate, islice
 from typing import Any
 
 from ..errors import InputError
-from ..model import CUSTOMERS, FIELDS_BY_TABLE, TABLES, Ledger, Sheet
+from ..model import CUSTOMERS, FIELDS_BY_TABLE, TABLES, FormulaError, Ledger, Sheet
 from .coerce import _DIRTY, Coerced, coercer, parse_id, parse_text
 from .headers import HeaderMatch, expected_headers, find_header
 from .source import RawSheet, open_source
@@ -188,6 +188,8 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Sheet:
             chunk = []
     for column in columns:
         column.take(chunk, len(rows) - len(chunk))
+    if sheet.errors:
+        _mark_formula_errors(sheet.errors, rows, columns)
     values = {c.key: c.values for c in columns}
     _scale_percent_fractions(found, values, {c.key: c.typed_numbers for c in columns if c.percent})
     return Sheet(
@@ -287,6 +289,20 @@ class _ColumnReader:
                 typed_numbers.add(j)
         if cache is not None and len(cache) > 0.5 * len(out) and len(out) >= 1000:
             self.cache = None  # mostly distinct values (names, phones): caching only costs memory
+
+
+def _mark_formula_errors(errors: dict[tuple[int, int], str], rows: list[int], columns: list[_ColumnReader]) -> None:
+    """A cell showing #REF!, #N/A … came through as blank: its value is unreadable instead
+    (``Sheet.bad``), so it is reported as a formula error and never counted as empty."""
+    by_index = {i: column for column in columns for i in (column.index, *column.extra)}
+    for (r, c), text in errors.items():
+        column = by_index.get(c)
+        j = bisect_left(rows, r + 1)
+        if column is None or j == len(rows) or rows[j] != r + 1:
+            continue  # a header, a skipped row or an unmapped column
+        column.bad[j] = FormulaError(text)
+        if c == column.index and not column.extra:
+            column.values[j] = None
 
 
 def _fill_merged_down(

@@ -3,7 +3,8 @@
 This is the only module that knows about file formats: .xlsx/.xlsm/.xls through
 python-calamine (fast, no styles needed), password-protected workbooks through
 msoffcrypto-tool, and .csv in UTF-8, UTF-8 with BOM, GBK/GB18030 or a Western code page.
-Every failure becomes one ``InputError`` naming the file and the fix.
+Every failure becomes one ``InputError`` naming the file and the fix. The cells that show a
+formula error, which calamine reads as blank, are found by ``cell_errors`` beside the parse.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from .cell_errors import Errors, scan_csv, scan_xls, scan_xlsx
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 PASSWORD_ENV = "CRM_LEDGER_PASSWORD"
@@ -39,6 +41,14 @@ class RawSheet:
     _rows: list[list[Any]] | None = None  # CSV keeps its rows; workbooks stream them
     _sheet: Any = None
     _pending: Future[Any] | None = None
+    _errors: Errors | Future[dict[str, Errors]] | None = None
+
+    @property
+    def errors(self) -> Errors:
+        """The cells showing a formula error: {(row, column): "#REF!"}, 0-based."""
+        if isinstance(self._errors, Future):
+            self._errors = self._errors.result().get(self.name, {})
+        return self._errors or {}
 
     @property
     def parsing(self) -> bool:
@@ -255,9 +265,25 @@ def _open_workbook(path: Path, data: bytes | None) -> Source:
                 hint="open it in Excel or WPS and save it again",
             ) from error
 
+    names = [m.name for m in metadata]
+    with path.open("rb") as handle:
+        zipped = (data[:4] if data is not None else handle.read(4)) == _ZIP_MAGIC
+
+    def errors() -> dict[str, Errors]:
+        try:
+            if zipped:
+                return scan_xlsx(data if data is not None else str(path), names)
+            return scan_xls(data if data is not None else path.read_bytes())
+        except (OSError, zipfile.BadZipFile, ValueError):
+            return {}  # calamine has read it: a file this scan cannot walk just shows no error cells
+
     workers = min(len(metadata), os.cpu_count() or 1, 4)
     if workers <= 1:
-        sheets = [RawSheet(m.name, str(m.visible).endswith(".Visible"), _sheet=parse(m.name)) for m in metadata]
+        found = errors()
+        sheets = [
+            RawSheet(m.name, str(m.visible).endswith(".Visible"), _sheet=parse(m.name), _errors=found.get(m.name, {}))
+            for m in metadata
+        ]
         for sheet in sheets:
             sheet.merged = list(getattr(sheet._sheet, "merged_cell_ranges", None) or [])
         return Source(path, sheets, date1904=_is_1904(path, data))
@@ -265,6 +291,9 @@ def _open_workbook(path: Path, data: bytes | None) -> Source:
     sheets = [
         RawSheet(m.name, str(m.visible).endswith(".Visible"), _pending=pool.submit(parse, m.name)) for m in metadata
     ]
+    scan = pool.submit(errors)  # after the parses: a thread done with its sheets does it
+    for sheet in sheets:
+        sheet._errors = scan
     pool.shutdown(wait=False)  # the threads end with their last sheet
     return Source(path, sheets, date1904=_is_1904(path, data))
 
@@ -325,4 +354,4 @@ def _open_csv(path: Path) -> Source:
     if not any(any(cell.strip() for cell in row) for row in rows):
         raise InputError("the CSV file holds no data", file=path, hint="pick the exported file again")
     note = [] if encoding.startswith("utf-8") else [f"{path.name}: read as {encoding}"]
-    return Source(path, [RawSheet(path.stem, True, _rows=rows)], notes=note)
+    return Source(path, [RawSheet(path.stem, True, _rows=rows, _errors=scan_csv(rows))], notes=note)

@@ -1,0 +1,79 @@
+"""Cells and files a reader must not misread: formula errors, 1904 dates, NUL bytes, UTF-16."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+from conftest import libreoffice_convert, run_crm
+
+from toolkit.ledger import read_ledger
+from toolkit.model import FormulaError
+
+ERRORS = ["#N/A", "#REF!", "#DIV/0!", "#NUM!", "#NULL!", "#NAME?", "#VALUE!"]
+HEADER = ["客户名称", "联系人", "联系电话", "客户经理", "年销售额", "最近拜访日期"]
+
+
+def ledger_with_error_cells(path: Path) -> Path:
+    """One customer per Excel error in 年销售额 (cells typed as errors, as Excel saves them),
+    and one whose 客户名称 is #REF!."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "客户台账"
+    sheet.append(HEADER)
+    for n, error in enumerate(ERRORS):
+        sheet.append([f"客户{n}", "张三", "13800138000", "王五", error, "2026-10-01"])
+    sheet.append(["#REF!", "张三", "13800138000", "王五", 1000000, "2026-10-01"])
+    book.save(path)
+    assert sheet["E2"].data_type == "e"  # openpyxl writes them as error cells, t="e"
+    return path
+
+
+def test_every_formula_error_is_its_own_finding_with_cell_and_error(tmp_path):
+    ledger = ledger_with_error_cells(tmp_path / "台账.xlsx")
+    result = run_crm("validate", str(ledger), "--json", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    issues = json.loads(result.stdout)["issues"]
+    errors = [i for i in issues if i["code"] == "formula_error"]
+    assert [(i["column"], i["row"], i["value"]) for i in errors] == [
+        *(("E", n + 2, error) for n, error in enumerate(ERRORS)),
+        ("A", 9, "#REF!"),
+    ]
+    assert errors[2]["message"] == "年销售额（E4）显示公式错误 #DIV/0!，值无法读取"
+    assert errors[-1]["message"].startswith("客户名称（A9）显示公式错误 #REF!")
+    # never read as blank: no 为空 finding for the name, no other finding on those cells
+    assert not [i for i in issues if i["code"] != "formula_error"], issues
+
+
+def test_a_formula_error_in_annual_sales_is_unreadable_not_unfilled(tmp_path):
+    ledger = ledger_with_error_cells(tmp_path / "台账.xlsx")
+    result = run_crm("classify", str(ledger), "--policy", "sales", "--json", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    reasons = [c["reason"] for c in json.loads(result.stdout)["customers"]]
+    assert reasons[2] == "年销售额无法读取（E4 为「#DIV/0!」），无法按销售额分类"
+    assert not any("未填年销售额" in r for r in reasons[:7])
+
+
+def test_formula_errors_are_found_in_xls_and_in_csv_saved_from_a_spreadsheet(tmp_path):
+    """The real files a spreadsheet program makes: formulas that evaluate to errors, saved by
+    LibreOffice as .xls (BIFF records) and as CSV (the error's text)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "客户台账"
+    sheet.append(HEADER)
+    formulas = ["=NA()", "=#REF!+1", "=1/0", '="a"+1', "=FOOBAR()"]
+    for n, formula in enumerate(formulas):
+        sheet.append([f"客户{n}", "张三", "13800138000", "王五", formula, "2026-10-01"])
+    source = tmp_path / "formulas.xlsx"
+    book.save(source)
+    xls = libreoffice_convert(source, "xls", tmp_path)
+    csv = libreoffice_convert(xls, "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path)
+    for path in (xls, csv):
+        bad = read_ledger(path).customer_sheet.bad["annual_sales"]
+        assert set(bad) == {0, 1, 2, 3, 4}, (path, bad)
+        assert all(isinstance(v, FormulaError) for v in bad.values())
+        assert set(bad.values()) <= set(ERRORS) and bad[2] == "#DIV/0!" and bad[0] == "#N/A", (path, bad)
+    assert read_ledger(xls).customer_sheet.bad["annual_sales"][1] == "#REF!"  # each as the BIFF record says
+    xlsx = libreoffice_convert(xls, "xlsx", tmp_path)  # recalculated and saved with cached errors
+    assert read_ledger(xlsx).customer_sheet.bad["annual_sales"][2] == "#DIV/0!"
