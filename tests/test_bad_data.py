@@ -77,3 +77,36 @@ def test_formula_errors_are_found_in_xls_and_in_csv_saved_from_a_spreadsheet(tmp
     assert read_ledger(xls).customer_sheet.bad["annual_sales"][1] == "#REF!"  # each as the BIFF record says
     xlsx = libreoffice_convert(xls, "xlsx", tmp_path)  # recalculated and saved with cached errors
     assert read_ledger(xlsx).customer_sheet.bad["annual_sales"][2] == "#DIV/0!"
+
+
+def test_a_1904_workbook_with_a_serial_past_9999_is_an_unreadable_date(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "mac.xlsx"
+    book = xlsxwriter.Workbook(path, {"date_1904": True})
+    sheet = book.add_worksheet("客户台账")
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, HEADER)
+    for n, serial in enumerate([44000, 2957003, 2958465]):
+        sheet.write_row(n + 1, 0, [f"客户{n}", "张三", "13800138000", "王五", 100])
+        sheet.write_number(n + 1, 5, serial, day)
+    book.close()
+    result = run_crm("validate", str(path), "--json", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    issues = json.loads(result.stdout)["issues"]
+    found = [(i["code"], i["row"]) for i in issues if i["field"] == "last_visit"]
+    assert found == [("future_date", 3), ("bad_date", 4)]  # 9999-12-31 is a date, only in the future
+    visits = read_ledger(path).customer_sheet.column("last_visit")
+    assert str(visits[0]) == "2024-06-19" and str(visits[1]) == "9999-12-31" and visits[2] is None
+
+
+def test_excel_serial_60_is_the_leap_day_excel_invented_and_is_reported(tmp_path):
+    """Serials typed as plain numbers in a date column: Excel shows 1 as 1900-01-01, 59 as
+    1900-02-28, 60 as a 1900-02-29 that never was, 61 as 1900-03-01."""
+    from conftest import make_xlsx
+
+    rows = [HEADER] + [[f"客户{s}", "张三", "13800138000", "王五", 100, s] for s in (1, 59, 60, 61)]
+    path = make_xlsx(tmp_path / "serials.xlsx", {"客户台账": rows})
+    table = read_ledger(path).customer_sheet
+    assert [str(v) for v in table.column("last_visit")] == ["1900-01-01", "1900-02-28", "None", "1900-03-01"]
+    assert table.bad["last_visit"] == {2: 60}

@@ -17,6 +17,8 @@ Coerced = tuple[Any, bool]
 
 _EXCEL_EPOCH_1900 = datetime(1899, 12, 30)
 _EXCEL_EPOCH_1904 = datetime(1904, 1, 1)
+_LAST_SERIAL_1900 = 2958466  # 10000-01-01: the first serial past 9999-12-31
+_LAST_SERIAL_1904 = _LAST_SERIAL_1900 - 1462
 _SPACES = re.compile(r"\s+")
 
 
@@ -69,11 +71,15 @@ _MONTH_COMPACT = re.compile(r"^(\d{4})(\d{2})$")
 
 
 def excel_serial_to_datetime(serial: float, date1904: bool = False) -> datetime | None:
-    """An Excel date serial in the 1900 or 1904 system, or None when out of Excel's range."""
-    if not 1 <= serial < 2958466:
+    """An Excel date serial in the 1900 or 1904 system, or None when out of Excel's range
+    (up to 9999-12-31 in either system). In the 1900 system Excel counts a 1900-02-29 that
+    never was: serials below 60 are one day later than the count suggests, and 60 itself is
+    no date at all (unreadable, so it is reported rather than shown as 1900-02-28)."""
+    if date1904:
+        return _EXCEL_EPOCH_1904 + timedelta(days=serial) if 0 <= serial < _LAST_SERIAL_1904 else None
+    if not 1 <= serial < _LAST_SERIAL_1900 or 60 <= serial < 61:
         return None
-    epoch = _EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH_1900
-    return epoch + timedelta(days=serial)
+    return _EXCEL_EPOCH_1900 + timedelta(days=serial + (1 if serial < 60 else 0))
 
 
 def _make(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime | None:

@@ -798,7 +798,7 @@ class _SheetPatch:
         if as_date or self.date_style is not None and style and int(style.group(1)) == self.date_style:
             try:
                 return (_EXCEL_EPOCH + timedelta(days=float(text))).isoformat()
-            except ValueError:
+            except (ValueError, OverflowError):
                 return text
         return text
 
