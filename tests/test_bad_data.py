@@ -110,3 +110,23 @@ def test_excel_serial_60_is_the_leap_day_excel_invented_and_is_reported(tmp_path
     table = read_ledger(path).customer_sheet
     assert [str(v) for v in table.column("last_visit")] == ["1900-01-01", "1900-02-28", "None", "1900-03-01"]
     assert table.bad["last_visit"] == {2: 60}
+
+
+CSV_TEXT = "客户名称,联系人,联系电话,客户经理\r\n华为技术,张三,13800138000,王五\r\n中兴通讯,李四,13900139000,王五\r\n"
+
+
+def test_nul_bytes_in_a_csv_are_dropped_and_said(tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"\x00" + CSV_TEXT.encode() + b"\x00" * 300)
+    ledger = read_ledger(path)
+    assert ledger.customer_sheet.column("name") == ["华为技术", "中兴通讯"]  # the header found, no NUL customer
+    assert "nul.csv: 301 NUL bytes removed" in ledger.notes
+
+
+def test_utf16_csv_without_a_byte_order_mark_is_read(tmp_path):
+    for encoding in ("utf-16-le", "utf-16-be"):
+        path = tmp_path / f"{encoding}.csv"
+        path.write_bytes(CSV_TEXT.encode(encoding))
+        ledger = read_ledger(path)
+        assert ledger.customer_sheet.column("phone") == ["13800138000", "13900139000"], encoding
+        assert f"{path.name}: read as {encoding}" in ledger.notes

@@ -9,6 +9,7 @@ formula error, which calamine reads as blank, are found by ``cell_errors`` besid
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -317,6 +318,9 @@ def decode_text(raw: bytes) -> tuple[str, str]:
         return raw[3:].decode("utf-8", "replace"), "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16"), "utf-16"
+    wide = _utf16_without_bom(raw)
+    if wide is not None:
+        return raw.decode(wide, "replace"), wide
     with suppress(UnicodeDecodeError):
         return raw.decode("utf-8"), "utf-8"
     for encoding in ("gb18030", "big5"):  # Simplified, then Traditional Chinese
@@ -333,8 +337,29 @@ def decode_text(raw: bytes) -> tuple[str, str]:
     return raw.decode("cp1252", "replace"), "cp1252"  # Western exports (Salesforce, Excel on Windows)
 
 
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 saved without its byte-order mark: the ASCII of a CSV (commas, line ends, digits)
+    then has a NUL beside every byte, all on the odd bytes (little-endian) or all on the even."""
+    head = raw[:8192]
+    odd, even = head[1::2].count(0), head[::2].count(0)
+    if len(head) < 4:
+        return None
+    for encoding, zeros, others in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if zeros >= 0.2 * len(head) / 2 and others == 0:
+            try:
+                codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+            except UnicodeDecodeError:
+                continue
+            return encoding
+    return None
+
+
 def _open_csv(path: Path) -> Source:
     text, encoding = decode_text(path.read_bytes())
+    notes = [] if encoding.startswith("utf-8") else [f"{path.name}: read as {encoding}"]
+    if "\x00" in text:  # NUL bytes (a damaged export, a file padded by a tool): no cell holds them
+        notes.append(f"{path.name}: {text.count(chr(0))} NUL bytes removed")
+        text = text.replace("\x00", "")
     dialect: Any = csv.excel
     first_line = text[:20].splitlines()[0] if text else ""
     if first_line.lower().startswith("sep=") and len(first_line) == 5:  # Excel's "sep=;" line
@@ -353,5 +378,4 @@ def _open_csv(path: Path) -> Source:
         ) from error
     if not any(any(cell.strip() for cell in row) for row in rows):
         raise InputError("the CSV file holds no data", file=path, hint="pick the exported file again")
-    note = [] if encoding.startswith("utf-8") else [f"{path.name}: read as {encoding}"]
-    return Source(path, [RawSheet(path.stem, True, _rows=rows, _errors=scan_csv(rows))], notes=note)
+    return Source(path, [RawSheet(path.stem, True, _rows=rows, _errors=scan_csv(rows))], notes=notes)
