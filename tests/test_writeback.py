@@ -22,7 +22,7 @@ from tests.conftest import ROOT, libreoffice_convert, run_crm
 from toolkit.config import load_settings
 from toolkit.errors import InputError
 from toolkit.writeback import patch as mechanics
-from toolkit.writeback.patch import WriteColumn, write_back
+from toolkit.writeback.patch import WriteColumn, column_index, write_back
 
 TODAY = "2026-11-26"
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -321,7 +321,14 @@ def test_killed_between_writing_and_replacing_leaves_the_original_intact(tmp_pat
         from pathlib import Path
         from toolkit.writeback import patch as writeback
         from toolkit.writeback.patch import WriteColumn, write_back
-        writeback.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+        real_replace = os.replace
+
+        def killed_at_the_ledger(source, target):
+            if Path(target) == Path({str(ledger)!r}):
+                os.kill(os.getpid(), signal.SIGKILL)
+            real_replace(source, target)  # the backup's own rename goes through
+
+        writeback.os.replace = killed_at_the_ledger
         write_back(Path({str(ledger)!r}), "客户台账", 2, [], [WriteColumn("class", "客户分类(系统)", {{3: "重点"}})],
                    backup_dir=Path({str(tmp_path / "backups")!r}))
         """
@@ -665,3 +672,69 @@ def test_write_back_through_a_relative_path_or_a_link_says_it_wrote_the_ledger(t
                 assert written["into_ledger"] is True and written["backup"], written
             else:
                 assert "台账未改动" not in done.stdout + done.stderr and "已写回台账" in done.stdout, done.stderr
+
+
+def _rewrite_part(path: Path, part: str, change) -> None:
+    contents = parts(path)
+    contents[part] = change(contents[part])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in contents.items():
+            zf.writestr(name, data)
+
+
+def test_a_dimension_claiming_every_column_puts_new_columns_after_the_last_cell(tmp_path):
+    ledger = rich_ledger(tmp_path / "台账.xlsx")
+    part = sheet_part(ledger)
+    _rewrite_part(ledger, part, lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', xml))
+    assert classify_back(ledger, "--out", str(tmp_path / "out")).returncode == 0
+    sheet = openpyxl.load_workbook(ledger)["客户台账"]
+    assert sheet["K3"].value == "重点"  # beside the ledger's own columns, not at XFE
+    assert max(column_index(ref.rstrip("0123456789")) for ref in cells(parts(ledger)[part])) < 16384
+
+
+def test_no_room_after_the_last_column_is_refused_with_one_line(tmp_path):
+    ledger = rich_ledger(tmp_path / "台账.xlsx")
+    part = sheet_part(ledger)
+    before = None
+
+    def cell_at_xfd(xml: bytes) -> bytes:
+        return re.sub(rb"(<row [^>]*\br=\"5\"[^>]*>.*?)</row>", rb'\1<c r="XFD5" t="inlineStr"><is><t>x</t></is></c></row>', xml, count=1, flags=re.S)
+
+    _rewrite_part(ledger, part, cell_at_xfd)
+    before = ledger.read_bytes()
+    done = classify_back(ledger, "--out", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stderr
+    line = done.stderr.strip()
+    assert len(line.splitlines()) == 1 and "no room for the new columns" in line and "XFD" in line
+    assert "客户台账" in line and ledger.read_bytes() == before
+
+
+def test_killed_during_the_backup_copy_leaves_no_truncated_backup(tmp_path):
+    ledger = rich_ledger(tmp_path / "台账.xlsx")
+    backups = tmp_path / "backups"
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from toolkit.writeback import patch as writeback
+        from toolkit.writeback.patch import WriteColumn, write_back
+
+        def half_then_killed(source, target):
+            data = Path(source).read_bytes()
+            Path(target).write_bytes(data[: len(data) // 2])
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        writeback.shutil.copy2 = half_then_killed
+        write_back(Path({str(ledger)!r}), "客户台账", 2, [], [WriteColumn("class", "客户分类(系统)", {{3: "重点"}})],
+                   backup_dir=Path({str(backups)!r}))
+        """
+    )
+    killed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True)
+    assert killed.returncode == -9
+    left = sorted(p.name for p in backups.iterdir())
+    assert len(left) == 1 and left[0].startswith(".台账 ") and left[0].endswith(".partial")  # never a backup's name
+    assert classify_back(ledger, "--out", str(tmp_path / "out"), cwd=tmp_path).returncode == 0
+    column = WriteColumn("class", "客户分类(系统)", {3: "一般"})
+    result = write_back(ledger, "客户台账", 2, [], [column], backup_dir=backups)
+    kept = sorted(p.name for p in backups.iterdir())
+    assert kept == [result.backup.name] and zipfile.is_zipfile(result.backup)  # the partial copy is gone

@@ -8,8 +8,9 @@ it is. ``styles.xml`` gains one date style the first time a date column is writt
 it). Every other part (other sheets, drawings, charts, comments, tables, VBA, custom XML …)
 is copied byte for byte.
 
-The safe replace: a timestamped backup first, the new file written beside the ledger under a
-temporary name and read back, then an atomic ``os.replace``. When the ledger is open (an
+The safe replace: a timestamped backup first (copied under a temporary name, synced, renamed),
+the new file written beside the ledger under a temporary name, read back and synced, then an
+atomic ``os.replace``. When the ledger is open (an
 Excel ``~$`` owner file or a LibreOffice ``.~lock`` file beside it, or the replace is refused),
 the result is written beside the ledger instead and the ledger is left untouched.
 """
@@ -51,6 +52,7 @@ _ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
 _STYLE = re.compile(rb'\ss="(\d+)"')
 _SPANS = re.compile(rb'\sspans="(\d+):(\d+)"')
 _DIMENSION = re.compile(rb'<dimension\s+ref="([^"]*)"\s*/>')
+_MAX_COLUMNS = 16384  # A … XFD
 _MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 _TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
@@ -237,6 +239,7 @@ def write_back(
         patch.write(tmp)
         _read_back(tmp, patch)
         shutil.copymode(path, tmp)
+        _fsync(tmp)
         _check_writable(path, expected_stat)  # not changed while we were writing
         os.replace(tmp, path)
     except PermissionError as error:  # Windows: the file is open in Excel (a sharing violation)
@@ -272,14 +275,32 @@ def backup(path: Path, folder: Path, keep_days: float, now: datetime) -> Path:
     while target.exists():
         n += 1
         target = folder / f"{path.stem} {now:%Y%m%d-%H%M%S}-{n}{path.suffix}"
-    shutil.copy2(path, target)
+    partial = target.with_name(f".{target.name}.partial")  # a copy cut short never looks like a backup
+    try:
+        shutil.copy2(path, partial)
+        _fsync(partial)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     limit = now - timedelta(days=keep_days)
     stamp = re.compile(re.escape(path.stem) + r" (\d{8}-\d{6})(?:-\d+)?" + re.escape(path.suffix) + "$")
     for old in folder.iterdir():
         found = stamp.match(old.name)
         if found and old != target and datetime.strptime(found.group(1), "%Y%m%d-%H%M%S") < limit:
             old.unlink()
+        elif old.name.startswith(f".{path.stem} ") and old.name.endswith(".partial"):
+            old.unlink(missing_ok=True)  # what a run killed during its copy left
     return target
+
+
+def _fsync(path: Path) -> None:
+    """Make the file's bytes reach the disk before it is renamed into place."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def check_suffix(path: Path) -> None:
@@ -531,7 +552,16 @@ class _SheetPatch:
                 hint="open the ledger in Excel and save it again as .xlsx",
             )
         existing = {exact_header(text): i for i, text in enumerate(labels) if exact_header(text)}
-        last = max(len(labels) - 1, self._last_used_column())
+        last = max(len(labels) - 1, self._last_used_column(len(labels) - 1))
+        if last + sum(1 for c in columns if exact_header(c.header) not in existing) >= _MAX_COLUMNS:
+            raise InputError(
+                f"no room for the new columns: the sheet holds cells up to column {column_letter(last)},"
+                " Excel's last column is XFD",
+                file=path,
+                sheet=sheet,
+                hint="delete the unused columns at the right of the sheet in Excel (or give the new columns'"
+                " headers to empty columns of the ledger), then run again",
+            )
         self.targets: list[tuple[int, WriteColumn]] = []
         self.new_headers: list[str] = []
         for column in columns:
@@ -545,16 +575,20 @@ class _SheetPatch:
         self.letters = {c.header: column_letter(i) for i, c in self.targets}
         self._check_merges()
 
-    def _last_used_column(self) -> int:
+    def _last_used_column(self, header_end: int) -> int:
+        """The last column holding a cell or a merge. The sheet's ``<dimension>`` says so when
+        it ends at the header's end; a dimension claiming more (A1:XFD1048576, as some tools
+        write) is checked against the cells themselves."""
         found = _DIMENSION.search(self.xml)
-        last = -1
+        claimed = None
         if found:
-            ref = found.group(1).split(b":")[-1]
-            letters = re.match(rb"[A-Z]+", ref)
-            if letters:
-                last = column_index(letters.group().decode())
+            letters = re.match(rb"[A-Z]+", found.group(1).split(b":")[-1])
+            claimed = column_index(letters.group().decode()) if letters else None
+        if claimed is not None and claimed <= header_end:
+            last = claimed
         else:
-            for ref in _REF.finditer(self.xml):
+            last = -1
+            for ref in _REF.finditer(self.xml, self.xml.find(b"<sheetData")):
                 last = max(last, column_index(ref.group(1).decode()))
         for merge in _MERGE.finditer(self.xml):
             last = max(last, column_index(merge.group(3).decode()))
