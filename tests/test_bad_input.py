@@ -179,3 +179,38 @@ def test_config_values_of_the_wrong_type(tmp_path, config):
     run_crm("init", str(tmp_path / "ws"))
     (tmp_path / "ws" / "crm.toml").write_text(config, encoding="utf-8")
     assert_clean_refusal(run_crm("validate", "x.xlsx", "--workspace", str(tmp_path / "ws")), "crm.toml")
+
+
+
+def _a_folder_this_user_cannot_write(tmp_path: Path) -> Path:
+    """A folder made read-only; root writes anywhere, so for root a folder of the kernel's
+    read-only sysfs (a real refusal by the system, not a simulation)."""
+    import os
+
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        return folder
+    return Path("/sys/kernel")
+
+
+def test_a_read_only_output_folder_is_named_and_nothing_is_recorded(tmp_path):
+    import sqlite3
+
+    workspace = tmp_path / "demo"
+    assert run_crm("demo", str(workspace), "--today", "2026-11-26").returncode == 0
+    out = _a_folder_this_user_cannot_write(tmp_path)
+    before = sorted(p.name for p in out.iterdir())
+
+    def runs() -> int:
+        with sqlite3.connect(workspace / "state.sqlite") as db:
+            return db.execute("select count(*) from runs").fetchone()[0] + db.execute(
+                "select count(*) from planned_visits"
+            ).fetchone()[0]
+
+    recorded = runs()
+    for args in (["classify"], ["validate"], ["plan"], ["report", "--month", "2026-11"], ["run"]):
+        done = run_crm(*args, "--out", str(out), "--today", "2026-11-26", cwd=workspace)
+        assert_clean_refusal(done, str(out), "cannot write into the output folder", "--out")
+    assert runs() == recorded and sorted(p.name for p in out.iterdir()) == before

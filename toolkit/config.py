@@ -91,6 +91,24 @@ def templates_dir() -> Path:
 _CADENCE_HEADERS = {"客户类别": 0, "拜访类型": 1, "周期(月)": 2, "方式": 3, "记录关键词": 5}
 
 
+def check_writable_folder(folder: Path) -> None:
+    """Make ``folder`` and write a probe file into it; ``InputError`` naming it when that fails
+    (read-only, no permission, a disk that is full)."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".crm-probe-"):
+            pass
+    except OSError as error:
+        raise InputError(
+            f"cannot write into the output folder ({error.strerror or type(error).__name__})",
+            file=folder,
+            hint="make the folder writable, or give another one with --out"
+            " (or out = '...' under [workspace] in crm.toml)",
+        ) from None
+
+
 @dataclass
 class Cadence:
     """One row of 拜访周期: customers of ``klass`` get a ``kind`` of visit every ``months``
@@ -176,6 +194,13 @@ class Settings:
         folder = Path(override) if override else self.out_dir or Path.cwd() / "out"
         if folder.exists() and not folder.is_dir():
             raise InputError("the output folder is a file", file=folder, hint="give --out a folder")
+        return folder
+
+    def output_folder(self, override: str | os.PathLike[str] | None = None) -> Path:
+        """The output folder, made if need be and checked to take a file: a job calls this
+        before it writes or records anything, so a folder it cannot write leaves no trace."""
+        folder = self.output_dir(override)
+        check_writable_folder(folder)
         return folder
 
     def ledger_key(self, ledger: str | os.PathLike[str]) -> str:

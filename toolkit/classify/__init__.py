@@ -118,7 +118,7 @@ def classify(
     if found.error is not None and not typed_fallback:
         raise found.error
     keys = facts.index.keys
-    out_dir_path = settings.output_dir(out_dir)
+    out_dir_path = settings.output_folder(out_dir) if write else settings.output_dir(out_dir)
     ledger_key = settings.ledger_key(ledger_path)
     previous: PreviousRun | None = None
     store = StateStore(state_path(settings, out_dir)) if record else None
@@ -130,21 +130,21 @@ def classify(
         customers = facts.classified(before).customers
         snapshots = [(c.key, _snapshot(c, scores[i], before[i])) for i, c in enumerate(customers)] if record else []
         changes = compare(previous, snapshots, found.order, lang) if previous else []
-        if store is not None:
+        result = ClassificationResult(ledger, policy, found.order, customers, facts.index, changes, previous)
+        result.notes.extend([facts.satisfaction_note] if facts.satisfaction_note else [])
+        if write:
+            stem = Path(ledger_path).stem
+            name = f"{stem}_{label('classify.file', lang)}_{policy}_{today:%Y%m%d}.xlsx"
+            result.outputs.append(
+                write_report(out_dir_path / name, result, today=today, lang=lang, company=settings.company)
+            )
+        if store is not None:  # only once the outputs exist: a failed run leaves no record
             store.record_classification(
                 ledger_key, policy, today, snapshots, summary=str(dict(Counter(c.klass for c in customers)))
             )
     finally:
         if store is not None:
             store.close()
-    result = ClassificationResult(ledger, policy, found.order, customers, facts.index, changes, previous)
-    result.notes.extend([facts.satisfaction_note] if facts.satisfaction_note else [])
-    if write:
-        stem = Path(ledger_path).stem
-        name = f"{stem}_{label('classify.file', lang)}_{policy}_{today:%Y%m%d}.xlsx"
-        result.outputs.append(
-            write_report(out_dir_path / name, result, today=today, lang=lang, company=settings.company)
-        )
     return result
 
 

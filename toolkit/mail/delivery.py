@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings
+from ..config import Settings, check_writable_folder
 from ..i18n import label
 from ..ledger.coerce import parse_email
 from ..state import SentMessage, StateStore, state_path
@@ -102,7 +102,13 @@ def deliver(
         with StateStore(path) as store:
             for kind in {m.kind for m in messages}:
                 known.update(store.sent_messages(kind, {m.period for m in messages if m.kind == kind}))
-    backend = OutboxBackend(outbox_folder(settings, config, out)) if config.backend == "outbox" else SmtpBackend(config)
+    if config.backend == "outbox":
+        folder = outbox_folder(settings, config, out)
+        if not dry_run:
+            check_writable_folder(folder)  # before anything is recorded as sent
+        backend: OutboxBackend | SmtpBackend = OutboxBackend(folder)
+    else:
+        backend = SmtpBackend(config)
     todo: list[tuple[Message, tuple[str, str, str, str], SentMessage | None]] = []
     seen: set[tuple[str, str, str, str]] = set()
     for m in messages:
@@ -213,8 +219,7 @@ def _preview(result: DeliveryResult, settings: Settings, out, now: datetime) -> 
     lang = settings.lang
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     kinds = sorted({m.kind for m, _, _ in result.statuses}) or ["mail"]
-    folder = settings.output_dir(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = settings.output_folder(out)
     path = folder / f"{L('mail.preview_file')}_{'-'.join(kinds)}_{now:%Y%m%d-%H%M}.xlsx"
     book = Book(str(path), title=L("mail.preview_title"), company=settings.company)
     sheet = book.add_sheet(L("mail.preview_title"))

@@ -162,15 +162,16 @@ def plan(
     specific: set[str] = set()
     _notes(ledger, index, settings, visits, start, end, today, work, notes, specific)
     result = PlanResult(ledger, start, end, today, visits, overdue, work, notes, owner_specific=specific)
+    folder = settings.output_folder(out_dir) if write else None  # checked before anything is recorded
     if record:
         result.completion = _close_the_loop(ledger_path, settings, out_dir, index, records, visits, today)
-    if write:
+    if folder is not None:
         from .report import write_outputs
 
         result.outputs.extend(
             write_outputs(
                 result,
-                settings.output_dir(out_dir),
+                folder,
                 Path(ledger_path).stem,
                 settings=settings,
                 company=settings.company,

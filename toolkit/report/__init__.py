@@ -179,7 +179,7 @@ def report(
 
         name = f"{Path(ledger_path).stem}_{label('report.file', settings.lang)}_{first:%Y%m}.xlsx"
         sent_log = partial(add_sent_log_sheet, settings=settings, month=first, out_dir=out_dir)
-        target = settings.output_dir(out_dir) / name
+        target = settings.output_folder(out_dir) / name
         result.outputs.append(
             write_report(target, result, lang=settings.lang, company=settings.company, more_sheets=[sent_log])
         )
@@ -260,6 +260,6 @@ def report_group(
 
     name = f"{label('report.group_file', settings.lang)}_{result.month:%Y%m}.xlsx"
     result.outputs.append(
-        write_group(settings.output_dir(out_dir) / name, result, lang=settings.lang, company=settings.company)
+        write_group(settings.output_folder(out_dir) / name, result, lang=settings.lang, company=settings.company)
     )
     return result

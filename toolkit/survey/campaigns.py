@@ -95,7 +95,7 @@ def create_campaign(
         if existing is None:
             questions, question_notes = load_questions(settings.rules)
             notes += question_notes
-            folder = settings.output_dir(out_dir) / f"{label('survey.folder', lang)}_{campaign}"
+            folder = settings.output_folder(out_dir) / f"{label('survey.folder', lang)}_{campaign}"
             record = Campaign(
                 campaign,
                 datetime.now().isoformat(timespec="seconds"),

@@ -122,7 +122,7 @@ def survey_results(
     )
     if write:
         name = f"{label('survey.results_file', lang)}_{record.name}_{today:%Y%m%d}.xlsx"
-        result.outputs.append(_write(settings.output_dir(out_dir) / name, result, settings.company, today))
+        result.outputs.append(_write(settings.output_folder(out_dir) / name, result, settings.company, today))
     return result
 
 

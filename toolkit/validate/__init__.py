@@ -77,7 +77,7 @@ def validate(
     result = ValidationResult(ledger, findings)
     if write:
         stem = Path(ledger_path).stem
-        target = settings.output_dir(out_dir) / f"{stem}_校验结果_{today:%Y%m%d}.xlsx"
+        target = settings.output_folder(out_dir) / f"{stem}_校验结果_{today:%Y%m%d}.xlsx"
         if settings.lang == "en":
             target = target.with_name(f"{stem}_validation_{today:%Y%m%d}.xlsx")
         company, lang = settings.company, settings.lang
