@@ -65,6 +65,7 @@ class Handler:
     reject: set[str] = field(default_factory=set)  # RCPT TO these gets 550
     close_after: int | None = None  # after this many messages, every MAIL drops the connection
     drop_in_data: bool = False  # take the message, then drop the connection instead of answering
+    echo: str = ""  # a careless server: this text (the password) in its replies to RCPT and DATA
     logins: int = 0
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -77,7 +78,7 @@ class Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.reject:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown {self.echo}".strip()
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -86,7 +87,7 @@ class Handler:
         if self.drop_in_data:
             server.transport.close()
             return "250 OK"  # never reaches the client
-        return "250 2.0.0 OK queued"
+        return f"250 2.0.0 OK queued {self.echo}".strip()
 
     def messages(self) -> list[EmailMessage]:
         return [message_from_bytes(data, policy=policy.default) for _, _, data in self.received]  # type: ignore[misc]

@@ -370,3 +370,38 @@ def test_a_long_chinese_sender_name_and_a_calendar_attachment_decode_in_every_cl
     assert str(make_header(decode_header(raw_from))) == f"{long_name} <crm@example.com>"
     (part,) = mail.iter_attachments()
     assert part.get_content_type() == "text/calendar" and "拜访 北京华信科技有限公司" in part.get_content()
+
+
+def test_a_server_echoing_the_password_never_gets_it_stored_or_shown(tmp_path, ssl_server, password):
+    """Replies are redacted wherever they go: the state database, the command's output,
+    `remind --log`, and the monthly report's 发送记录 — the password as typed and in base64."""
+    import base64
+    import sqlite3
+
+    ws = tmp_path / "demo"
+    assert run_crm("demo", str(ws), "--today", "2026-11-26").returncode == 0
+    config = ws / "crm.toml"
+    server_lines = [
+        line for line in ssl_server.mail_config().splitlines()[1:] if not line.startswith(("sender_", "backend"))
+    ]
+    text = config.read_text(encoding="utf-8")
+    assert '[mail]\nbackend = "outbox"' in text
+    text = text.replace('[mail]\nbackend = "outbox"', '[mail]\nbackend = "smtp"\n' + "\n".join(server_lines))
+    config.write_text(text, encoding="utf-8")
+    ssl_server.handler.echo = f"{PASSWORD} {base64.b64encode(PASSWORD.encode()).decode()}"
+    ssl_server.handler.reject = {"manager@example.com"}  # the copies are refused, with the echo
+    env = {"CRM_SMTP_PASSWORD": PASSWORD}
+    sent = run_crm("remind", "visits", "-w", str(ws), "--today", "2026-12-02", "--json", env=env)  # the next week
+    assert sent.returncode == 0, sent.stderr
+    assert len(ssl_server.handler.received) == 6
+    logged = run_crm("remind", "--log", "-w", str(ws), env=env)
+    logged_json = run_crm("remind", "--log", "-w", str(ws), "--json", env=env)
+    report = run_crm("report", "-w", str(ws), "--month", "2026-12", "--json", "--today", "2026-12-02", env=env)
+    assert report.returncode == 0, report.stderr
+    book = openpyxl.load_workbook(__import__("json").loads(report.stdout)["outputs"][0])
+    sheet_text = " ".join(str(c) for row in book["发送记录"].iter_rows(values_only=True) for c in row)
+    with sqlite3.connect(ws / "state.sqlite") as db:
+        stored = " ".join(str(c) for row in db.execute("select * from sent_messages") for c in row)
+    assert "250 2.0.0 OK queued *** ***" in stored and "Recipient address rejected" in sent.stdout + logged_json.stdout
+    for shown in (stored, sent.stdout, sent.stderr, logged.stdout, logged_json.stdout, sheet_text):
+        assert PASSWORD not in shown and base64.b64encode(PASSWORD.encode()).decode() not in shown

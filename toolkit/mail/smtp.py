@@ -10,6 +10,7 @@ automatically (at most once beats twice).
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -108,9 +109,24 @@ class SmtpBackend:
         except (OSError, smtplib.SMTPException) as error:
             raise ToolkitError(f"cannot reach the SMTP server {where}: {self._clean(error)}") from None
 
+    def _redact(self, text: str) -> str:
+        """``text`` with the password cut out, as typed and as the AUTH commands carry it
+        (base64), should a server ever echo it in a reply."""
+        if not self._password:
+            return text
+        login = self.config.login or self.config.from_address()
+        secrets = {
+            self._password,
+            base64.b64encode(self._password.encode()).decode(),
+            base64.b64encode(f"\0{login}\0{self._password}".encode()).decode(),
+        }
+        for secret in sorted(secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
     def _clean_reply(self, code: int, text: bytes | str) -> str:
-        reply = _reply(code, text)
-        return reply.replace(self._password, "***") if self._password else reply
+        """A server's reply as one line, redacted: every reply kept or shown goes through this."""
+        return self._redact(_reply(code, text))
 
     def _clean(self, error: BaseException) -> str:
         """The error as one line, with the password cut out should a server ever echo it."""
@@ -118,7 +134,7 @@ class SmtpBackend:
             text = _reply(error.smtp_code, error.smtp_error)
         else:
             text = " ".join(str(error).split()) or type(error).__name__
-        return text.replace(self._password, "***") if self._password else text
+        return self._redact(text)
 
     def _reconnect(self) -> None:
         try:
@@ -139,7 +155,7 @@ class SmtpBackend:
                 smtp.ehlo_or_helo_if_needed()  # yagmail greets only when it logs in or starts TLS
                 code, text = smtp.mail(sender)
                 if code == 421:
-                    raise smtplib.SMTPServerDisconnected(_reply(code, text))
+                    raise smtplib.SMTPServerDisconnected(self._clean_reply(code, text))
                 if code in _SENDER_REFUSED:
                     where = f"{self.config.host}:{self.config.port}"
                     raise SenderRefused(
@@ -149,22 +165,22 @@ class SmtpBackend:
                     )
                 if code != 250:
                     smtp.rset()
-                    return SendOutcome("failed", _reply(code, text))
+                    return SendOutcome("failed", self._clean_reply(code, text))
                 refused: dict[str, str] = {}
                 for recipient in recipients:
                     code, text = smtp.rcpt(recipient)
                     if code == 421:
-                        raise smtplib.SMTPServerDisconnected(_reply(code, text))
+                        raise smtplib.SMTPServerDisconnected(self._clean_reply(code, text))
                     if code not in (250, 251):
-                        refused[recipient] = _reply(code, text)
+                        refused[recipient] = self._clean_reply(code, text)
                 if len(refused) == len(recipients):
                     smtp.rset()
                     return SendOutcome("failed", "; ".join(refused.values()), refused)
                 handed_over = True
                 code, text = smtp.data(data)
                 if code != 250:
-                    return SendOutcome("failed", _reply(code, text))
-                return SendOutcome("sent", _reply(code, text), refused)
+                    return SendOutcome("failed", self._clean_reply(code, text))
+                return SendOutcome("sent", self._clean_reply(code, text), refused)
             except OSError as error:  # SMTP errors are OSErrors too, as are timeouts and resets
                 if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code != 421:
                     return SendOutcome("failed", self._clean(error))  # a refusal: nothing was delivered
