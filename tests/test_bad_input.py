@@ -181,7 +181,6 @@ def test_config_values_of_the_wrong_type(tmp_path, config):
     assert_clean_refusal(run_crm("validate", "x.xlsx", "--workspace", str(tmp_path / "ws")), "crm.toml")
 
 
-
 def _a_folder_this_user_cannot_write(tmp_path: Path) -> Path:
     """A folder made read-only; root writes anywhere, so for root a folder of the kernel's
     read-only sysfs (a real refusal by the system, not a simulation)."""
@@ -205,9 +204,10 @@ def test_a_read_only_output_folder_is_named_and_nothing_is_recorded(tmp_path):
 
     def runs() -> int:
         with sqlite3.connect(workspace / "state.sqlite") as db:
-            return db.execute("select count(*) from runs").fetchone()[0] + db.execute(
-                "select count(*) from planned_visits"
-            ).fetchone()[0]
+            return (
+                db.execute("select count(*) from runs").fetchone()[0]
+                + db.execute("select count(*) from planned_visits").fetchone()[0]
+            )
 
     recorded = runs()
     for args in (["classify"], ["validate"], ["plan"], ["report", "--month", "2026-11"], ["run"]):

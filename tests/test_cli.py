@@ -217,3 +217,36 @@ def test_report_takes_today(tmp_path):
     assert early["month"] == late["month"] == "2026-10"
     # the data problems are the ones open on the day the report is made (a later visit date is no longer "future")
     assert early["kpis"] != late["kpis"]
+
+
+def test_every_message_with_brackets_prints_as_written(capsys):
+    """Each catalogue text holding a bracketed word ([mail], [mail.owner_managers] …) comes out
+    of the consoles exactly as written: markup never eats it, and no escape backslash shows."""
+    import re
+
+    from toolkit.console import err_console, out_console
+    from toolkit.i18n import LABELS
+
+    texts = {t for table in LABELS.values() for t in table.values() if re.search(r"\[[a-z][a-z._]*\]", t)}
+    assert len(texts) >= 4
+    for text in sorted(texts):
+        out_console.print(text)
+        err_console.print(text)
+        printed = capsys.readouterr()
+        assert " ".join(printed.out.split()) == " ".join(text.split()), text
+        assert " ".join(printed.err.split()) == " ".join(text.split()), text
+
+
+def test_commands_print_bracketed_paths_and_values_whole(tmp_path):
+    """A workspace in a folder named with brackets: every line naming it shows it whole."""
+    folder = tmp_path / "客户[mail]" / "demo [ledgers]"
+    demo = run_crm("demo", str(folder), "--today", "2026-11-26")
+    assert demo.returncode == 0, demo.stderr
+    assert demo.stdout.count(str(folder)) >= 8 and "\\[" not in demo.stdout
+    for args in (["validate"], ["classify"], ["plan"], ["report", "--month", "2026-11"], ["run"]):
+        done = run_crm(*args, "-w", str(folder), "--today", "2026-11-26")
+        assert done.returncode == 0, (args, done.stderr)
+        assert str(folder) in done.stdout and "\\[" not in done.stdout, (args, done.stdout)
+    install = run_crm("schedule", "install", "-w", str(folder))  # prints what it would install
+    assert install.returncode == 0, install.stderr
+    assert str(folder / "logs") in install.stdout and "\\[" not in install.stdout

@@ -698,7 +698,13 @@ def test_no_room_after_the_last_column_is_refused_with_one_line(tmp_path):
     before = None
 
     def cell_at_xfd(xml: bytes) -> bytes:
-        return re.sub(rb"(<row [^>]*\br=\"5\"[^>]*>.*?)</row>", rb'\1<c r="XFD5" t="inlineStr"><is><t>x</t></is></c></row>', xml, count=1, flags=re.S)
+        return re.sub(
+            rb"(<row [^>]*\br=\"5\"[^>]*>.*?)</row>",
+            rb'\1<c r="XFD5" t="inlineStr"><is><t>x</t></is></c></row>',
+            xml,
+            count=1,
+            flags=re.S,
+        )
 
     _rewrite_part(ledger, part, cell_at_xfd)
     before = ledger.read_bytes()

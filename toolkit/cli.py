@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from .config import Settings
 from .console import (
@@ -86,12 +87,13 @@ def init(
     if as_json:
         _print_json({"job": "init", "workspace": str(folder), "outputs": [str(f) for f in files]})
         return
-    out_console.print(f"Workspace created in [bold]{escape(str(folder))}[/]:")
+    out_console.print(f"Workspace created in [bold]{escape(str(folder))}[/]:", markup=True)
     for f in files:
-        out_console.print(f"  {escape(str(f))}")
+        out_console.print(f"  {str(f)}")
     out_console.print(
         f"Next: put your ledger path in crm.toml under {escape('[ledgers]')}, then run "
-        f"[bold]crm validate --workspace {escape(str(folder))}[/]"
+        f"[bold]crm validate --workspace {escape(str(folder))}[/]",
+        markup=True,
     )
 
 
@@ -129,37 +131,38 @@ def demo(
     reported, written = results["report"], results["write_back"]
     risks = sum(len(c.tags) for c in classified.customers)
     show = out_console.print
-    show(f"Demo workspace: [bold]{escape(str(folder))}[/]  ({len(run.planted)} mistakes planted in the ledger)")
-    show(f"  ledger      {escape(str(run.ledger))}")
-    show(f"  validate →  {escape(str(checked.outputs[0]))}  ({checked.errors} errors, {checked.warnings} warnings)")
-    counts = ", ".join(f"{k} {n}" for k, n in classified.counts.items())
-    show(f"  classify →  {escape(str(classified.outputs[0]))}  ({counts}; {risks} risk tags)")
     show(
-        f"  plan     →  {escape(str(planned.outputs[0]))}  ({len(planned.planned)} visits in 3 months, "
+        f"Demo workspace: [bold]{escape(str(folder))}[/]  ({len(run.planted)} mistakes planted in the ledger)",
+        markup=True,
+    )
+    show(f"  ledger      {str(run.ledger)}")
+    show(f"  validate →  {str(checked.outputs[0])}  ({checked.errors} errors, {checked.warnings} warnings)")
+    counts = ", ".join(f"{k} {n}" for k, n in classified.counts.items())
+    show(f"  classify →  {str(classified.outputs[0])}  ({counts}; {risks} risk tags)")
+    show(
+        f"  plan     →  {str(planned.outputs[0])}  ({len(planned.planned)} visits in 3 months, "
         f"{len(planned.overdue)} overdue; an .ics per owner beside it)"
     )
-    show(f"  report   →  {escape(str(reported.outputs[0]))}  ({reported.month:%Y-%m})")
+    show(f"  report   →  {str(reported.outputs[0])}  ({reported.month:%Y-%m})")
     show(
-        f"  write-back → {escape(str(run.ledger))}  (columns {escape('、'.join(written.columns))}, bad cells marked; "
-        f"backup {escape(str(written.backup))})"
+        f"  write-back → {str(run.ledger)}  (columns {'、'.join(written.columns)}, bad cells marked; "
+        f"backup {str(written.backup)})"
     )
     sent = {name.split()[1]: r.delivery.sent for name, r in results.items() if name.startswith("remind ")}
     per_kind = ", ".join(f"{k} {n}" for k, n in sent.items())
-    show(f"  remind   →  {escape(str(run.folder / 'outbox'))}  ({per_kind} messages)")
+    show(f"  remind   →  {str(run.folder / 'outbox')}  ({per_kind} messages)")
     created, collected = results["survey create"], results["survey collect"]
     survey = results["survey results"]
     show(
-        f"  survey   →  {escape(str(created.folder))}  ({len(created.created)} forms, "
+        f"  survey   →  {str(created.folder)}  ({len(created.created)} forms, "
         f"{results['survey send'].delivery.sent} e-mailed, "
-        f"{len(collected.accepted)} returned and collected; results {escape(str(survey.outputs[0]))})"
+        f"{len(collected.accepted)} returned and collected; results {str(survey.outputs[0])})"
     )
     jobs = results["schedule status"].jobs
     first = min((j for j in jobs if j.next_run), key=lambda j: j.next_run, default=None)
     upcoming = f"; next: {first.entry.name} at {first.next_run:%Y-%m-%d %H:%M}" if first else ""
-    show(
-        f"  schedule →  {len(jobs)} jobs in crm.toml{escape(upcoming)}  (crm schedule status -w {escape(str(folder))})"
-    )
-    show(f"Try: crm validate --workspace {escape(str(folder))}")
+    show(f"  schedule →  {len(jobs)} jobs in crm.toml{upcoming}  (crm schedule status -w {str(folder)})")
+    show(f"Try: crm validate --workspace {str(folder)}")
 
 
 @app.command("validate")
@@ -304,22 +307,20 @@ def plan_command(
     lang_ = settings.lang
     end = result.end - timedelta(days=1)
     out_console.print(
-        escape(
-            label(
-                "plan.summary",
-                lang_,
-                planned=len(result.planned),
-                start=result.start.isoformat(),
-                end=end.isoformat(),
-                overdue=len(result.overdue),
-                overflow=len(result.overflow),
-            )
+        label(
+            "plan.summary",
+            lang_,
+            planned=len(result.planned),
+            start=result.start.isoformat(),
+            end=end.isoformat(),
+            overdue=len(result.overdue),
+            overflow=len(result.overflow),
         )
     )
     for note in result.notes:
-        out_console.print(f"- {escape(note)}")
+        out_console.print(f"- {note}")
     for path in result.outputs:
-        out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+        out_console.print(f"{label('cli.written', lang_)} {str(path)}")
     _print_write_back(written, lang_)
 
 
@@ -352,11 +353,11 @@ def report_command(
             _print_json(grouped.as_json())
             return
         for r in grouped.reports:
-            out_console.print(f"{escape(r.subsidiary)}: {len(r.classified.customers)} {label('cli.customers', lang_)}")
+            out_console.print(f"{r.subsidiary}: {len(r.classified.customers)} {label('cli.customers', lang_)}")
         for name, why in grouped.failures:
-            out_console.print(f"[red]{escape(name)}[/]: {escape(why)}")
+            out_console.print(f"[red]{escape(name)}[/]: {escape(why)}", markup=True)
         for path in grouped.outputs:
-            out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+            out_console.print(f"{label('cli.written', lang_)} {str(path)}")
         return
     ledger = _ledger_argument(ledger, settings)
     with _progress(f"{label('cli.read', lang_)} {ledger}…", as_json):
@@ -386,9 +387,9 @@ def report_command(
         )
         out_console.print(f"{label(key, lang_)}: {text}")
     for missing in result.missing:
-        out_console.print(f"- {escape(label('missing.' + missing, lang_))}")
+        out_console.print(f"- {label('missing.' + missing, lang_)}")
     for path in result.outputs:
-        out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+        out_console.print(f"{label('cli.written', lang_)} {str(path)}")
 
 
 def _print_write_back(written, lang: str, shown: int = 20) -> None:
@@ -396,24 +397,22 @@ def _print_write_back(written, lang: str, shown: int = 20) -> None:
         return
     columns = "、".join(f"{header} ({letter})" for header, letter in written.columns.items())
     if written.dry_run:
-        out_console.print(escape(label("writeback.dry_run", lang, cells=len(written.changes), columns=columns)))
+        out_console.print(label("writeback.dry_run", lang, cells=len(written.changes), columns=columns))
         for change in written.changes[:shown]:
-            out_console.print(
-                f"  {escape(change.sheet)}!{change.cell}: {escape(change.old or '∅')} → {escape(change.new or '∅')}"
-            )
+            out_console.print(f"  {change.sheet}!{change.cell}: {change.old or '∅'} → {change.new or '∅'}")
         if len(written.changes) > shown:
-            out_console.print(f"  … {escape(label('writeback.more', lang, count=len(written.changes) - shown))}")
+            out_console.print(f"  … {label('writeback.more', lang, count=len(written.changes) - shown)}")
         return
     if written.written is None:
-        out_console.print(escape(label("writeback.unchanged", lang, columns=columns)))
+        out_console.print(label("writeback.unchanged", lang, columns=columns))
         return
     if not written.into_ledger:
         reason = label("writeback.open", lang, lock=written.lock_file) if written.lock_file else written.beside_reason
         note = label("writeback.beside_note", lang, reason=reason, path=str(written.written))
-        err_console.print(escape(note), soft_wrap=True)
+        err_console.print(note, soft_wrap=True)
         return
     out_console.print(
-        escape(label("writeback.done", lang, cells=len(written.changes), columns=columns, backup=str(written.backup)))
+        label("writeback.done", lang, cells=len(written.changes), columns=columns, backup=str(written.backup))
     )
 
 
@@ -480,23 +479,25 @@ def remind_command(
         _print_json(result.as_json())
     else:
         delivery = result.delivery
-        out_console.print(escape(describe(result, lang_)))
+        out_console.print(describe(result, lang_))
         if delivery.sent:
             out_console.print(f"  {label('remind.backend.' + delivery.backend, lang_)}: {delivery.sent}")
         for failure in delivery.failed:
-            out_console.print(f"  [red]✗[/] {escape(failure['recipient'])}: {escape(failure['error'])}")
+            out_console.print(f"  [red]✗[/] {escape(failure['recipient'])}: {escape(failure['error'])}", markup=True)
         for doubt in delivery.uncertain:
             out_console.print(
-                f"  [yellow]?[/] {escape(doubt['recipient'])}: {escape(label('remind.uncertain', lang_))}"
+                f"  [yellow]?[/] {escape(doubt['recipient'])}: {escape(label('remind.uncertain', lang_))}", markup=True
             )
         if delivery.interrupted:
-            out_console.print(f"  [red]{label('remind.interrupted', lang_)}[/]: {escape(delivery.interrupted)}")
+            out_console.print(
+                f"  [red]{escape(label('remind.interrupted', lang_))}[/]: {escape(delivery.interrupted)}", markup=True
+            )
         if result.problems:
             out_console.print(f"{label('remind.problems', lang_)}:")
             for problem in result.problems:
-                out_console.print(f"  - {escape(problem)}")
+                out_console.print(f"  - {problem}")
         for path in result.as_json()["outputs"]:
-            out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+            out_console.print(f"{label('cli.written', lang_)} {str(path)}")
     if result.delivery.interrupted:
         raise typer.Exit(1)
 
@@ -534,7 +535,7 @@ def run_command(
         if as_json:
             _print_json({"job": "run", "today": as_of.isoformat(), "jobs": [], "results": {}, "outputs": []})
         else:
-            out_console.print(escape(label("run.nothing_due", lang_, today=as_of.isoformat())))
+            out_console.print(label("run.nothing_due", lang_, today=as_of.isoformat()))
         return
     from .pipeline import expand
     from .remind import KINDS
@@ -556,11 +557,11 @@ def run_command(
     if as_json:
         _print_json(result.as_json(limit))
         return
-    out_console.print(f"[bold]{escape(str(result.ledger))}[/] {as_of.isoformat()}")
+    out_console.print(f"[bold]{escape(str(result.ledger))}[/] {as_of.isoformat()}", markup=True)
     for name, done in result.results.items():
-        out_console.print(f"- {escape(name)}: {escape(_one_line(name, done, lang_))}")
+        out_console.print(f"- {name}: {_one_line(name, done, lang_)}")
     for path in result.outputs:
-        out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+        out_console.print(f"{label('cli.written', lang_)} {str(path)}")
 
 
 def _one_line(step: str, result: Any, lang: str) -> str:
@@ -594,7 +595,8 @@ def _print_sent_log(records, lang: str) -> None:
         to = r.recipient + (f" (cc {r.cc})" if r.cc else "")
         out_console.print(
             f"{r.updated.replace('T', ' ')[:16]}  {kind_label(r.kind, lang)} {r.period}  "
-            f"[{colour}]{escape(status)}[/]  {escape(to)}  {escape(r.subject)}"
+            f"[{colour}]{escape(status)}[/]  {escape(to)}  {escape(r.subject)}",
+            markup=True,
         )
 
 
@@ -613,7 +615,8 @@ def _ledger_argument(ledger: Path | None, settings: Settings) -> Path:
 def _print_classification(result, lang: str) -> None:
     out_console.print(
         f"[bold]{escape(result.ledger.path)}[/]: {len(result.customers)} {label('cli.customers', lang)}, "
-        f"{label('summary.policy', lang)} {result.policy}"
+        f"{label('summary.policy', lang)} {escape(result.policy)}",
+        markup=True,
     )
     table = RichTable(show_header=True, header_style="bold")
     for name in ("col.class", "col.count"):
@@ -636,7 +639,7 @@ def _print_classification(result, lang: str) -> None:
             )
         )
     for note in result.notes:
-        out_console.print(f"- {escape(note)}")
+        out_console.print(f"- {note}")
     if result.previous is None:
         out_console.print(label("summary.first_run", lang))
     else:
@@ -649,14 +652,15 @@ def _print_classification(result, lang: str) -> None:
             )
         )
     for path in result.outputs:
-        out_console.print(f"{label('cli.written', lang)} {escape(str(path))}")
+        out_console.print(f"{label('cli.written', lang)} {str(path)}")
 
 
 def _print_validation(result, lang: str) -> None:
     ledger = result.ledger
     out_console.print(
         f"[bold]{escape(ledger.path)}[/]: {len(ledger.customer_sheet)} {label('cli.customers', lang)}; "
-        + "; ".join(f"{escape(t.sheet)} ({len(t)})" for t in ledger.tables.values())
+        + "; ".join(f"{escape(t.sheet)} ({len(t)})" for t in ledger.tables.values()),
+        markup=True,
     )
     counts = Counter((f.code, f.severity) for f in result.findings)
     if counts:
@@ -665,12 +669,12 @@ def _print_validation(result, lang: str) -> None:
             table.add_column(label(name, lang))
         for (code, severity), n in sorted(counts.items(), key=lambda x: (x[0][1], -x[1])):
             colour = "red" if severity == "error" else "yellow"
-            table.add_row(CODES[code].title(lang), f"[{colour}]{label('severity.' + severity, lang)}[/]", str(n))
+            table.add_row(CODES[code].title(lang), Text(label("severity." + severity, lang), style=colour), str(n))
         out_console.print(table)
     else:
         out_console.print(label("summary.none", lang))
     for path in result.outputs:
-        out_console.print(f"{label('cli.written', lang)} {escape(str(path))}")
+        out_console.print(f"{label('cli.written', lang)} {str(path)}")
 
 
 from .survey.commands import survey_app  # noqa: E402  (a sub-app over toolkit.survey)

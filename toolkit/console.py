@@ -15,12 +15,15 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .config import Settings, find_workspace, load_settings
 from .errors import InputError, ToolkitError
 
-out_console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False)
+# markup off: a message is printed as it is, brackets and all ([ledgers], [mail]); the few
+# styled lines say markup=True and escape what they interpolate
+out_console = Console(highlight=False, soft_wrap=True, markup=False)
+err_console = Console(stderr=True, highlight=False, markup=False)
 
 WorkspaceOpt = typer.Option(
     None,
@@ -55,8 +58,8 @@ def _progress(message: str, quiet: bool):
     if quiet or not err_console.is_terminal:
         yield lambda text: None
         return
-    with err_console.status(message) as spinner:
-        yield lambda text: spinner.update(text)
+    with err_console.status(escape(message)) as spinner:  # a spinner reads markup whatever the console
+        yield lambda text: spinner.update(escape(text))
 
 
 @contextmanager
@@ -83,7 +86,7 @@ def _steps(title: str, quiet: bool, total: int):
             if started[0]:
                 bar.advance(task)
             started[0] = True
-            bar.update(task, description=f"{title} · {name}")
+            bar.update(task, description=escape(f"{title} · {name}"))
 
         yield step
 

@@ -146,7 +146,8 @@ CODES: dict[str, Code] = {
             "Formula error",
             "{field}（{cell}）显示公式错误 {value}，值无法读取",
             "{field} ({cell}) shows the formula error {value}: its value cannot be read",
-            "在 Excel 中修正该单元格的公式（#REF! 多为引用的行或列被删，#DIV/0! 为除以零，#N/A 为查找不到），或直接填写值",
+            "在 Excel 中修正该单元格的公式（#REF! 多为引用的行或列被删，#DIV/0! 为除以零，"
+            "#N/A 为查找不到），或直接填写值",
             "fix the cell's formula in Excel (#REF!: a referenced row or column was deleted; #DIV/0!: division by zero;"
             " #N/A: a lookup found nothing), or type the value",
         ),

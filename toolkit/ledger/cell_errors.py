@@ -20,8 +20,27 @@ from posixpath import join, normpath
 from typing import BinaryIO
 from xml.etree import ElementTree
 
-EXCEL_ERRORS = ("#N/A", "#REF!", "#DIV/0!", "#NUM!", "#NULL!", "#NAME?", "#VALUE!", "#GETTING_DATA", "#SPILL!", "#CALC!")
-_BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!", 0x2A: "#N/A"}
+EXCEL_ERRORS = (
+    "#N/A",
+    "#REF!",
+    "#DIV/0!",
+    "#NUM!",
+    "#NULL!",
+    "#NAME?",
+    "#VALUE!",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+)
+_BIFF_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+}
 _BLOCK = 1 << 22
 _LIBREOFFICE_ERROR = re.compile(r"Err:[0-9]{3}")  # what LibreOffice shows (and saves to CSV) for some errors
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
@@ -52,7 +71,9 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     for sheet in book.iter(f"{_MAIN}sheet"):
         target = targets.get(sheet.get(f"{_DOC_RELS}id"), "")
         if target:
-            parts[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
+            parts[sheet.get("name", "")] = (
+                target.lstrip("/") if target.startswith("/") else normpath(join("xl", target))
+            )
     return parts
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from ..config import find_workspace
 from ..console import JsonOpt as _JsonOpt
@@ -108,11 +109,11 @@ def status_command(
         outcome = label("schedule.outcome." + last.outcome, lang_) if last else label("schedule.never", lang_)
         colour = {"ok": "green", "failed": "red", "interrupted": "yellow"}.get(last.outcome if last else "", "")
         table.add_row(
-            f"{escape(job.entry.name)}\n[dim]{job.entry.job} · {job.entry.when.text}[/]",
+            Text.assemble(job.entry.name, "\n", (f"{job.entry.job} · {job.entry.when.text}", "dim")),
             last.started.strftime("%Y-%m-%d %H:%M") if last else "—",
-            f"[{colour}]{outcome}[/]" if colour else outcome,
+            Text(outcome, style=colour),
             job.next_run.strftime("%Y-%m-%d %H:%M") if job.next_run else "—",
-            escape(last.summary) if last else "",
+            last.summary if last else "",
         )
     _out.print(table)
     pending = sum(len(j.pending) for j in jobs)
@@ -145,34 +146,34 @@ def install_command(
         return
     lang_ = sched.lang
     if plan.platform == "windows":
-        _out.print(label("schedule.install.windows", lang_, task=escape(plan.task)))
-        _out.print(f"  {escape(plan.command)}")
+        _out.print(label("schedule.install.windows", lang_, task=plan.task))
+        _out.print(f"  {plan.command}")
         if not apply:
             from .install import write_task_xml
 
             write_task_xml(plan, folder)  # so the command below can be run as printed
-            _out.print(f"  {escape(plan.schtasks)}")
+            _out.print(f"  {plan.schtasks}")
     else:
         _out.print(label("schedule.install.cron", lang_))
         for line in plan.cron:
-            _out.print(f"  {escape(line)}")
+            _out.print(f"  {line}")
         for name, text in plan.systemd.items():
             if name.endswith(".service"):
                 _out.print(label("schedule.install.systemd", lang_))
-            _out.print(f"[bold]{escape(name)}[/]")
-            _out.print(escape(text))
+            _out.print(f"[bold]{escape(name)}[/]", markup=True)
+            _out.print(text)
         if plan.systemd:
             from .install import systemd_enable
 
-            _out.print(f"  {escape(systemd_enable(str(folder)))}")
+            _out.print(f"  {systemd_enable(str(folder))}")
     if apply:
         _out.print(label("schedule.install.applied", lang_))
         for line in plan.applied:
-            _out.print(f"  {escape(line)}")
+            _out.print(f"  {line}")
     else:
         _out.print(label("schedule.install.apply", lang_))
-    log = escape(str(folder / LOG_NAME))
-    _out.print(label("schedule.install.check", lang_, workspace=escape(str(folder)), log=log))
+    log = str(folder / LOG_NAME)
+    _out.print(label("schedule.install.check", lang_, workspace=str(folder), log=log))
 
 
 def _scheduler(workspace: Path | None, now: str | None, lang: str | None) -> Scheduler:
@@ -196,7 +197,7 @@ def _moment(value: str | None) -> datetime | None:
 
 def _print_run(record: RunRecord, lang: str) -> None:
     colour = "green" if record.outcome == "ok" else "red" if record.outcome == "failed" else "yellow"
-    _out.print(f"[{colour}]●[/] {escape(describe_run(record, lang))}")
+    _out.print(f"[{colour}]●[/] {escape(describe_run(record, lang))}", markup=True)
 
 
 def _streams_for_pythonw() -> None:

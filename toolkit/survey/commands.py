@@ -65,9 +65,9 @@ def create_command(
         skipped=len(result.skipped),
         folder=result.folder,
     )
-    out_console.print(escape(text))
+    out_console.print(text)
     for note in result.notes:
-        out_console.print(f"- {escape(note)}")
+        out_console.print(f"- {note}")
 
 
 @survey_app.command("collect")
@@ -101,30 +101,26 @@ def collect_command(
         return
     lang_ = settings.lang
     if fetched is not None:
-        out_console.print(
-            escape(label("survey.cli_fetched", lang_, messages=fetched.messages, files=len(fetched.saved)))
-        )
+        out_console.print(label("survey.cli_fetched", lang_, messages=fetched.messages, files=len(fetched.saved)))
     out_console.print(
-        escape(
-            label(
-                "survey.cli_collect",
-                lang_,
-                received=len(result.received),
-                accepted=len(result.accepted),
-                rejected=len(result.rejected),
-                duplicates=len(result.duplicates),
-                already=len(result.already_collected),
-            )
+        label(
+            "survey.cli_collect",
+            lang_,
+            received=len(result.received),
+            accepted=len(result.accepted),
+            rejected=len(result.rejected),
+            duplicates=len(result.duplicates),
+            already=len(result.already_collected),
         )
     )
     for rejected in result.rejected:
         item = rejected.as_json(lang_)
-        out_console.print(f"[red]{escape(item['file'])}[/]: {escape(item['message'])}")
+        out_console.print(f"[red]{escape(item['file'])}[/]: {escape(item['message'])}", markup=True)
     for d in result.duplicates:
-        out_console.print(f"- {escape(label('survey.cli_duplicate', lang_, **d))}")
+        out_console.print(f"- {label('survey.cli_duplicate', lang_, **d)}")
     if result.ignored:
         files = ("、" if lang_ == "zh" else ", ").join(result.ignored[:3]) + ("…" if len(result.ignored) > 3 else "")
-        out_console.print(escape(label("survey.cli_ignored", lang_, count=len(result.ignored), files=files)))
+        out_console.print(label("survey.cli_ignored", lang_, count=len(result.ignored), files=files))
     for p in result.problems:
         problem = label(f"survey.problem.{p['problem']}", lang_) + (
             f" ({shown_value(p['value'])})" if p["value"] is not None else ""
@@ -132,7 +128,7 @@ def collect_command(
         text = label(
             "survey.cli_problem", lang_, file=p["file"], customer=p["customer"], question=p["text"], problem=problem
         )
-        out_console.print(f"[yellow]-[/] {escape(text)}")
+        out_console.print(f"[yellow]-[/] {escape(text)}", markup=True)
 
 
 @survey_app.command("results")
@@ -155,23 +151,21 @@ def results_command(
         return
     lang_, total = settings.lang, result.total
     out_console.print(
-        escape(
-            label(
-                "survey.cli_results",
-                lang_,
-                campaign=result.campaign.name,
-                issued=total.issued,
-                returned=total.returned,
-                rate=_fmt(total.rate, "rate", lang_),
-                mean=_fmt(total.mean, "score", lang_),
-                csat=_fmt(total.csat, "rate", lang_),
-                nps=_fmt(total.nps, "nps", lang_),
-                low=len(result.low),
-            )
+        label(
+            "survey.cli_results",
+            lang_,
+            campaign=result.campaign.name,
+            issued=total.issued,
+            returned=total.returned,
+            rate=_fmt(total.rate, "rate", lang_),
+            mean=_fmt(total.mean, "score", lang_),
+            csat=_fmt(total.csat, "rate", lang_),
+            nps=_fmt(total.nps, "nps", lang_),
+            low=len(result.low),
         )
     )
     for path in result.outputs:
-        out_console.print(f"{label('cli.written', lang_)} {escape(str(path))}")
+        out_console.print(f"{label('cli.written', lang_)} {str(path)}")
 
 
 def _print_mail(result, lang: str) -> None:
@@ -187,13 +181,13 @@ def _print_mail(result, lang: str) -> None:
         failed=len(delivery.failed),
         skipped=len(result.skipped),
     )
-    out_console.print(escape(text))
+    out_console.print(text)
     for failed in delivery.failed:
-        out_console.print(f"[red]{escape(failed['recipient'])}[/]: {escape(failed['error'])}")
+        out_console.print(f"[red]{escape(failed['recipient'])}[/]: {escape(failed['error'])}", markup=True)
     for skipped in result.skipped:
-        out_console.print(f"- {escape(skipped['customer'])}: {escape(skipped['reason'])}")
+        out_console.print(f"- {skipped['customer']}: {skipped['reason']}")
     for path in delivery.outputs:
-        out_console.print(f"{label('cli.written', lang)} {escape(str(path))}")
+        out_console.print(f"{label('cli.written', lang)} {str(path)}")
 
 
 @survey_app.command("send")
