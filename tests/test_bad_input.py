@@ -214,3 +214,26 @@ def test_a_read_only_output_folder_is_named_and_nothing_is_recorded(tmp_path):
         done = run_crm(*args, "--out", str(out), "--today", "2026-11-26", cwd=workspace)
         assert_clean_refusal(done, str(out), "cannot write into the output folder", "--out")
     assert runs() == recorded and sorted(p.name for p in out.iterdir()) == before
+
+
+def test_a_lost_rules_sheet_names_the_command_that_gives_it_back(tmp_path):
+    from toolkit.config import PARAMETERS_SHEET
+
+    workspace = tmp_path / "ws"
+    assert run_crm("init", str(workspace)).returncode == 0
+    rules = workspace / "rules.xlsx"
+    book = openpyxl.load_workbook(rules)
+    del book[PARAMETERS_SHEET]
+    book.save(rules)
+    edited = rules.read_bytes()
+    line = assert_clean_refusal(run_crm("validate", "-w", str(workspace)), "rules.xlsx", PARAMETERS_SHEET)
+    command = f"crm init --rules-only {workspace}"
+    assert command in line and "templates/" not in line
+    done = run_crm(*command.split()[1:])
+    assert done.returncode == 0 and "rules.default.xlsx" in done.stdout
+    assert rules.read_bytes() == edited  # the user's own workbook is never overwritten
+    assert PARAMETERS_SHEET in openpyxl.load_workbook(workspace / "rules.default.xlsx").sheetnames
+    rules.unlink()
+    missing = assert_clean_refusal(run_crm("validate", "-w", str(workspace)), "rules workbook not found")
+    assert command in missing
+    assert run_crm(*command.split()[1:]).returncode == 0 and run_crm("validate", "-w", str(workspace)).returncode == 0

@@ -77,11 +77,24 @@ def init(
     folder: Path = typer.Argument(..., help="The folder to create the workspace in."),
     company: str = typer.Option("示例公司", help="Company name shown on reports."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing config and rules workbook."),
+    rules_only: bool = typer.Option(
+        False,
+        "--rules-only",
+        help="Only write the shipped rules workbook (the policies' defaults): as rules.xlsx where there is none, "
+        "else beside it as rules.default.xlsx, to copy a lost sheet or row back from. Never overwrites rules.xlsx.",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Create a workspace: crm.toml, rules.xlsx, an empty ledger with the standard sheets, out/."""
-    from .workspace import LEDGER_PATH, init_workspace
+    from .workspace import LEDGER_PATH, init_workspace, write_default_rules
 
+    if rules_only:
+        written = write_default_rules(folder)
+        if as_json:
+            _print_json({"job": "init", "workspace": str(folder), "outputs": [str(written)]})
+        else:
+            out_console.print(f"{label('cli.written', 'en')} {written}")
+        return
     folder = init_workspace(folder, company=company, force=force)
     files = [folder / "crm.toml", folder / "rules.xlsx", folder / LEDGER_PATH, folder / "out"]
     if as_json:

@@ -163,7 +163,7 @@ class Rules:
                 f"parameter '{key}' is missing or not a number",
                 file=self.path,
                 sheet=PARAMETERS_SHEET,
-                hint="copy the row back from templates/rules.xlsx",
+                hint=_defaults_hint(self.path, "row"),
             )
         return float(value)
 
@@ -315,13 +315,27 @@ def _column_overrides(section: dict[str, Any], path: Path) -> dict[str, dict[str
 # ---------------------------------------------------------------- the rules workbook
 
 
+def _quoted(folder: Path) -> str:
+    text = str(folder)
+    return f'"{text}"' if any(c.isspace() for c in text) else text
+
+
+def _defaults_hint(rules: Path | None, what: str) -> str:
+    """How to get a lost sheet or row of the rules workbook back: the command that writes the
+    shipped defaults beside it."""
+    folder = _quoted(rules.parent) if rules is not None else "WORKSPACE"
+    return f"copy that {what} back from the shipped defaults: crm init --rules-only {folder} writes them as rules.default.xlsx"
+
+
 def load_rules(path: Path) -> Rules:
     """Read the rules workbook. A wrong value raises ``ConfigError`` naming sheet and cell."""
     from python_calamine import CalamineWorkbook
 
     if not path.is_file():
         raise ConfigError(
-            "rules workbook not found", file=path, hint="copy templates/rules.xlsx there, or run crm init again"
+            "rules workbook not found",
+            file=path,
+            hint=f"write the shipped one there with: crm init --rules-only {_quoted(path.parent)}",
         )
     try:
         book = CalamineWorkbook.from_path(str(path))
@@ -336,7 +350,7 @@ def load_rules(path: Path) -> Rules:
             raise ConfigError(
                 f"the rules workbook has no sheet 「{sheet}」",
                 file=path,
-                hint="copy that sheet back from templates/rules.xlsx",
+                hint=_defaults_hint(path, "sheet"),
             )
         return [(i + 1, r) for i, r in enumerate(sheets[sheet]) if i > 0 and any(str(c).strip() for c in r)]
 

@@ -211,6 +211,24 @@ def init_workspace(folder: str | os.PathLike[str], *, company: str = "示例公�
     return folder
 
 
+DEFAULT_RULES_NAME = "rules.default.xlsx"
+
+
+def write_default_rules(folder: str | os.PathLike[str]) -> Path:
+    """The shipped rules workbook (the policies' defaults) into ``folder``: as its rules.xlsx
+    when it has none, else beside it as rules.default.xlsx, to copy a sheet or a row back
+    from. An edited rules.xlsx is never overwritten."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError("is a file, not a folder", file=folder, hint="give the workspace folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / RULES_NAME
+    if target.exists():
+        target = folder / DEFAULT_RULES_NAME
+    shutil.copyfile(templates_dir() / RULES_NAME, target)
+    return target
+
+
 def _copy_missing(source: Path, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for item in source.iterdir():
