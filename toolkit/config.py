@@ -324,7 +324,10 @@ def _defaults_hint(rules: Path | None, what: str) -> str:
     """How to get a lost sheet or row of the rules workbook back: the command that writes the
     shipped defaults beside it."""
     folder = _quoted(rules.parent) if rules is not None else "WORKSPACE"
-    return f"copy that {what} back from the shipped defaults: crm init --rules-only {folder} writes them as rules.default.xlsx"
+    return (
+        f"copy that {what} back from the shipped defaults: crm init --rules-only {folder}"
+        " writes them as rules.default.xlsx"
+    )
 
 
 def load_rules(path: Path) -> Rules:
