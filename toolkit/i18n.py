@@ -459,6 +459,8 @@ LABELS: dict[str, dict[str, str]] = {
         "survey.form_missing": "问卷文件不见了：{file}（重新运行 crm survey create 生成）",
         "survey.remind_max": "已催办 {n} 次，达到上限",
         "survey.cli_send": "批次 {campaign}：{messages} 封邮件，本次发送 {sent}，之前已发 {already}，失败 {failed}，未发 {skipped}",
+        "survey.cli_skipped": "- 未发 {count} 位：{reason}（{names}）",
+        "survey.cli_skipped_more": " 等，--json 列出全部",
         "survey.cli_dry_run": "批次 {campaign}：试运行，未发送任何邮件，也未记为已发。{messages} 封邮件中将发送 {would}，之前已发 {already}，无法发送 {failed}，未发 {skipped}；逐封见预览工作簿",
     },
     "en": {
@@ -913,6 +915,8 @@ LABELS: dict[str, dict[str, str]] = {
         "survey.form_missing": "the form file is gone: {file} (run crm survey create again to make it)",
         "survey.remind_max": "reminded {n} times already, the most allowed",
         "survey.cli_send": "Campaign {campaign}: {messages} e-mails, {sent} sent now, {already} sent before, {failed} failed, {skipped} not sent",
+        "survey.cli_skipped": "- {count} not sent: {reason} ({names})",
+        "survey.cli_skipped_more": " …; --json lists them all",
         "survey.cli_dry_run": "Campaign {campaign}: dry run, nothing sent or recorded. Of {messages} e-mails {would} would be sent, {already} were sent before, {failed} cannot be sent, {skipped} not sent; each is in the preview workbook",
     },
 }

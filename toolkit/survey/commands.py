@@ -184,8 +184,13 @@ def _print_mail(result, lang: str) -> None:
     out_console.print(text)
     for failed in delivery.failed:
         out_console.print(f"[red]{escape(failed['recipient'])}[/]: {escape(failed['error'])}", markup=True)
-    for skipped in result.skipped:
-        out_console.print(f"- {skipped['customer']}: {skipped['reason']}")
+    by_reason: dict[str, list[str]] = {}
+    for skipped in result.skipped:  # one line a reason, not a line a customer (200 have no e-mail)
+        by_reason.setdefault(skipped["reason"], []).append(skipped["customer"])
+    separator = "、" if lang == "zh" else ", "
+    for reason, customers in by_reason.items():
+        names = separator.join(customers[:3]) + (label("survey.cli_skipped_more", lang) if len(customers) > 3 else "")
+        out_console.print(label("survey.cli_skipped", lang, count=len(customers), reason=reason, names=names))
     for path in delivery.outputs:
         out_console.print(f"{label('cli.written', lang)} {str(path)}")
 
