@@ -130,3 +130,23 @@ def test_utf16_csv_without_a_byte_order_mark_is_read(tmp_path):
         ledger = read_ledger(path)
         assert ledger.customer_sheet.column("phone") == ["13800138000", "13900139000"], encoding
         assert f"{path.name}: read as {encoding}" in ledger.notes
+
+
+def test_a_date_cell_of_serial_60_is_reported_not_shown_as_the_28th(tmp_path):
+    """Excel shows a date-formatted 60 as 1900-02-29; python-calamine reads it as 1900-02-28.
+    A real 1900-02-28 (serial 59) stays as it is."""
+    import xlsxwriter
+
+    path = tmp_path / "leap.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("客户台账")
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, HEADER)
+    for n, serial in enumerate([59, 60]):
+        sheet.write_row(n + 1, 0, [f"客户{n}", "张三", "13800138000", "王五", 60])  # 年销售额 60: just a number
+        sheet.write_number(n + 1, 5, serial, day)
+    book.close()
+    table = read_ledger(path).customer_sheet
+    assert [str(v) for v in table.column("last_visit")] == ["1900-02-28", "None"]
+    assert table.bad["last_visit"] == {1: "1900-02-29"} and "annual_sales" not in table.bad
+    assert table.column("annual_sales") == [60.0, 60.0]

@@ -6,7 +6,9 @@ in an .xlsx/.xlsm the cells typed ``t="e"`` in each worksheet's XML, in a legacy
 FORMULA and BOOLERR records whose result is an error, in a CSV the cells that are exactly one
 of Excel's error texts (what Excel writes for an error cell when it saves CSV).
 
-Every function returns, per sheet, ``{(row, column): "#DIV/0!"}`` with 0-based positions.
+Every function returns, per sheet, ``{(row, column): "#DIV/0!"}`` with 0-based positions. An
+.xlsx number cell of exactly 60 is listed too, as ``LEAP_DAY``: in a date column it is Excel's
+1900-02-29, which never was (calamine reads it as 1900-02-28); elsewhere it is just 60.
 """
 
 from __future__ import annotations
@@ -96,7 +98,18 @@ def scan_worksheet(stream: BinaryIO) -> Errors:
         carry = data[cut:]
 
 
+LEAP_DAY = "1900-02-29"  # Excel's serial 60: a day that never was, which calamine shows as 1900-02-28
+
+
 def _errors_in(data: bytes, found: Errors) -> None:
+    at = data.find(b"<v>60</v>")
+    while at != -1:  # a number cell holding exactly 60: in a date column, Excel's 1900-02-29
+        start = data.rfind(b"<c ", 0, at)
+        head = data[start : data.find(b">", start) + 1] if start != -1 else b""
+        ref = _CELL_REF.search(head)
+        if ref is not None and b" t=" not in head:
+            found[(int(ref.group(2)) - 1, _column(ref.group(1)))] = LEAP_DAY
+        at = data.find(b"<v>60</v>", at + 9)
     for marker in (b't="e"', b"t='e'"):
         at = data.find(marker)
         while at != -1:

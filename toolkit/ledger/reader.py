@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from itertools import accumulate, islice
 from typing import Any
 
 from ..errors import InputError
 from ..model import CUSTOMERS, FIELDS_BY_TABLE, TABLES, FormulaError, Ledger, Sheet
+from .cell_errors import LEAP_DAY
 from .coerce import _DIRTY, Coerced, coercer, parse_id, parse_text
 from .headers import HeaderMatch, expected_headers, find_header
 from .source import RawSheet, open_source
@@ -122,6 +124,7 @@ def _is_number(text: str) -> bool:
 
 
 _CHUNK = 8192
+_EXCEL_LEAP_DAY_AS_READ = (date(1900, 2, 28), datetime(1900, 2, 28))
 # a workbook this big takes longer to parse than pandas takes to import (~0.6 s), so the import
 # is done while the main thread would wait for the first sheet anyway
 _PRELOAD_BYTES = 8_000_000
@@ -300,6 +303,10 @@ def _mark_formula_errors(errors: dict[tuple[int, int], str], rows: list[int], co
         j = bisect_left(rows, r + 1)
         if column is None or j == len(rows) or rows[j] != r + 1:
             continue  # a header, a skipped row or an unmapped column
+        if text == LEAP_DAY:  # serial 60 in a date column: a date Excel shows but that never was
+            if column.values[j] in _EXCEL_LEAP_DAY_AS_READ:
+                column.bad[j], column.values[j] = LEAP_DAY, None
+            continue
         column.bad[j] = FormulaError(text)
         if c == column.index and not column.extra:
             column.values[j] = None
