@@ -57,7 +57,7 @@ def read_ledger(
     # each role's best sheet so far: (score, -sheet position, what was read). A sheet plays the
     # one role it fits best, so it can be read as soon as it is parsed; a sheet beaten for its
     # role by a better one (or, on a tie, an earlier one) is dropped.
-    best: dict[str, tuple[int, int, Sheet]] = {}
+    best: dict[str, tuple[int, int, Sheet, RawSheet]] = {}
     for sheet in source.in_parsed_order():
         head = sheet.head(40)
         heads[sheet.name] = head
@@ -66,11 +66,15 @@ def read_ledger(
             table, score, found = role
             rank = (score, -order[id(sheet)])
             if table not in best or rank > best[table][:2]:
-                best[table] = (*rank, _read_table(sheet, found, source.date1904))
+                best[table] = (*rank, _read_table(sheet, found, source.date1904), sheet)
         sheet.release()  # read, or playing no role: the parsed sheet goes
     if CUSTOMERS not in best:
         raise _no_header_error(source.path, source.sheets, heads)
     tables = {table: best[table][2] for table in TABLES if table in best}
+    for table in tables:  # last: each sheet's error scan has had the time the others took to read
+        read, raw = best[table][2], best[table][3]
+        if raw.errors:
+            _mark_formula_errors(raw.errors, read)
     notes = list(source.notes)
     for table, read in tables.items():
         notes.append(f"{read.sheet}: {table}, header row {read.header_rows[-1]}, {len(read)} rows")
@@ -191,8 +195,6 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Sheet:
             chunk = []
     for column in columns:
         column.take(chunk, len(rows) - len(chunk))
-    if sheet.errors:
-        _mark_formula_errors(sheet.errors, rows, columns)
     values = {c.key: c.values for c in columns}
     _scale_percent_fractions(found, values, {c.key: c.typed_numbers for c in columns if c.percent})
     return Sheet(
@@ -294,22 +296,24 @@ class _ColumnReader:
             self.cache = None  # mostly distinct values (names, phones): caching only costs memory
 
 
-def _mark_formula_errors(errors: dict[tuple[int, int], str], rows: list[int], columns: list[_ColumnReader]) -> None:
+def _mark_formula_errors(errors: dict[tuple[int, int], str], read: Sheet) -> None:
     """A cell showing #REF!, #N/A … came through as blank: its value is unreadable instead
     (``Sheet.bad``), so it is reported as a formula error and never counted as empty."""
-    by_index = {i: column for column in columns for i in (column.index, *column.extra)}
+    by_index = {i: key for key, column in read.columns.items() for i in (column.index, *column.extra)}
+    rows = read.rows
     for (r, c), text in errors.items():
-        column = by_index.get(c)
+        key = by_index.get(c)
         j = bisect_left(rows, r + 1)
-        if column is None or j == len(rows) or rows[j] != r + 1:
+        if key is None or j == len(rows) or rows[j] != r + 1:
             continue  # a header, a skipped row or an unmapped column
+        values = read.column(key)
         if text == LEAP_DAY:  # serial 60 in a date column: a date Excel shows but that never was
-            if column.values[j] in _EXCEL_LEAP_DAY_AS_READ:
-                column.bad[j], column.values[j] = LEAP_DAY, None
+            if values[j] in _EXCEL_LEAP_DAY_AS_READ:
+                read.bad.setdefault(key, {})[j], values[j] = LEAP_DAY, None
             continue
-        column.bad[j] = FormulaError(text)
-        if c == column.index and not column.extra:
-            column.values[j] = None
+        read.bad.setdefault(key, {})[j] = FormulaError(text)
+        if c == read.columns[key].index and not read.columns[key].extra:
+            values[j] = None
 
 
 def _fill_merged_down(

@@ -16,7 +16,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,10 +270,10 @@ def _open_workbook(path: Path, data: bytes | None) -> Source:
     with path.open("rb") as handle:
         zipped = (data[:4] if data is not None else handle.read(4)) == _ZIP_MAGIC
 
-    def errors() -> dict[str, Errors]:
+    def errors(wanted: list[str] = names) -> dict[str, Errors]:
         try:
             if zipped:
-                return scan_xlsx(data if data is not None else str(path), names)
+                return scan_xlsx(data if data is not None else str(path), wanted)
             return scan_xls(data if data is not None else path.read_bytes())
         except (OSError, zipfile.BadZipFile, ValueError):
             return {}  # calamine has read it: a file this scan cannot walk just shows no error cells
@@ -292,7 +292,12 @@ def _open_workbook(path: Path, data: bytes | None) -> Source:
     sheets = [
         RawSheet(m.name, str(m.visible).endswith(".Visible"), _pending=pool.submit(parse, m.name)) for m in metadata
     ]
-    scan = pool.submit(errors)  # after the parses: a thread done with its sheets does it
+    # the scan for error cells starts when every sheet is parsed: the reader is then still busy
+    # with the last (largest) sheet for a while, on one core, and the scan takes the other
+    parses = [sheet._pending for sheet in sheets if sheet._pending is not None]
+    scanner = ThreadPoolExecutor(1, thread_name_prefix="scan")
+    scan = scanner.submit(lambda: (wait(parses), errors(names))[1])
+    scanner.shutdown(wait=False)
     for sheet in sheets:
         sheet._errors = scan
     pool.shutdown(wait=False)  # the threads end with their last sheet
