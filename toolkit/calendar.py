@@ -73,7 +73,7 @@ def _official(d: date) -> tuple[bool, str] | None:
 def _estimated_holidays(year: int) -> dict[date, str]:
     import holidays
 
-    found = holidays.country_holidays("CN", years=year)
+    found = holidays.country_holidays("CN", years=year, language="zh_CN")  # 春节, 春节（补假）…
     return {day: _chinese_name(name) for day, name in found.items()}
 
 

@@ -31,7 +31,7 @@ def write_report(path: Path, result: ClassificationResult, *, today: date, lang:
 def _summary(book: Book, result: ClassificationResult, today: date, lang: str) -> None:
     L = lambda key: label(key, lang)  # noqa: E731
     sheet = book.add_sheet(L("sheet.summary"))
-    sheet.write_string(0, 0, book.title, book.formats["title"])
+    book.write_title(sheet, 0, book.title)
     customers = result.customers
     overrides = sum(1 for c in customers if c.override)
     facts = [

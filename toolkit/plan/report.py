@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING
 from ..facts.schedule import Visit
 from ..i18n import label
 from ..ics import write_ics
-from ..xlsx import Book, file_part, sheet_name
+from ..xlsx import Book, file_part, sheet_name, text_lines
+
+_DAY_WIDTH = 22  # a calendar day's column
+_DAY_LINE = 13.5  # points a line of its 9 pt text takes
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -74,7 +77,7 @@ def _overview(
 ) -> None:
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     sheet = book.add_sheet(L("sheet.plan_overview"))
-    sheet.write_string(0, 0, book.title, book.formats["title"])
+    book.write_title(sheet, 0, book.title)
     end = result.end - timedelta(days=1)
     sheet.write_string(1, 0, L("plan.period"), book.formats["bold"])
     sheet.write_string(1, 1, f"{result.start.isoformat()} — {end.isoformat()}", book.formats["text"])
@@ -237,14 +240,13 @@ def _calendar(book: Book, result: PlanResult, visits: list[Visit], owner: str, l
     month = result.start.replace(day=1)
     last_day = result.end - timedelta(days=1)
     while month <= last_day:
-        sheet.write_string(
-            row, 0, f"{owner}  " + label("plan.month", lang, year=month.year, month=month.month), book.formats["title"]
-        )
+        book.write_title(sheet, row, f"{owner}  " + label("plan.month", lang, year=month.year, month=month.month))
         row += 1
         for c, text in enumerate(label("plan.weekdays", lang).split()):
             sheet.write_string(row, c, text, book.formats["header"])
         row += 1
         for week in month_calendar.Calendar().monthdatescalendar(month.year, month.month):
+            tallest = 1
             for c, day in enumerate(week):
                 if day.month != month.month:
                     sheet.write_blank(row, c, None, off)
@@ -255,9 +257,10 @@ def _calendar(book: Book, result: PlanResult, visits: list[Visit], owner: str, l
                 entries = by_day.get(day, [])
                 lines += entries[:4] + ([label("plan.more", lang, count=len(entries) - 4)] if len(entries) > 4 else [])
                 sheet.write_string(row, c, "\n".join(lines), fmt if workday and in_period else off)
-            sheet.set_row(row, 78)
+                tallest = max(tallest, text_lines("\n".join(lines), _DAY_WIDTH))
+            sheet.set_row(row, max(tallest, 3) * _DAY_LINE)  # every visit of the busiest day shows
             row += 1
         row += 1
         month = (month + timedelta(days=32)).replace(day=1)
-    sheet.set_column(0, 6, 22)
+    sheet.set_column(0, 6, _DAY_WIDTH)
     book.print_setup(sheet, repeat_row=None, landscape=True)

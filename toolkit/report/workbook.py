@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..i18n import label
 from ..model import COMPLAINTS
 from ..sheets import write_risk_sheet
-from ..xlsx import Book
+from ..xlsx import Book, display_width
 from .kpis import month_bounds
 
 if TYPE_CHECKING:
@@ -141,14 +141,16 @@ def _kpi_rows(result: ReportResult, lang: str) -> list[tuple[str, str, Any, Any,
 def _overview(book: Book, result: ReportResult, formats: dict[str, Any], lang: str) -> None:
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     sheet = book.add_sheet(L("sheet.report_overview"))
-    sheet.write_string(0, 0, book.title, book.formats["title"])
+    book.write_title(sheet, 0, book.title)
     sheet.write_string(1, 0, f"{L('summary.ledger')}: {result.classified.ledger.path}", book.formats["text"])
     headers = [L(k) for k in ("col.kpi", "col.this_month", "col.last_month", "col.change", "col.detail")]
     row = 3
     for c, text in enumerate(headers):
         sheet.write_string(row, c, text, book.formats["header"])
+    names = [headers[0]]
     for name, kind, now, before, note in _kpi_rows(result, lang):
         row += 1
+        names.append(name)
         sheet.write_string(row, 0, name, formats["text"])
         for c, value in ((1, now), (2, before)):
             _kpi_cell(sheet, row, c, kind, value, formats, lang)
@@ -218,8 +220,8 @@ def _overview(book: Book, result: ReportResult, formats: dict[str, Any], lang: s
         bar.set_title({"name": L("report.visits_by_owner")})
         bar.set_size({"width": 520, "height": 260})
         sheet.insert_chart(31, 6, bar)
-    sheet.set_column(0, 0, 26)
-    sheet.set_column(1, 3, 12)
+    sheet.set_column(0, 0, max(26, max(map(display_width, names)) + 2))  # every KPI's name whole
+    sheet.set_column(1, 3, max(12, display_width(L("kpi.volume")) + 2))
     sheet.set_column(4, 4, 44)
     sheet.freeze_panes(4, 0)
     book.print_setup(sheet, repeat_row=3, landscape=True)
@@ -383,7 +385,7 @@ def write_group(path: Path, result: GroupResult, *, lang: str, company: str) -> 
     )
     formats = _formats(book)
     sheet = book.add_sheet(L("sheet.group_overview"))
-    sheet.write_string(0, 0, book.title, book.formats["title"])
+    book.write_title(sheet, 0, book.title)
     names = [r.subsidiary for r in result.reports]
     headers = [L("col.kpi"), *names, L("col.total"), L("col.detail")]
     gaps = result.incomplete()
@@ -409,7 +411,7 @@ def write_group(path: Path, result: GroupResult, *, lang: str, company: str) -> 
     book.print_setup(sheet, repeat_row=2, landscape=True)
     for r in result.reports:
         sub = book.add_sheet(r.subsidiary)
-        sub.write_string(0, 0, f"{r.subsidiary}  {month_text}", book.formats["title"])
+        book.write_title(sub, 0, f"{r.subsidiary}  {month_text}")
         for c, text in enumerate([L(k) for k in ("col.kpi", "col.this_month", "col.last_month", "col.detail")]):
             sub.write_string(2, c, text, book.formats["header"])
         for n, (name, kind, now, before, note) in enumerate(_kpi_rows(r, lang), start=3):

@@ -13,7 +13,7 @@ from ..config import Settings
 from ..i18n import label
 from ..surveydata.questions import survey_parameters
 from ..surveydata.store import Campaign, IssuedForm, Return
-from ..xlsx import Book
+from ..xlsx import LINE_HEIGHT, Book, text_lines
 from .campaigns import open_store
 from .collect import shown_value
 from .scoring import Figures, LowScore, QuestionFigures, by_question, figures, grouped, low_scores
@@ -168,7 +168,7 @@ def _overview(book: Book, result: SurveyResults, fmt: dict[str, Any], title: str
     lang = result.lang
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     sheet = book.add_sheet(L("survey.sheet_overview"))
-    sheet.write_string(0, 0, title, book.formats["title"])
+    book.write_title(sheet, 0, title)
     sheet.write_string(
         1, 0, L("survey.as_of", campaign=result.campaign.name, created=result.campaign.as_of, today=today.isoformat())
     )
@@ -191,9 +191,12 @@ def _overview(book: Book, result: SurveyResults, fmt: dict[str, Any], title: str
     for n, (key, value, kind) in enumerate(rows, start=4):
         sheet.write_string(n, 0, L(key), fmt["text"])
         _value(sheet, n, 1, value, kind, fmt, lang)
-    sheet.write_string(len(rows) + 5, 0, L("survey.how"), book.formats["wrap"])
+    how = len(rows) + 5  # the definitions, over both columns, in a row as tall as they need
+    sheet.merge_range(how, 0, how, 1, L("survey.how"), book.formats["wrap"])
+    sheet.set_row(how, text_lines(L("survey.how"), 34 + 14) * LINE_HEIGHT)
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 1, 14)
+    promoters = 4 + next(i for i, (key, _, _) in enumerate(rows) if key == "survey.kpi_promoters")
     question_sheet = L("survey.sheet_questions")
     n = sum(1 for q in result.questions if q.question.kind == "rating")
     if n:
@@ -215,21 +218,11 @@ def _overview(book: Book, result: SurveyResults, fmt: dict[str, Any], title: str
         sheet.insert_chart(3, 3, chart)
     if total.recommends:
         pie = book.workbook.add_chart({"type": "pie"})
-        start = len(rows) + 7
-        for i, (key, value) in enumerate(
-            (
-                ("survey.kpi_promoters", total.promoters),
-                ("survey.kpi_passives", total.passives),
-                ("survey.kpi_detractors", total.detractors),
-            )
-        ):
-            sheet.write_string(start + i, 0, L(key), fmt["text"])
-            sheet.write_number(start + i, 1, value, fmt["count"])
-        pie.add_series(
+        pie.add_series(  # the 推荐者, 中立者, 贬损者 rows of the table above: written once
             {
                 "name": L("survey.chart_nps"),
-                "categories": [sheet.name, start, 0, start + 2, 0],
-                "values": [sheet.name, start, 1, start + 2, 1],
+                "categories": [sheet.name, promoters, 0, promoters + 2, 0],
+                "values": [sheet.name, promoters, 1, promoters + 2, 1],
                 "data_labels": {"percentage": True},
                 "points": [{"fill": {"color": c}} for c in ("#70AD47", "#FFC000", "#C00000")],
             }

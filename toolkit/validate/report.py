@@ -41,7 +41,7 @@ def _link_target(report: Path, ledger: Path) -> str | None:
 def _summary(book: Book, ledger: Ledger, findings: list[Finding], today: date, lang: str) -> None:
     L = lambda key: label(key, lang)  # noqa: E731
     sheet = book.add_sheet(L("sheet.summary"))
-    sheet.write_string(0, 0, book.title, book.formats["title"])
+    book.write_title(sheet, 0, book.title)
     severities = Counter(f.severity for f in findings)
     facts = [
         (L("summary.ledger"), ledger.path),

@@ -13,17 +13,19 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 
-from .rows import Link, RowWriter, StreamedRows, Styles, splice
+from .rows import LINE_HEIGHT, Link, RowWriter, StreamedRows, Styles, splice, text_lines
 
-__all__ = ["Book", "Link", "display_width", "file_part", "sheet_name"]
+__all__ = ["LINE_HEIGHT", "Book", "Link", "display_width", "file_part", "sheet_name", "text_lines"]
 
 FONT = "等线"  # Excel's default CJK font; WPS and LibreOffice substitute a CJK font
 WIDTH_SAMPLE = 2000  # rows measured for column widths
+TITLE_HEIGHT = 24  # points: a 14 pt title
 _INVALID_SHEET_CHARS = str.maketrans({c: "_" for c in "[]:*?/\\"})
 _INVALID_FILE_CHARS = str.maketrans({c: "_" for c in '\\/:*?"<>|'})
 
@@ -110,6 +112,12 @@ class Book:
         self.names.append(name)
         return self.workbook.add_worksheet(name)
 
+    def write_title(self, sheet, row: int, text: str, col: int = 0) -> None:
+        """A sheet's 14 pt title, in a row tall enough for it (left as it is, a 15 pt row would
+        let the title run into the row under it)."""
+        sheet.set_row(row, TITLE_HEIGHT)
+        sheet.write_string(row, col, text, self.formats["title"])
+
     def write_cell(self, sheet, row: int, col: int, value: Any, fmt: str | None = None) -> None:
         formats = self.formats
         if value is None:
@@ -165,22 +173,28 @@ class Book:
             raise RuntimeError(f"sheet {sheet.name}: one table a sheet")
         if self._scratch is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="crm-xlsx-")
-        writer = RowWriter(Path(self._scratch.name) / f"sheet{number}.xml", start_row, width, styles, wrap_columns)
+        rows = iter(rows)
+        sample = list(islice(rows, WIDTH_SAMPLE))  # the widths come from the rows a reader sees first
+        shown = [display_width(h) for h in headers]
+        for row in sample:
+            for col, value in enumerate(row):
+                size = display_width(value.text if value.__class__ is Link else value)
+                if size > shown[col]:
+                    shown[col] = size
+        caps = [max_widths[c] if max_widths and c < len(max_widths) else max_width for c in range(width)]
+        widths = [min(max(size + 2, 6), cap) for size, cap in zip(shown, caps, strict=True)]
+        # a column whose text is wider than it may be wraps, and each row is as tall as its text
+        wrapped = set(wrap_columns) | {c for c in range(width) if shown[c] + 2 > caps[c]}
+        path = Path(self._scratch.name) / f"sheet{number}.xml"
+        writer = RowWriter(path, start_row, width, styles, sorted(wrapped), widths)
         writer.header(headers)
-        widths = [display_width(h) for h in headers]
         count = 0
-        for count, row in enumerate(rows, start=1):
+        for count, row in enumerate(chain(sample, rows), start=1):
             fmt = row_formats[count - 1] if row_formats else None
             writer.row(row, xf[fmt] if fmt else None)
-            if count <= WIDTH_SAMPLE:
-                for col, value in enumerate(row):
-                    shown = display_width(value.text if value.__class__ is Link else value)
-                    if shown > widths[col]:
-                        widths[col] = shown
         self._streamed[number] = writer.close()
-        for col, shown in enumerate(widths):
-            cap = max_widths[col] if max_widths and col < len(max_widths) else max_width
-            sheet.set_column(col, col, min(max(shown + 2, 6), cap))
+        for col, size in enumerate(widths):
+            sheet.set_column(col, col, size)
         sheet.freeze_panes(start_row + 1, 0)
         if headers:
             sheet.autofilter(start_row, 0, start_row + max(count, 1), width - 1)

@@ -99,35 +99,75 @@ class StreamedRows:
     links: list[tuple[str, str, str]] = field(default_factory=list)  # (cell, target, location)
 
 
+LINE_HEIGHT = 15.0  # points a line of the house's 10 pt text takes, in Excel, WPS and LibreOffice
+MAX_ROW_HEIGHT = 409.0  # Excel's tallest row
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes in a wrapping cell ``width`` characters wide (a Chinese
+    character is two; estimated from the UTF-8 length, which never counts one short). English
+    wraps at spaces and loses part of a line each time: it gets a little less room."""
+    usable = max(width - 1.0, 1.0)
+    if "\n" in text:
+        return sum(text_lines(part, width) for part in text.split("\n"))
+    if len(text) * 2 <= usable:
+        return 1
+    shown = (len(text.encode()) + len(text) + 1) // 2
+    if " " in text and text.isascii():
+        usable = max(usable * 0.85, 1.0)
+    return max(1, math.ceil(shown / usable))
+
+
 class RowWriter:
-    """Writes a header and rows as ``<row>`` XML to ``path``; measures nothing, decides no layout."""
+    """Writes a header and rows as ``<row>`` XML to ``path``. Given the columns' ``widths``, a
+    row whose text needs more than one line gets the height for it, and a text too wide for a
+    column that does not wrap wraps in its own cell."""
 
     def __init__(
-        self, path: Path, first_row: int, width: int, styles: Styles, wrap_columns: Sequence[int] = ()
+        self,
+        path: Path,
+        first_row: int,
+        width: int,
+        styles: Styles,
+        wrap_columns: Sequence[int] = (),
+        widths: Sequence[float] | None = None,
     ) -> None:
         self.out: IO[str] = open(path, "w", encoding="utf-8", newline="")
         self.block = StreamedRows(path, first_row + 1, first_row, width)
         self.styles = styles
         self.letters = [column_letter(c) for c in range(width)]
         self.text_styles = [styles.wrap if c in wrap_columns else styles.text for c in range(width)]
+        self.wraps = [c in wrap_columns for c in range(width)]
+        # a text up to this long fits its column on one line whatever its characters
+        self.widths = list(widths) if widths is not None else None
+        self.one_line = [max(int((w - 1) // 2), 0) for w in widths] if widths is not None else None
         self.buffer: list[str] = []
 
     def header(self, values: Sequence[str]) -> None:
-        self.row(values, self.styles.header)
+        self.row(values, self.styles.header, header=True)
 
-    def row(self, values: Iterable[Any], row_style: int | None = None) -> None:
+    def row(self, values: Iterable[Any], row_style: int | None = None, *, header: bool = False) -> None:
         """One row: each value by its type (str, int, float, bool, date, datetime, Link, None);
         ``row_style`` styles every cell of it, blanks included."""
         self.block.last += 1
         number = str(self.block.last)
         styles, letters, text_styles, special = self.styles, self.letters, self.text_styles, _ESCAPE.search
-        parts = [f'<row r="{number}">']
+        widths, one_line, wraps = self.widths, self.one_line, self.wraps
+        lines = 1
+        parts = ["<row>"]  # replaced once the row's height is known
         append = parts.append
         for col, value in enumerate(values):
             cls = value.__class__
             if cls is str:
                 if value:
                     style = row_style if row_style is not None else text_styles[col]
+                    if widths is not None and (len(value) > one_line[col] or "\n" in value):
+                        needed = text_lines(value, widths[col])
+                        if needed > 1:
+                            if not (wraps[col] or header) and row_style is None:
+                                style = styles.wrap  # too wide for a column that does not wrap
+                            if needed > lines and (wraps[col] or header or row_style is None):
+                                lines = needed
                     if special(value) is None and value.strip() is value and len(value) <= MAX_TEXT:  # as _plain
                         append(f'<c r="{letters[col]}{number}" s="{style}" t="inlineStr"><is><t>{value}</t></is></c>')
                     else:
@@ -147,6 +187,11 @@ class RowWriter:
             else:
                 append(self._other(letters[col] + number, col, value, row_style))
         append("</row>")
+        if lines > 1:
+            height = min(lines * LINE_HEIGHT, MAX_ROW_HEIGHT)
+            parts[0] = f'<row r="{number}" ht="{height:g}" customHeight="1">'
+        else:
+            parts[0] = f'<row r="{number}">'
         self.buffer.append("".join(parts))
         if len(self.buffer) >= 1000:
             self.out.write("".join(self.buffer))
