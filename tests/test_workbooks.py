@@ -106,6 +106,15 @@ def test_every_list_sheet_has_its_header_frozen_and_filtered(workbooks):
     assert seen >= 15
 
 
+def test_every_sheet_prints_with_the_title_and_page_numbers(workbooks):
+    for path in workbooks:
+        for sheet in openpyxl.load_workbook(path).worksheets:
+            where = (path.name, sheet.title)
+            assert sheet.oddHeader.left.text and "&D" in (sheet.oddHeader.right.text or ""), where
+            assert "&P" in (sheet.oddFooter.center.text or ""), where
+            assert sheet.page_setup.paperSize == 9 and sheet.sheet_properties.pageSetUpPr.fitToPage, where
+
+
 @pytest.mark.libreoffice
 def test_libreoffice_opens_each_and_keeps_its_values(workbooks, tmp_path):
     office = soffice()

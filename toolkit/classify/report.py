@@ -162,6 +162,7 @@ def _changes(book: Book, result: ClassificationResult, lang: str) -> None:
     if result.previous is None:
         sheet.write_string(0, 0, L("summary.first_run"), book.formats["bold"])
         sheet.set_column(0, 0, 40)
+        book.print_setup(sheet, repeat_row=None)  # printed like every other sheet, header and footer
         return
     headers = [L(k) for k in ("col.change", "col.customer", "col.owner", "col.before", "col.after", "col.detail")]
     sep = label("reason.sep", lang)

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..findings import CODES
 from ..i18n import label
 from ..model import TABLE_LABELS, Finding, Ledger, field_label
-from ..xlsx import Book, Link
+from ..xlsx import Book, Link, display_width
 
 
 def write_report(
@@ -58,13 +58,14 @@ def _summary(book: Book, ledger: Ledger, findings: list[Finding], today: date, l
     row = len(facts) + 4
     sheet.write_string(row, 0, L("summary.by_rule"), book.formats["bold"])
     rule_counts = Counter((f.code, f.severity) for f in findings)
+    # 规则 | 级别 | 数量 | 代码: the counts in the narrow columns, where the owners' counts go below
     rule_rows = [
-        (CODES[code].title(lang), code, L(f"severity.{sev}"), n)
+        (CODES[code].title(lang), L(f"severity.{sev}"), n, code)
         for (code, sev), n in sorted(rule_counts.items(), key=lambda x: (x[0][1], -x[1]))
     ]
     if not rule_rows:
         sheet.write_string(row + 1, 0, L("summary.none"))
-    for r, values in enumerate([(L("col.rule"), L("col.code"), L("col.severity"), L("col.count")), *rule_rows]):
+    for r, values in enumerate([(L("col.rule"), L("col.severity"), L("col.count"), L("col.code")), *rule_rows]):
         for c, value in enumerate(values):
             book.write_cell(sheet, row + 1 + r, c, value, "header" if r == 0 else None)
     row += len(rule_rows) + 3
@@ -80,7 +81,13 @@ def _summary(book: Book, ledger: Ledger, findings: list[Finding], today: date, l
     for r, cells in enumerate([header, *owner_rows]):
         for c, value in enumerate(cells):
             book.write_cell(sheet, row + 1 + r, c, value, "header" if r == 0 else None)
-    widths = [max([12] + [len(str(x[0])) * 2 for x in rule_rows + owner_rows]), 40, 10, 10]
+    names = [x[0] for x in rule_rows + owner_rows] + [name for name, _ in facts]
+    widths = [
+        max([14, *(display_width(str(x)) + 2 for x in names)]),
+        max([12, display_width(L("summary.warnings")) + 2, display_width(L("col.severity")) + 2]),
+        max([10, display_width(L("summary.warnings")) + 2]),
+        max([12, *(len(x[3]) + 2 for x in rule_rows), display_width(L("col.total")) + 2]),
+    ]
     for c, width in enumerate(widths):
         sheet.set_column(c, c, min(width, 40))
     book.print_setup(sheet, repeat_row=None, landscape=False)

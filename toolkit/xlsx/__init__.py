@@ -108,9 +108,12 @@ class Book:
         self.names: list[str] = []
 
     def add_sheet(self, name: str):
+        """A new sheet, already with the house print setup (a table or the caller may change it)."""
         name = sheet_name(name, self.names)
         self.names.append(name)
-        return self.workbook.add_worksheet(name)
+        sheet = self.workbook.add_worksheet(name)
+        self.print_setup(sheet, repeat_row=None)
+        return sheet
 
     def write_title(self, sheet, row: int, text: str, col: int = 0) -> None:
         """A sheet's 14 pt title, in a row tall enough for it (left as it is, a 15 pt row would
