@@ -744,3 +744,25 @@ def test_killed_during_the_backup_copy_leaves_no_truncated_backup(tmp_path):
     result = write_back(ledger, "客户台账", 2, [], [column], backup_dir=backups)
     kept = sorted(p.name for p in backups.iterdir())
     assert kept == [result.backup.name] and zipfile.is_zipfile(result.backup)  # the partial copy is gone
+
+
+def test_the_ledgers_filter_takes_in_the_new_columns_and_their_widths_fit_their_text(tmp_path):
+    """A filter over the header row is carried on over the written columns (so they can be
+    filtered like the rest); each written column is as wide as its longest text, up to 60."""
+    path = tmp_path / "台账.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "客户台账"
+    sheet.append(["客户名称", "联系人", "联系电话", "客户经理", "年销售额"])
+    for n, sales in enumerate(SALES):
+        sheet.append([f"测试{n}号科技有限公司", "王五", f"1381234{n:04d}", "张伟", sales * 10000])
+    sheet.auto_filter.ref = f"A1:E{len(SALES) + 1}"
+    book.save(path)
+    assert classify_back(path, "--out", str(tmp_path / "out")).returncode == 0
+    after = openpyxl.load_workbook(path)["客户台账"]
+    headers = [c.value for c in after[1]]
+    assert headers[5:] == ["客户分类(系统)", "分类依据", "风险等级"]
+    assert after.auto_filter.ref == f"A1:H{len(SALES) + 1}"
+    reasons = [after.cell(row, 7).value for row in range(2, len(SALES) + 2)]
+    longest = max(sum(2 if "\u4e00" <= ch <= "\u9fff" or ch in "：，≥＜" else 1 for ch in r) for r in reasons)
+    assert min(longest + 2, 60) <= after.column_dimensions["G"].width <= 62

@@ -53,6 +53,8 @@ _STYLE = re.compile(rb'\ss="(\d+)"')
 _SPANS = re.compile(rb'\sspans="(\d+):(\d+)"')
 _DIMENSION = re.compile(rb'<dimension\s+ref="([^"]*)"\s*/>')
 _MAX_COLUMNS = 16384  # A … XFD
+_AUTOFILTER = re.compile(rb'<autoFilter\s+ref="\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)"')
+_WIDEST = 60  # a written column as wide as its longest text, up to this
 _MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 _TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
 _VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
@@ -669,8 +671,22 @@ class _SheetPatch:
                 sheet=self.sheet,
                 hint="run the job again on the saved ledger",
             )
-        out.append(self._marks(xml[position:]) if self.highlights is not None else view[position:])
+        tail = self._marks(xml[position:]) if self.highlights is not None else view[position:]
+        out.append(self._widen_filter(bytes(tail)))
         return out
+
+    def _widen_filter(self, tail: bytes) -> bytes:
+        """The sheet's filter over the header row, carried on over the toolkit's columns when it
+        ends where they begin (a filter elsewhere on the sheet is left as it is)."""
+        found = _AUTOFILTER.search(tail)
+        if found is None:
+            return tail
+        c1, r1, c2, r2 = found.group(1).decode(), int(found.group(2)), found.group(3).decode(), found.group(4)
+        first, last = min(i for i, _ in self.targets), max(i for i, _ in self.targets)
+        if r1 != self.header_row or column_index(c2) + 1 < first or column_index(c2) >= last:
+            return tail
+        ref = f"{c1}{r1}:{column_letter(last)}{r2.decode()}".encode()
+        return tail[: found.start(1)] + ref + tail[found.end(4) :]
 
     def _marks(self, tail: bytes) -> bytes:
         """The part after the rows with the toolkit's conditional formats replaced by ``highlights``."""
@@ -875,7 +891,7 @@ class _SheetPatch:
             (
                 index + 1,
                 index + 1,
-                b'<col min="%d" max="%d" width="%.2f" customWidth="1"/>' % (index + 1, index + 1, c.width),
+                b'<col min="%d" max="%d" width="%.2f" customWidth="1"/>' % (index + 1, index + 1, _width_for(c)),
             )
             for index, c in self.targets
             if not any(lo <= index + 1 <= hi for lo, hi, _ in existing)
@@ -886,6 +902,20 @@ class _SheetPatch:
         if cols:
             return xml[: cols.start(1)] + body + xml[cols.end(1) :]
         return xml + b"<cols>" + body + b"</cols>"  # xml is the part before <sheetData>, cols go last in it
+
+
+def _width_for(column: WriteColumn) -> float:
+    """As wide as the column's longest text (a Chinese character counts two), at least the width
+    it asks for, at most ``_WIDEST``: the full text of a longer one is in its cell and the job's
+    workbook."""
+    longest = max((_shown_width(str(v)) for v in column.values.values() if isinstance(v, str)), default=0)
+    return float(max(column.width, min(longest + 2, _WIDEST)))
+
+
+def _shown_width(text: str) -> int:
+    """Display width from the UTF-8 length (a 3-byte character counts two): exact for Chinese
+    and ASCII, never short, and fast over 100,000 reasons."""
+    return (len(text.encode()) + len(text) + 1) // 2
 
 
 @lru_cache(maxsize=4096)
