@@ -34,6 +34,33 @@ KPI_ROWS = [
     ("data_errors", "count"),
     ("data_warnings", "count"),
 ]
+# which way a KPI should move: +1 up is good, -1 up is bad, 0 neither (more visits planned is
+# not better or worse in itself); the change is coloured green or red by it
+_BETTER = {
+    "customers": 1,
+    "new_customers": 1,
+    "lost_customers": -1,
+    "volume": 1,
+    "new_business": 1,
+    "visits_planned": 0,
+    "visits_done": 1,
+    "visit_rate": 1,
+    "complaints": -1,
+    "complaints_on_time": 1,
+    "on_time_rate": 1,
+    "complaints_resolved": 1,
+    "resolved_rate": 1,
+    "satisfaction": 1,
+    "data_errors": -1,
+    "data_warnings": -1,
+}
+# why last month shows 无数据 where the ledger itself does not say
+_NO_PREVIOUS = {
+    "customers": "missing.classes_previous",
+    "satisfaction": "missing.satisfaction_previous",
+    "data_errors": "missing.quality_previous",
+    "data_warnings": "missing.quality_previous",
+}
 _MISSING_FOR = {
     "new_customers": ["new_customers"],
     "lost_customers": ["monthly_sheet", "volume_month"],
@@ -51,18 +78,41 @@ _MISSING_FOR = {
 }
 
 
-def _formats(book: Book) -> dict[str, Any]:
+def _formats(book: Book, lang: str = "zh") -> dict[str, Any]:
     base = {"font_name": "等线", "font_size": 10, "border": 1}
     add = book.workbook.add_format
-    return {
+    points = label("report.points", lang).replace('"', "")  # 个百分点 / pp
+    formats = {
         "count": add({**base, "num_format": "#,##0"}),
         "amount": add({**base, "num_format": "#,##0.0"}),
         "rate": add({**base, "num_format": "0.0%"}),
         "score": add({**base, "num_format": "0.00"}),
-        "change": add({**base, "num_format": "+0.0%;[Red]-0.0%"}),
         "text": add(base),
         "missing": add({**base, "font_color": "#808080", "italic": True}),
     }
+    # a change: of a count or an amount in percent, of a rate in percentage points (a rate of
+    # 10.6 % becoming 10.9 % is +0.3 个百分点, not +2.8 %), of a score in points; green where
+    # it is for the better, red where it is for the worse, black where it is neither
+    shapes = {"percent": "0.0%", "points": f'0.0"{points}"', "score": "0.00"}
+    for name, shape in shapes.items():
+        for tone, colour in (("good", "#00875A"), ("bad", "#C00000"), ("plain", "#000000")):
+            formats[f"change.{name}.{tone}"] = add(
+                {**base, "num_format": f"+{shape};-{shape};{shape}", "font_color": colour}
+            )
+    return formats
+
+
+def _change_cell(sheet, row: int, col: int, kind: str, now: Any, before: Any, better: int, formats) -> None:
+    """The change from last month, in the unit a manager reads (see ``_formats``)."""
+    if now is None or before is None or (kind in ("count", "amount") and not before):
+        sheet.write_blank(row, col, None, formats["text"])
+        return
+    change, shape = {
+        "rate": ((now - before) * 100, "points"),
+        "score": (now - before, "score"),
+    }.get(kind, ((now - before) / before if before else 0.0, "percent"))
+    tone = "plain" if not better or not change else "good" if change * better > 0 else "bad"
+    sheet.write_number(row, col, change, formats[f"change.{shape}.{tone}"])
 
 
 def _kpi_cell(sheet, row: int, col: int, kind: str, value: Any, formats: dict[str, Any], lang: str) -> None:
@@ -85,7 +135,7 @@ def write_report(
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     month_text = L("report.month", year=result.month.year, month=result.month.month)
     book = Book(str(path), title=f"{company} {month_text} {L('report.title')}".strip(), company=company)
-    formats = _formats(book)
+    formats = _formats(book, lang)
     _overview(book, result, formats, lang)
     _key_customers(book, result, formats, lang)
     _risks(book, result, lang)
@@ -121,9 +171,13 @@ def _kpi_rows(result: ReportResult, lang: str) -> list[tuple[str, str, Any, Any,
         previous_values["customers"] = sum(result.previous_classes[1].values())
         previous_values["satisfaction"] = result.previous_classes[2]
     rows = []
+    sep = "；" if lang == "zh" else "; "
     for key, kind in KPI_ROWS:
         notes = [L(f"missing.{m}") for m in _MISSING_FOR.get(key, []) if m in result.missing]
-        rows.append((L(f"kpi.{key}"), kind, this.get(key), previous_values.get(key), "；".join(notes)))
+        now, before = this.get(key), previous_values.get(key)
+        if (now is None or before is None) and not notes and key in _NO_PREVIOUS:
+            notes.append(L(_NO_PREVIOUS[key]))  # never a 无数据 without its reason
+        rows.append((L(f"kpi.{key}"), kind, now, before, sep.join(notes), _BETTER.get(key, 0)))
         if key == "customers":
             for klass, n in result.classified.counts.items():
                 rows.append(
@@ -133,6 +187,7 @@ def _kpi_rows(result: ReportResult, lang: str) -> list[tuple[str, str, Any, Any,
                         n,
                         old_classes.get(klass, 0) if old_classes else None,
                         "" if old_classes else L("missing.classes_previous"),
+                        0,
                     )
                 )
     return rows
@@ -148,18 +203,13 @@ def _overview(book: Book, result: ReportResult, formats: dict[str, Any], lang: s
     for c, text in enumerate(headers):
         sheet.write_string(row, c, text, book.formats["header"])
     names = [headers[0]]
-    for name, kind, now, before, note in _kpi_rows(result, lang):
+    for name, kind, now, before, note, better in _kpi_rows(result, lang):
         row += 1
         names.append(name)
         sheet.write_string(row, 0, name, formats["text"])
         for c, value in ((1, now), (2, before)):
             _kpi_cell(sheet, row, c, kind, value, formats, lang)
-        if kind in ("count", "amount") and now is not None and before:
-            sheet.write_number(row, 3, (now - before) / before, formats["change"])
-        elif kind in ("rate", "score") and now is not None and before is not None:
-            sheet.write_number(row, 3, now - before, formats["rate" if kind == "rate" else "score"])
-        else:
-            sheet.write_blank(row, 3, None, formats["text"])
+        _change_cell(sheet, row, 3, kind, now, before, better, formats)
         sheet.write_string(row, 4, note, formats["text"])
     # the last 12 months of business, for the chart
     row += 2
@@ -182,6 +232,7 @@ def _overview(book: Book, result: ReportResult, formats: dict[str, Any], lang: s
     )
     chart.set_title({"name": L("report.volume_12")})
     chart.set_legend({"none": True})
+    chart.set_y_axis({"min": 0})  # from zero: a 2 % change looks like one
     chart.set_size({"width": 520, "height": 260})
     sheet.insert_chart(3, 6, chart)
     classes = result.classified.counts
@@ -383,7 +434,7 @@ def write_group(path: Path, result: GroupResult, *, lang: str, company: str) -> 
         title=f"{company} {month_text} {L('report.group_title')}".strip(),
         company=company,
     )
-    formats = _formats(book)
+    formats = _formats(book, lang)
     sheet = book.add_sheet(L("sheet.group_overview"))
     book.write_title(sheet, 0, book.title)
     names = [r.subsidiary for r in result.reports]
@@ -414,7 +465,7 @@ def write_group(path: Path, result: GroupResult, *, lang: str, company: str) -> 
         book.write_title(sub, 0, f"{r.subsidiary}  {month_text}")
         for c, text in enumerate([L(k) for k in ("col.kpi", "col.this_month", "col.last_month", "col.detail")]):
             sub.write_string(2, c, text, book.formats["header"])
-        for n, (name, kind, now, before, note) in enumerate(_kpi_rows(r, lang), start=3):
+        for n, (name, kind, now, before, note, _) in enumerate(_kpi_rows(r, lang), start=3):
             sub.write_string(n, 0, name, formats["text"])
             for c, value in ((1, now), (2, before)):
                 _kpi_cell(sub, n, c, kind, value, formats, lang)
