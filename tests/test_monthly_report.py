@@ -27,6 +27,7 @@ CUSTOMERS = [
 ]
 MONTHLY = [
     ["月份", "客户编号", "业务量(万元)", "新增业务(万元)"],
+    ["2025-11", "C1", 80, 0],  # a year before: 甲 +50 % year on year
     ["2026-10", "C1", 100, 0],
     ["2026-10", "C2", 50, 0],
     ["2026-10", "C4", 30, 0],  # C4: lost in November
@@ -46,6 +47,7 @@ VISITS = [
     [date(2026, 11, 10), "C1", "张伟", "实地", "回访"],  # A due 11-01: done
     [date(2026, 11, 12), "C3", "王芳", "实地", "例行"],  # strategic 客户经理拜访 due 11-05: done
     [date(2026, 10, 5), "C3", "王芳", "实地", "例行"],
+    [date(2026, 11, 16), "C3", "李总", "实地", "高层拜访"],  # management's own visit
 ]
 
 
@@ -75,7 +77,7 @@ def test_every_kpi_by_hand(tmp_path):
     # due in November: C1 (A, 8-01 + 3 months), C3's four strategic kinds (客户经理拜访 10-05 + 1 month, the
     # others never done: due now); C2 (B, 5-01 + 6 = 11-01); C4 (C, 1-01 + 12 = 2027) is not due
     assert k["visits_planned"] == 6
-    assert k["visits_done"] == 2  # C1 visited; C3's 客户经理拜访 (高层/技术/质量 not)
+    assert k["visits_done"] == 3  # C1 visited; C3's 客户经理拜访 and its 高层拜访 (技术/质量 not)
     assert result.by_owner["张伟"].planned == 2 and result.by_owner["张伟"].done == 1
     key = {c.name: i for i, c in enumerate(result.classified.customers)}
     assert result.per_customer[key["甲"]].problems == {"质量": 1, "交付": 1}
@@ -103,7 +105,16 @@ def test_the_workbook_read_back(tmp_path):
         assert sum(n.startswith("xl/charts/chart") for n in archive.namelist()) == 3
     key = list(book["重点客户"].iter_rows(min_row=2, values_only=True))
     assert [r[1] for r in key] == ["甲", "丙"]  # class A and the strategic customer
-    assert key[0][4] == 120 and key[0][5] == 100 and key[0][9:12] == (1, 1, 0)
+    header = [c.value for c in book["重点客户"][1]]
+    assert header[4:12] == ["战略", "本月业务量(万元)", "上月(万元)", "变化", "去年同月(万元)", "同比", "本年累计(万元)",
+                            "新增业务(万元)"]  # fmt: skip
+    assert header[16:] == ["高层拜访", "其他拜访", "风险标签", "措施/跟进"]
+    jia, bing = key
+    assert (jia[4], jia[5], jia[6], jia[7], jia[8], jia[9]) == (None, 120, 100, pytest.approx(0.2), 80, pytest.approx(0.5))
+    assert jia[12:15] == (1, 1, 0) and jia[16:18] == (0, 1)
+    # 丙 did no business in October or a year before, months the sheet has rows for: 0, not a blank
+    assert (bing[4], bing[5], bing[6], bing[7], bing[8], bing[9]) == ("是", 200, 0, None, 0, None)
+    assert bing[16:18] == (1, 1)
     complaints = list(book["投诉"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[6]) for r in complaints] == [("T1", "是"), ("T2", "否"), ("T3", "否")]
     assert book["概览"].page_setup.orientation == "landscape"
@@ -198,7 +209,7 @@ def test_review_cases_month_awareness_formats_and_partial_totals(tmp_path):
     october = report(path, load_settings(), month=date(2026, 10, 1), out_dir=tmp_path / "o2")
     assert october.kpis()["lost_customers"] is None  # no rows for September: unknown, not 0
     book = openpyxl.load_workbook(result.outputs[0])
-    assert book["重点客户"]["G2"].number_format == "+0.0%;[Red]-0.0%"
+    assert book["重点客户"]["H2"].number_format == book["重点客户"]["J2"].number_format == "+0.0%;[Red]-0.0%"
     assert book["拜访"]["D2"].number_format == "0.0%"
     bare = make_xlsx(tmp_path / "bare.xlsx", {"客户": CUSTOMERS})
     no_sheets = report(bare, load_settings(), month=NOV, out_dir=tmp_path / "o3")

@@ -309,5 +309,5 @@ def test_quality_covers_the_owners_rows_on_every_sheet(demo):
     texts = {m.recipient: m.text for m in result.messages}
     assert "拜访记录!A400" in texts["wangfang@example.com"]
     assert "投诉记录!H42" in texts["yangfan@example.com"]
-    assert "月度业务!D722" in texts["liuyang@example.com"]
+    assert "月度业务!D1466" in texts["liuyang@example.com"]
     assert not any("拜访记录!A400" in t for r, t in texts.items() if r != "wangfang@example.com")

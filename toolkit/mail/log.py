@@ -67,6 +67,10 @@ def log_rows(records: list[SentMessage], lang: str, base: Path | None = None) ->
 def write_log_sheet(book: Book, name: str, records: list[SentMessage], lang: str, base: Path | None = None) -> int:
     """Add a sheet ``name`` listing ``records`` to ``book``; returns the number of rows."""
     sheet = book.add_sheet(name)
+    if not records:  # one line that says so, not a header over nothing
+        sheet.write_string(0, 0, label("mail.log_empty", lang), book.formats["bold"])
+        sheet.set_column(0, 0, 60)
+        return 0
     headers = [label(k, lang) for k in LOG_HEADERS]
     return book.table(
         sheet, headers, log_rows(records, lang, base), max_widths=[18, 10, 12, 30, 30, 50, 60, 10, 6, 50, 60]

@@ -36,6 +36,8 @@ class MonthFigures:
     complaints: int | None = None
     complaints_on_time: int | None = None
     complaints_resolved: int | None = None
+    has_previous: bool = False  # the monthly sheet holds rows for the month before
+    has_last_year: bool = False  # … and for the same month a year before
 
     @property
     def visit_rate(self) -> float | None:
@@ -62,9 +64,11 @@ class CustomerMonth:
     previous: float | None = None
     year_to_date: float | None = None
     new_business: float | None = None
+    last_year: float | None = None  # the same month a year before (业务波动 同比)
     problems: dict[str, int] = field(default_factory=dict)  # complaint category → count
     complaints: int = 0
     visits: int = 0
+    senior_visits: int = 0  # of them, 高层拜访 (002: management visits strategic customers)
 
 
 @dataclass
@@ -117,7 +121,15 @@ def month_figures(
             year = business[
                 (business["month"] >= pd.Timestamp(first.replace(month=1))) & (business["month"] <= pd.Timestamp(first))
             ]
-            for frame, attribute in ((this, "volume"), (before, "previous"), (year, "year_to_date")):
+            a_year_ago = business[business["month"] == pd.Timestamp(add_months(first, -12))]
+            figures.has_last_year = not a_year_ago.empty
+            figures.has_previous = previous_rows
+            for frame, attribute in (
+                (this, "volume"),
+                (before, "previous"),
+                (year, "year_to_date"),
+                (a_year_ago, "last_year"),
+            ):
                 for row, volume in frame.groupby("customer")["volume"].sum().items():
                     if listed(int(row)):
                         setattr(per_customer[int(row)], attribute, float(volume))
@@ -164,6 +176,7 @@ def month_figures(
                 recorded += 1
                 if details and listed(row):
                     per_customer[row].visits += 1
+                    per_customer[row].senior_visits += "高层" in text
                 by_owner[owners[row] or ""].recorded += 1
         figures.visits_recorded = recorded
         dues = due_visits(ledger, rules, before, classes, first)

@@ -10,7 +10,7 @@ from ..i18n import label
 from ..model import COMPLAINTS
 from ..sheets import write_risk_sheet
 from ..xlsx import Book, display_width
-from .kpis import month_bounds
+from .kpis import CustomerMonth, month_bounds
 
 if TYPE_CHECKING:
     from . import GroupResult, ReportResult
@@ -121,6 +121,11 @@ def _kpi_cell(sheet, row: int, col: int, kind: str, value: Any, formats: dict[st
         sheet.write_string(row, col, label("report.no_data", lang), formats["missing"])
     else:
         sheet.write_number(row, col, _value(kind, value), formats[kind])
+
+
+def _swing(now: float | None, before: float | None) -> float | None:
+    """The change from ``before`` as a fraction; None where there is nothing to compare with."""
+    return (now - before) / before if now is not None and before else None
 
 
 def _value(kind: str, value: Any) -> Any:
@@ -279,37 +284,56 @@ def _overview(book: Book, result: ReportResult, formats: dict[str, Any], lang: s
 
 
 def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], lang: str) -> None:
+    """附件一 of policy 002, per strategic and key customer: business this month with its swing
+    against last month and the same month a year before, new business, quality / delivery /
+    service problems, what may affect the cooperation, visits by who made them, and a column
+    for the owner's measures. A customer with no business rows in a month that has them did
+    no business (0), never a blank; a month the sheet holds no rows for is 无数据."""
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     sheet = book.add_sheet(L("sheet.report_key"))
     table = result.classified.ledger.customer_sheet
     strategic = table.column("strategic")
+    this = result.this
+    has_month = this.volume is not None
+    has_new = has_month and this.new_business is not None
+    no_complaints = "complaints_sheet" in result.missing
+    no_visits = "visits_sheet" in result.missing
+    yes = L("report.yes")
     rows = []
     categories = ["质量", "交付", "服务"]
     for i, customer in enumerate(result.classified.customers):
-        if not (strategic[i] or customer.klass in ("战略", "战略合作伙伴", "A", "重点", "重点客户")):
+        is_strategic = bool(strategic[i]) or customer.klass in ("战略", "战略合作伙伴")
+        if not (is_strategic or customer.klass in ("A", "重点", "重点客户")):
             continue
-        cm = result.per_customer.get(i)
-        volume = cm.volume if cm else None
-        previous = cm.previous if cm else None
-        change = (volume - previous) / previous if volume is not None and previous else None
-        problems = cm.problems if cm else {}
-        no_complaints = "complaints_sheet" in result.missing
-        no_visits = "visits_sheet" in result.missing
+        cm = result.per_customer.get(i) or CustomerMonth()
+
+        def amount(value: float | None, known: bool) -> float | None:
+            return _value("amount", value if value is not None else 0.0) if known else None
+
+        volume = amount(cm.volume, has_month)
+        previous = amount(cm.previous, has_month and this.has_previous)
+        last_year = amount(cm.last_year, has_month and this.has_last_year)
+        problems = cm.problems
         rows.append(
             [
                 customer.customer_id,
                 customer.name,
                 customer.owner,
                 customer.klass,
-                _value("amount", volume),
-                _value("amount", previous),
-                change,
-                _value("amount", cm.year_to_date if cm else None),
-                _value("amount", cm.new_business if cm else None),
+                yes if is_strategic else "",
+                volume,
+                previous,
+                _swing(volume, previous),
+                last_year,
+                _swing(volume, last_year),
+                amount(cm.year_to_date, has_month),
+                amount(cm.new_business, has_new),
                 *[None if no_complaints else problems.get(c, 0) for c in categories],
-                None if no_complaints else (cm.complaints if cm else 0),
-                None if no_visits else (cm.visits if cm else 0),
+                None if no_complaints else cm.complaints,
+                None if no_visits else cm.senior_visits,
+                None if no_visits else cm.visits - cm.senior_visits,
                 "；".join(t.reason for t in customer.tags),
+                "",  # 措施 / 跟进: the owner's to fill in
             ]
         )
     headers = [
@@ -319,30 +343,36 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
             "col.customer",
             "col.owner",
             "col.class",
+            "col.strategic",
             "col.volume",
             "col.volume_last",
             "col.change",
+            "col.volume_last_year",
+            "col.change_year",
             "col.ytd",
             "col.new_business",
             "col.quality",
             "col.delivery",
             "col.service",
             "col.complaints",
-            "col.visits",
+            "col.senior_visits",
+            "col.owner_visits",
             "col.risks",
+            "col.measures",
         )
     ]
     count = book.table(
         sheet,
         headers,
         rows,
-        max_widths=[12, 30, 10, 8, 12, 12, 10, 12, 12, 8, 8, 8, 8, 8, 60],
-        column_formats={4: "amount", 5: "amount", 6: "change", 7: "amount", 8: "amount"},
+        max_widths=[12, 30, 10, 8, 6, 12, 12, 10, 12, 10, 12, 12, 8, 8, 8, 8, 8, 8, 50, 30],
+        column_formats={5: "amount", 6: "amount", 7: "change", 8: "amount", 9: "change", 10: "amount", 11: "amount"},
+        wrap_columns=(18, 19),
     )
-    if count:
-        sheet.conditional_format(
-            1, 6, count, 6, {"type": "cell", "criteria": "<", "value": 0, "format": book.formats["error"]}
-        )
+    for col in (7, 9):  # a fall against last month or last year stands out
+        if count:
+            falling = {"type": "cell", "criteria": "<", "value": 0, "format": book.formats["error"]}
+            sheet.conditional_format(1, col, count, col, falling)
 
 
 def _risks(book: Book, result: ReportResult, lang: str) -> None:
@@ -379,15 +409,20 @@ def _complaints(book: Book, result: ReportResult, lang: str) -> None:
             if got is None or not (first <= got.date() < end):
                 continue
             hours = state.reply_hours
+            wrong = hours is not None and hours < 0  # a reply dated before the complaint: a data error
+            if state.customer is not None:
+                customer = names[state.customer]
+            else:  # what the row says, and that the ledger does not have it
+                customer = f"{typed_names[state.position] or ''}{L('report.unknown_customer')}".strip()
             rows.append(
                 [
                     state.complaint_id or None,
-                    names[state.customer] if state.customer is not None else typed_names[state.position],
+                    customer,
                     state.category or None,
                     got,
                     state.replied,
-                    round(hours, 2) if hours is not None else None,
-                    L("yes") if state.replied_within(rule) else L("no"),
+                    round(hours, 2) if hours is not None and not wrong else None,
+                    L("report.bad_dates") if wrong else L("yes") if state.replied_within(rule) else L("no"),
                     L("yes") if state.resolved else L("no"),
                     state.handler or None,
                 ]
