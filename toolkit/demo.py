@@ -348,9 +348,7 @@ def _history(rng: random.Random, rows: list[list[Any]], today: date, c: dict[str
     # the business of the strategic and class-A customers, as a real ledger keeps it (the
     # monthly report's 重点客户 sheet is about them), and of sixty others
     covered = [
-        row
-        for n, row in enumerate(rows)
-        if 30 <= n < 90 or row[c["客户分类"]] == "A" or row[c["战略客户"]] == "是"
+        row for n, row in enumerate(rows) if 30 <= n < 90 or row[c["客户分类"]] == "A" or row[c["战略客户"]] == "是"
     ]
     for row in covered:
         level = rng.uniform(20, 400)
