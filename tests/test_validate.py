@@ -204,3 +204,27 @@ def test_english_messages(tmp_path, today):
     settings = load_settings(lang="en")
     found = findings_of(tmp_path, {"S": [CUSTOMER_HEADER, customer_row(1, 客户经理=None)]}, today, settings)
     assert found[0].message == "Owner is empty" and found[0].hint == "fill in Owner"
+
+
+def test_the_value_column_shows_a_value_as_the_ledger_shows_it(tmp_path):
+    """A share of 130 % is 130%, not 130.00; a negative amount in a 万元 column is -35, as typed,
+    not the -350,000.00 yuan the toolkit computes with (in the message too)."""
+    import openpyxl
+    from conftest import make_xlsx, run_crm
+
+    path = make_xlsx(
+        tmp_path / "台账.xlsx",
+        {
+            "客户台账": [
+                ["客户编号", "客户名称", "联系人", "联系电话", "客户经理", "业务占比", "年销售额(万元)"],
+                ["C1", "甲公司", "王五", "13812340001", "张伟", "130%", -35],
+            ]
+        },
+    )
+    done = run_crm("validate", str(path), "--out", str(tmp_path / "out"), "--today", "2026-11-26")
+    assert done.returncode == 0, done.stderr
+    (report,) = (tmp_path / "out").glob("*.xlsx")
+    issues = openpyxl.load_workbook(report)["问题清单"]
+    by_code = {row[9]: row for row in issues.iter_rows(min_row=2, values_only=True)}
+    assert by_code["share_range"][4] == "130%"
+    assert by_code["negative_amount"][4] == -35 and by_code["negative_amount"][5].endswith("-35")

@@ -101,6 +101,12 @@ class _Collector:
         return severity, label, column, message, hint, TABLE_LABELS[self.lang][table.kind]
 
 
+def _typed(number: float) -> float | int:
+    """A number as it was typed: 35.0 → 35."""
+    rounded = round(number, 6)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
 def _show(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.date().isoformat()
@@ -205,9 +211,10 @@ def _check_cells(out: _Collector, table: Sheet, owners: list[Any], today: date) 
                 if value is not None and not 0 <= value <= 100:
                     out.add("share_range", table, i, key, round(value, 4), owners[i] or "")
         elif kind == "amount":
+            unit = table.columns[key].unit or 1.0  # the value is shown as typed: -35 in a (万元) column
             for i, value in enumerate(values):
                 if value is not None and value < 0:
-                    out.add("negative_amount", table, i, key, value, owners[i] or "")
+                    out.add("negative_amount", table, i, key, _typed(value / unit), owners[i] or "")
 
 
 def _groups(values: list[Any]) -> Iterator[list[int]]:

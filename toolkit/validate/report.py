@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..findings import CODES
 from ..i18n import label
-from ..model import TABLE_LABELS, Finding, Ledger, field_label
+from ..model import FIELDS_BY_TABLE, TABLE_LABELS, Finding, Ledger, field_label
 from ..xlsx import Book, Link, display_width
 
 
@@ -23,7 +23,7 @@ def write_report(
     book = Book(str(path), title=f"{company} {L('validate.title')}".strip(), company=company)
     link_base = _link_target(path, Path(ledger.path))
     _summary(book, ledger, findings, today, lang)
-    _issues(book, book.add_sheet(L("sheet.issues")), findings, lang, link_base)
+    _issues(book, book.add_sheet(L("sheet.issues")), findings, lang, link_base, _as_typed(ledger))
     _tables(book, ledger, lang)
     book.close()
     return path
@@ -93,7 +93,9 @@ def _summary(book: Book, ledger: Ledger, findings: list[Finding], today: date, l
     book.print_setup(sheet, repeat_row=None, landscape=False)
 
 
-def _issues(book: Book, sheet, findings: list[Finding], lang: str, link_base: str | None) -> None:
+def _issues(
+    book: Book, sheet, findings: list[Finding], lang: str, link_base: str | None, as_typed=lambda f: f.value
+) -> None:
     L = lambda key: label(key, lang)  # noqa: E731
     headers = [
         L(k)
@@ -115,7 +117,7 @@ def _issues(book: Book, sheet, findings: list[Finding], lang: str, link_base: st
     def row(f: Finding) -> list:
         cell = f.cell
         where = Link(cell, link_base, _location(f.sheet, cell)) if link_base and f.row and cell else cell
-        return [severity[f.severity], f.sheet, where, f.label or f.field, _value(f.value), f.message, f.hint,
+        return [severity[f.severity], f.sheet, where, f.label or f.field, _value(as_typed(f)), f.message, f.hint,
                 f.owner, f.group, f.code]  # fmt: skip
 
     rows = map(row, findings)
@@ -134,6 +136,26 @@ def _issues(book: Book, sheet, findings: list[Finding], lang: str, link_base: st
 def _location(sheet: str, cell: str) -> str:
     quoted = sheet.replace("'", "''")
     return f"'{quoted}'!{cell}"
+
+
+def _as_typed(ledger: Ledger):
+    """A finding's value as the ledger shows it: a share as 130%, not 130.00 (an amount is already
+    in its column's unit: −35 in a 业务量(万元) column)."""
+    by_sheet = {table.sheet: (kind, table) for kind, table in ledger.tables.items()}
+
+    def shown(finding: Finding):
+        value = finding.value
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return value
+        kind, table = by_sheet.get(finding.sheet, (None, None))
+        field = FIELDS_BY_TABLE.get(kind, {}).get(finding.field) if kind else None
+        if field is None:
+            return value
+        if field.kind == "percent":
+            return f"{value:g}%"
+        return value
+
+    return shown
 
 
 def _value(value):
