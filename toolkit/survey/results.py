@@ -233,9 +233,12 @@ def _overview(book: Book, result: SurveyResults, fmt: dict[str, Any], title: str
 
 
 def _questions(book: Book, result: SurveyResults) -> None:
+    """Per question: answers, mean, CSAT, NPS, and how the answers spread — a count a score
+    (5 … 1) with a bar in each row, or for the recommend question its 推荐者 / 中立者 / 贬损者."""
     lang = result.lang
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     sheet = book.add_sheet(L("survey.sheet_questions"))
+    scores = [5, 4, 3, 2, 1]
     headers = [
         L("survey.col_key"),
         L("survey.col_question"),
@@ -244,22 +247,38 @@ def _questions(book: Book, result: SurveyResults) -> None:
         L("survey.col_mean"),
         L("survey.col_csat"),
         L("survey.col_nps"),
-        L("survey.col_distribution"),
+        *[L("survey.col_score", score=score) for score in scores],
+        L("survey.kpi_promoters"),
+        L("survey.kpi_passives"),
+        L("survey.kpi_detractors"),
     ]
-    rows = [
-        [
-            q.question.key,
-            q.question.label(lang),
-            L(f"survey.kind_{q.question.kind}"),
-            q.answers,
-            q.mean,
-            q.csat,
-            q.nps,
-            "  ".join(f"{s}:{n}" for s, n in q.distribution.items()),
-        ]
-        for q in result.questions
-    ]
-    book.table(sheet, headers, rows, column_formats={4: "number", 5: "percent", 6: "amount"}, max_widths=[10, 50])
+    rows = []
+    for q in result.questions:
+        spread = q.distribution
+        if q.question.kind == "rating":
+            counts = [spread.get(score, 0) for score in scores] + [None, None, None]
+        else:  # 0–10: promoters 9–10, passives 7–8, detractors 0–6
+            groups = [sum(n for s, n in spread.items() if s >= 9), sum(n for s, n in spread.items() if 7 <= s <= 8)]
+            counts = [None] * len(scores) + [*groups, sum(n for s, n in spread.items() if s <= 6)]
+        rows.append(
+            [
+                q.question.key,
+                q.question.label(lang),
+                L(f"survey.kind_{q.question.kind}"),
+                q.answers,
+                q.mean,
+                q.csat,
+                q.nps,
+                *counts,
+            ]  # fmt: skip
+        )
+    count = book.table(
+        sheet, headers, rows, column_formats={4: "number", 5: "percent", 6: "signed"}, max_widths=[10, 50]
+    )
+    bar = {"type": "data_bar", "bar_color": "#5B9BD5", "bar_solid": True}
+    for row in range(1, count + 1):  # each question's spread as a bar over its own counts
+        sheet.conditional_format(row, 7, row, 7 + len(scores) - 1, bar)
+        sheet.conditional_format(row, 7 + len(scores), row, 7 + len(scores) + 2, bar)
 
 
 def _group(book: Book, name: str, rows: list[tuple[str, Figures]], lang: str) -> None:
@@ -350,7 +369,7 @@ def _answers(book: Book, result: SurveyResults) -> None:
         L("col.class"),
         L("survey.group_industry"),
         L("survey.group_subsidiary"),
-        *[q.key for q in questions],
+        *[q.label(lang) for q in questions],  # the questions' own words, not q1 … q5
         L("survey.col_mean"),
         L("survey.col_returned"),
         L("col.file"),

@@ -93,6 +93,7 @@ class Book:
             "int": self.workbook.add_format({**base, "num_format": "#,##0"}),
             "number": self.workbook.add_format({**base, "num_format": "#,##0.00"}),
             "percent": self.workbook.add_format({**base, "num_format": "0.0%"}),
+            "signed": self.workbook.add_format({**base, "num_format": "+0.0;-0.0;0.0"}),  # an NPS: +8.2
             "change": self.workbook.add_format({**base, "num_format": "+0.0%;[Red]-0.0%"}),
             "amount": self.workbook.add_format({**base, "num_format": "#,##0.0"}),
             "link": self.workbook.add_format({**base, "font_color": "#0563C1", "underline": 1}),
