@@ -200,3 +200,44 @@ def test_every_text_cell_fits_its_column_or_wraps_in_a_row_tall_enough(workbooks
     counts two; text may run on over empty cells to its right, as the programs draw it)."""
     problems = [p for path in workbooks for p in _layout_problems(path)]
     assert not problems, f"{len(problems)} cut texts, e.g.:\n" + "\n".join(problems[:40])
+
+
+def _texts(path: Path):
+    for sheet in openpyxl.load_workbook(path).worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.data_type != "f":
+                    yield f"{path.name} · {sheet.title}!{cell.coordinate}", cell.value
+
+
+def test_no_chinese_workbook_holds_english_words_but_names_and_codes(workbooks):
+    """Addresses, paths, commands, the finding codes, ratings and the survey's abbreviations are
+    English by nature; any other English word in a zh workbook is a label that leaked."""
+    import re
+
+    from toolkit.findings import CODES
+
+    allowed = re.compile(
+        r"\S+@\S+|\S*[/\\]\S*|\S+\.(xlsx|xlsm|csv|eml|ics)\b|\bcrm( [a-z]+)?\b|--[a-z-]+"
+        r"|\b(" + "|".join(CODES) + r")\b|\b[A-D]{1,4}\b|\b(NPS|CSAT|ID|abcd|sales|share|q\d+|nps|example)\b"
+    )
+    leaks = []
+    for path in workbooks:
+        if "en" in path.parts[-2:-1] or "validation" in path.name:
+            continue
+        for where, text in _texts(path):
+            rest = allowed.sub(" ", text)
+            words = re.findall(r"[A-Za-z]{3,}", rest)
+            if words:
+                leaks.append(f"{where}: {words[:3]} in {text[:60]!r}")
+    assert not leaks, f"{len(leaks)} English words in Chinese workbooks:\n" + "\n".join(leaks[:30])
+
+
+def test_no_english_workbook_holds_a_chinese_label_of_the_toolkits_own(workbooks):
+    from toolkit.i18n import LABELS
+
+    own = {text for text in LABELS["zh"].values() if "{" not in text and any("\u4e00" <= c <= "\u9fff" for c in text)}
+    english = [p for p in workbooks if "validation" in p.name]
+    assert english
+    leaks = [f"{where}: {text!r}" for path in english for where, text in _texts(path) if text.strip() in own]
+    assert not leaks, "\n".join(leaks[:30])

@@ -14,6 +14,17 @@ from .classes import percent, wan
 from .visits import add_months
 
 LEVEL_ORDER = {"severe": 0, "warning": 1, "info": 2}
+# the risks the shipped rules workbook names: an English workbook says them in English
+_SHIPPED = {
+    "low_credit",
+    "overdue_payment",
+    "no_contact",
+    "satisfaction_low",
+    "satisfaction_falling",
+    "complaint_open",
+    "complaint_unanswered",
+    "volume_drop",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +49,10 @@ def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[lis
         return found if found is not None and found.enabled else None
 
     def add(i: int, found: RiskRule, key: str, **details: object) -> None:
-        tags[i].append(
-            Tag(found.code, found.level, found.title + label("reason.sep", lang) + label(key, lang, **details))
-        )
+        # the rules workbook names the risks in Chinese; an English workbook uses its own words
+        # for the shipped ones (a risk the workbook renamed or added keeps the workbook's name)
+        title = label(f"risk_title.{found.code}", lang) if lang == "en" and found.code in _SHIPPED else found.title
+        tags[i].append(Tag(found.code, found.level, title + label("reason.sep", lang) + label(key, lang, **details)))
 
     if (found := rule("low_credit")) and customers.has("credit_rating"):
         listed = set(found.threshold) if isinstance(found.threshold, list) else set()
