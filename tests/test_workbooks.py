@@ -34,6 +34,11 @@ def workbooks(tmp_path_factory) -> list[Path]:
     english = run_crm("validate", "-w", str(folder), "--lang", "en", "--split", "--out", str(folder / "out" / "en"),
                       "--today", TODAY.isoformat())  # fmt: skip
     assert english.returncode == 0, english.stderr
+    today = ["--today", TODAY.isoformat()]
+    en = ["-w", str(folder), "--lang", "en", "--out", str(folder / "out" / "en")]
+    for args in (["run", "classify", "plan", "report"], ["survey", "results", "--campaign", "2026Q4"]):
+        done = run_crm(*args, *en, *today)
+        assert done.returncode == 0, (args, done.stderr)
     found = sorted(p for p in folder.rglob("*.xlsx") if p.parts[-2] in ("out", "en", "outbox") or "预览" in p.name)
     kinds = {p.name.split("_")[1] if "_" in p.name else p.stem for p in found}
     assert {"校验结果", "客户分类", "拜访计划", "月度报告", "2026Q4", "validation", "发件箱索引"} <= kinds, kinds
@@ -223,7 +228,7 @@ def test_no_chinese_workbook_holds_english_words_but_names_and_codes(workbooks):
     )
     leaks = []
     for path in workbooks:
-        if "en" in path.parts[-2:-1] or "validation" in path.name:
+        if path.parent.name == "en":
             continue
         for where, text in _texts(path):
             rest = allowed.sub(" ", text)
@@ -237,7 +242,7 @@ def test_no_english_workbook_holds_a_chinese_label_of_the_toolkits_own(workbooks
     from toolkit.i18n import LABELS
 
     own = {text for text in LABELS["zh"].values() if "{" not in text and any("\u4e00" <= c <= "\u9fff" for c in text)}
-    english = [p for p in workbooks if "validation" in p.name]
-    assert english
+    english = [p for p in workbooks if p.parent.name == "en"]
+    assert len({p.name.split("_")[1] for p in english}) >= 5  # validation, classes, plan, report, survey
     leaks = [f"{where}: {text!r}" for path in english for where, text in _texts(path) if text.strip() in own]
     assert not leaks, "\n".join(leaks[:30])

@@ -956,6 +956,35 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# the shipped rules workbook's own words (class names, kinds and ways of visit): an English
+# workbook shows them in English; a word the user put in their rules stays as they wrote it
+RULE_WORDS_EN = {
+    "战略": "Strategic",
+    "重点": "Key",
+    "主要": "Major",
+    "一般": "General",
+    "战略合作伙伴": "Strategic partner",
+    "重点客户": "Key customer",
+    "一般客户": "General customer",
+    "潜在": "Potential",
+    "例行回访": "Routine visit",
+    "电话联系": "Phone call",
+    "客户经理拜访": "Account manager visit",
+    "高层拜访": "Senior management visit",
+    "技术交流": "Technical exchange",
+    "质量交流": "Quality review",
+    "实地": "On site",
+    "电话": "Phone",
+    "邮件": "E-mail",
+    "视频": "Video call",
+}
+
+
+def rule_word(text: str | None, lang: str) -> str | None:
+    """``text`` (a class, a kind or way of visit from the rules workbook) in ``lang``."""
+    return RULE_WORDS_EN.get(text, text) if lang == "en" and text else text
+
+
 def label(key: str, lang: str, **details: object) -> str:
     """The text for ``key`` in ``lang``, with ``details`` filled into its {placeholders}."""
     text = LABELS.get(lang, LABELS["zh"]).get(key) or LABELS["zh"][key]

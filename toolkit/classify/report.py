@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..facts.risks import LEVEL_ORDER
 from ..i18n import label
 from ..sheets import colour_levels, write_risk_sheet
-from ..xlsx import Book
+from ..xlsx import Book, display_width
 
 if TYPE_CHECKING:
     from . import ClassificationResult
@@ -104,7 +104,7 @@ def _summary(book: Book, result: ClassificationResult, today: date, lang: str) -
         row += 1
         book.write_cell(sheet, row, 0, L(f"level.{level}"))
         book.write_cell(sheet, row, 1, levels[level])
-    sheet.set_column(0, 0, 22)
+    sheet.set_column(0, 0, max(22, *(display_width(name) + 2 for name, _ in facts)))  # the labels whole, en too
     sheet.set_column(1, 1, 40)
     sheet.set_column(2, 3 + len(classes), 10)
     book.print_setup(sheet, repeat_row=None, landscape=True)

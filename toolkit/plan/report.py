@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..facts.schedule import Visit
-from ..i18n import label
+from ..i18n import label, rule_word
 from ..ics import write_ics
 from ..xlsx import Book, file_part, sheet_name, text_lines
 
@@ -129,7 +129,9 @@ def _row(result: PlanResult, v: Visit, lang: str, with_date: bool) -> list:
     weekdays = label("plan.weekdays", lang).split()
     columns = [customers.column(k)[i] for k in ("customer_id", "name")]
     contact = [customers.column(k)[i] for k in ("contact", "phone", "city", "address")]
-    common = [v.owner, *columns, v.klass, v.due.kind, v.due.way, v.due.kind, *contact, v.due.last, v.earliest]
+    kind = rule_word(v.due.kind, lang)
+    common = [v.owner, *columns, rule_word(v.klass, lang), kind, rule_word(v.due.way, lang), kind, *contact, v.due.last,
+              v.earliest]  # fmt: skip
     if with_date:
         assert v.date is not None
         flags = [yes if v.moved else "", yes if result.calendar.is_estimate(v.date) else ""]
@@ -179,8 +181,8 @@ def _overdue(book: Book, result: PlanResult, visits: list[Visit], lang: str) -> 
             v.owner,
             ids[v.due.row],
             names[v.due.row],
-            v.klass,
-            v.due.kind,
+            rule_word(v.klass, lang),
+            rule_word(v.due.kind, lang),
             v.due.last,
             v.due.due,
             v.due.overdue_days(result.today),
@@ -220,7 +222,9 @@ def _calendar(book: Book, result: PlanResult, visits: list[Visit], owner: str, l
     for v in visits:
         assert v.date is not None
         by_day[v.date].append(
-            f"{names[v.due.row] or ''}（{v.due.kind}）" if lang == "zh" else f"{names[v.due.row] or ''} ({v.due.kind})"
+            f"{names[v.due.row] or ''}（{v.due.kind}）"
+            if lang == "zh"
+            else f"{names[v.due.row] or ''} ({rule_word(v.due.kind, lang)})"
         )
     fmt = book.workbook.add_format(
         {"font_name": "等线", "font_size": 9, "text_wrap": True, "valign": "top", "border": 1}
