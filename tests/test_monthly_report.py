@@ -36,11 +36,12 @@ MONTHLY = [
     ["2026-11", "C3", 200, 200],
 ]
 COMPLAINTS = [
-    ["投诉编号", "投诉时间", "客户编号", "投诉类别", "投诉内容", "处理人", "回复时间", "是否解决"],
-    ["T1", datetime(2026, 11, 2, 9, 0), "C1", "质量", "划痕", "张伟", datetime(2026, 11, 3, 8, 59), "是"],  # 23:59
-    ["T2", datetime(2026, 11, 5, 9, 0), "C1", "交付", "延迟", "张伟", datetime(2026, 11, 6, 9, 1), "否"],  # 24:01
-    ["T3", datetime(2026, 11, 20, 9, 0), "C3", "服务", "慢", "王芳", None, "否"],  # no reply
-    ["T4", datetime(2026, 10, 20, 9, 0), "C2", "服务", "慢", "张伟", datetime(2026, 10, 20, 10), "是"],
+    ["投诉编号", "投诉时间", "客户编号", "投诉类别", "投诉内容", "处理人", "回复时间", "是否解决", "严重程度"],
+    # T1 answered in 23:59, T2 in 24:01
+    ["T1", datetime(2026, 11, 2, 9, 0), "C1", "质量", "划痕", "张伟", datetime(2026, 11, 3, 8, 59), "是", "一般"],
+    ["T2", datetime(2026, 11, 5, 9, 0), "C1", "交付", "延迟", "张伟", datetime(2026, 11, 6, 9, 1), "否", "严重"],
+    ["T3", datetime(2026, 11, 20, 9, 0), "C3", "服务", "慢", "王芳", None, "否", "不严重"],  # no reply
+    ["T4", datetime(2026, 10, 20, 9, 0), "C2", "服务", "慢", "张伟", datetime(2026, 10, 20, 10), "是", ""],
 ]  # October
 VISITS = [
     ["拜访日期", "客户编号", "拜访人", "拜访方式", "拜访目的"],
@@ -108,14 +109,14 @@ def test_the_workbook_read_back(tmp_path):
     header = [c.value for c in book["重点客户"][1]]
     assert header[4:8] == ["战略", "本月业务量(万元)", "上月(万元)", "变化"]
     assert header[8:12] == ["去年同月(万元)", "同比", "本年累计(万元)", "新增业务(万元)"]
-    assert header[16:] == ["高层拜访", "其他拜访", "风险标签", "措施/跟进"]
+    assert header[15:] == ["严重抱怨", "其他投诉", "高层拜访", "其他拜访", "风险标签", "措施/跟进"]
     jia, bing = key
     assert (jia[4], jia[5], jia[6], jia[8]) == (None, 120, 100, 80)
     assert (jia[7], jia[9]) == (pytest.approx(0.2), pytest.approx(0.5))  # against last month, last year
-    assert jia[12:15] == (1, 1, 0) and jia[16:18] == (0, 1)
+    assert jia[12:15] == (1, 1, 0) and jia[15:17] == (1, 1) and jia[17:19] == (0, 1)  # T2 严重, T1 一般
     # 丙 did no business in October or a year before, months the sheet has rows for: 0, not a blank
     assert (bing[4], bing[5], bing[6], bing[7], bing[8], bing[9]) == ("是", 200, 0, None, 0, None)
-    assert bing[16:18] == (1, 1)
+    assert bing[15:17] == (0, 1) and bing[17:19] == (1, 1)  # T3 is 不严重
     complaints = list(book["投诉"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[6]) for r in complaints] == [("T1", "是"), ("T2", "否"), ("T3", "否")]
     assert book["概览"].page_setup.orientation == "landscape"
@@ -219,3 +220,16 @@ def test_review_cases_month_awareness_formats_and_partial_totals(tmp_path):
     assert openpyxl.load_workbook(no_sheets.outputs[0])["投诉"]["A1"].value == "台账没有投诉记录表"
     bad = run_crm("report", str(path), "--month", "9999-12")
     assert bad.returncode == 2 and "not a month" in bad.stderr
+
+
+def test_without_a_severity_column_serious_complaints_are_not_guessed(tmp_path):
+    complaints = [row[:-1] for row in COMPLAINTS]  # no 严重程度 column
+    path = make_xlsx(tmp_path / "l.xlsx", {"客户": CUSTOMERS, "月度": MONTHLY, "投诉": complaints, "拜访": VISITS})
+    result = report(path, load_settings(), month=NOV, out_dir=tmp_path / "out")
+    sheet = openpyxl.load_workbook(result.outputs[0])["重点客户"]
+    header = [c.value for c in sheet[1]]
+    assert header[15:17] == ["严重抱怨", "投诉"]
+    jia = next(sheet.iter_rows(min_row=2, values_only=True))
+    assert jia[15] is None and jia[16] == 2  # both of 甲's complaints, none called serious
+    notes = [r[0] for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] and "严重程度" in str(r[0])]
+    assert notes and "严重抱怨无法单独列出" in notes[0]

@@ -278,17 +278,19 @@ def generate(
             received - timedelta(hours=2),
             "是",
             received + timedelta(days=1),
+            "一般",
         ]
     )
     planted.append(Planted("reply_before_received", P, f"H{len(complaints) + 1}", "reply before complaint"))
     complaints.append(
-        ["TS9002", received, "KH9999", "", "质量", "外壳破损", "刘洋", received + timedelta(hours=3), "否", ""]
+        ["TS9002", received, "KH9999", "", "质量", "外壳破损", "刘洋", received + timedelta(hours=3), "否", "", "严重"]
     )
     planted.append(Planted("unknown_customer", P, f"C{len(complaints) + 1}", "unknown customer ID"))
     # a complaint from yesterday still without a reply (the complaint reminder's case, not a mistake)
     waiting = datetime.combine(today - timedelta(days=1), datetime.min.time()).replace(hour=11)
     complaints.append([
-        "TS9003", waiting, rows[60][0], rows[60][1], "交付", "到货数量不符", rows[60][col[C]["客户经理"]], "", "否", ""
+        "TS9003", waiting, rows[60][0], rows[60][1], "交付", "到货数量不符", rows[60][col[C]["客户经理"]], "", "否", "",
+        "严重",
     ])  # fmt: skip
     # a contact whose birthday is today, with an e-mail and greetings wanted (the care reminder's case)
     cake = next(i for i in reversed(range(len(rows))) if rows[i][col[C]["电子邮箱"]])  # clear of the planted rows
@@ -338,6 +340,7 @@ def _history(rng: random.Random, rows: list[list[Any]], today: date, c: dict[str
                 replied if replied < datetime.combine(today, datetime.min.time()) else "",
                 "是" if resolved else "否",
                 replied + timedelta(days=2) if resolved else "",
+                "严重" if n % 7 == 0 else "一般",  # no draw from rng: the figures after stay as they were
             ]
         )
     month = today.replace(day=1)

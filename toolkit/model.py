@@ -282,6 +282,7 @@ FIELDS: tuple[Field, ...] = (
     _f(P, "customer_id", "id", "客户编号", "Customer ID", "客户编码", "客户ID"),
     _f(P, "customer", "text", "客户名称", "Customer", "客户", "投诉客户", "Customer Name", weight=2),
     _f(P, "category", "enum", "投诉类别", "Category", "问题类别", "投诉类型", "类别", weight=2),
+    _f(P, "severity", "text", "严重程度", "Severity", "投诉等级", "投诉级别", "严重性", "紧急程度"),
     _f(P, "content", "text", "投诉内容", "Content", "问题描述", "内容", weight=3),
     _f(P, "handler", "text", "处理人", "Handler", "责任人", "经办人", weight=2),
     _f(P, "replied", "datetime", "回复时间", "Replied", "首次回复时间", "响应时间", "答复时间", weight=3),

@@ -55,6 +55,7 @@ class ComplaintState:
     resolved_on: datetime | None
     category: str
     handler: str
+    serious: bool = False  # 严重抱怨: the severity column says 严重 (002 lists them on their own)
 
     @property
     def reply_hours(self) -> float | None:
@@ -82,6 +83,7 @@ def complaint_states(ledger: Ledger, index: CustomerIndex) -> list[ComplaintStat
     ids, received, replied = sheet.column("complaint_id"), sheet.column("received"), sheet.column("replied")
     flags, closed, results = sheet.column("resolved"), sheet.column("resolved_on"), sheet.column("result")
     categories, handlers = sheet.column("category"), sheet.column("handler")
+    severities = sheet.column("severity")
     out = []
     for j, (customer, _) in enumerate(index.match(sheet)):
         flag = flags[j]
@@ -99,6 +101,17 @@ def complaint_states(ledger: Ledger, index: CustomerIndex) -> list[ComplaintStat
                 closed[j],
                 categories[j] or "",
                 handlers[j] or "",
+                is_serious(severities[j]),
             )
         )
     return out
+
+
+_SERIOUS = ("严重", "重大", "紧急", "serious", "critical", "high", "major")
+_NOT_SERIOUS = ("不严重", "非严重", "一般", "轻微")
+
+
+def is_serious(severity: str | None) -> bool:
+    """A complaint marked 严重 (重大, 紧急 …) in the ledger's severity column; 一般 or 不严重 is not."""
+    text = (severity or "").strip().lower()
+    return bool(text) and not text.startswith(_NOT_SERIOUS) and any(word in text for word in _SERIOUS)

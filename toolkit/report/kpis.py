@@ -67,6 +67,7 @@ class CustomerMonth:
     last_year: float | None = None  # the same month a year before (业务波动 同比)
     problems: dict[str, int] = field(default_factory=dict)  # complaint category → count
     complaints: int = 0
+    serious: int = 0  # of them, 严重抱怨
     visits: int = 0
     senior_visits: int = 0  # of them, 高层拜访 (002: management visits strategic customers)
 
@@ -157,6 +158,7 @@ def month_figures(
             row = state.customer
             if row is not None and details and listed(row):
                 per_customer[row].complaints += 1
+                per_customer[row].serious += state.serious
                 problems = per_customer[row].problems
                 kind = problem_kind(state.category)
                 problems[kind] = problems.get(kind, 0) + 1

@@ -297,6 +297,8 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
     has_month = this.volume is not None
     has_new = has_month and this.new_business is not None
     no_complaints = "complaints_sheet" in result.missing
+    complaint_sheet = result.classified.ledger.tables.get(COMPLAINTS)
+    has_severity = complaint_sheet is not None and complaint_sheet.has("severity")
     no_visits = "visits_sheet" in result.missing
     yes = L("report.yes")
     rows = []
@@ -329,7 +331,8 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
                 amount(cm.year_to_date, has_month),
                 amount(cm.new_business, has_new),
                 *[None if no_complaints else problems.get(c, 0) for c in categories],
-                None if no_complaints else cm.complaints,
+                None if no_complaints or not has_severity else cm.serious,
+                None if no_complaints else cm.complaints - (cm.serious if has_severity else 0),
                 None if no_visits else cm.senior_visits,
                 None if no_visits else cm.visits - cm.senior_visits,
                 "；".join(t.reason for t in customer.tags),
@@ -354,7 +357,8 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
             "col.quality",
             "col.delivery",
             "col.service",
-            "col.complaints",
+            "col.serious",
+            "col.other_complaints" if has_severity else "col.complaints",
             "col.senior_visits",
             "col.owner_visits",
             "col.risks",
@@ -365,10 +369,15 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
         sheet,
         headers,
         rows,
-        max_widths=[12, 30, 10, 8, 6, 12, 12, 10, 12, 10, 12, 12, 8, 8, 8, 8, 8, 8, 50, 30],
+        max_widths=[12, 30, 10, 8, 6, 12, 12, 10, 12, 10, 12, 12, 8, 8, 8, 8, 8, 8, 8, 50, 30],
         column_formats={5: "amount", 6: "amount", 7: "change", 8: "amount", 9: "change", 10: "amount", 11: "amount"},
-        wrap_columns=(18, 19),
+        wrap_columns=(19, 20),
     )
+    if count and not has_severity and not no_complaints:  # why 严重抱怨 is empty, under the table
+        sheet.write_string(count + 2, 0, L("report.no_severity"), book.formats["text"])
+    if count and has_severity:
+        serious = {"type": "cell", "criteria": ">", "value": 0, "format": book.formats["error"]}
+        sheet.conditional_format(1, 15, count, 15, serious)
     for col in (7, 9):  # a fall against last month or last year stands out
         if count:
             falling = {"type": "cell", "criteria": "<", "value": 0, "format": book.formats["error"]}
