@@ -467,3 +467,43 @@ def test_unknown_risk_code_is_refused(tmp_path):
         book["风险规则"]["A2"] = "low_credits"
 
     clean_refusal(edited_rules(tmp_path, misspelled), "风险规则", "A2", "unknown risk code")
+
+
+def test_a_strategic_partner_by_any_of_002s_three_marks_whatever_its_share(tmp_path):
+    """002: share > 5 %, or long-term cooperation, or a major influence — any one makes a 战略合作伙伴."""
+    rows = [
+        ["客户名称", "客户经理", "业务占比", "战略客户", "长期合作", "重大影响"],
+        ["甲", "张伟", "1%", "是", "否", "否"],
+        ["乙", "张伟", "1%", "否", "是", "否"],
+        ["丙", "张伟", "1%", "否", "否", "是"],
+        ["丁", "张伟", "1%", "否", "否", "否"],  # none of them: by its share
+        ["戊", "张伟", "6%", "否", "否", "否"],
+        ["己", "张伟", None, "是", "是", "否"],
+    ]
+    result = by_name(run(tmp_path, {"S": rows}, "share"))
+    assert result["甲"].klass == "战略合作伙伴"
+    assert result["甲"].reason == "战略合作伙伴：台账标记为战略客户（业务占比 1%）"
+        "战略合作伙伴",
+        "战略合作伙伴：台账标记为战略客户（业务占比 1%）",
+    )
+    assert result["乙"].reason == "战略合作伙伴：台账标记为长期合作（业务占比 1%）"
+    assert result["丙"].reason == "战略合作伙伴：台账标记为有重大影响（业务占比 1%）"
+    assert (result["丁"].klass, result["戊"].klass) == ("一般客户", "战略合作伙伴")
+    assert result["己"].reason == "战略合作伙伴：台账标记为战略客户、台账标记为长期合作"
+
+
+def test_a_strategic_class_typed_or_computed_brings_the_strategic_visits(tmp_path):
+    from toolkit.facts import load_facts
+
+    rows = [
+        ["客户名称", "客户经理", "客户分类", "业务占比"],
+        ["甲", "张伟", "战略合作伙伴", "6%"],  # computed 战略合作伙伴 by its share
+        ["乙", "张伟", "一般客户", "1%"],
+    ]
+    path = make_xlsx(tmp_path / "l.xlsx", {"S": rows})
+    facts = load_facts(path, load_settings(), today=TODAY, policy="share")
+    kinds = {}
+    for due in facts.dues:
+        kinds.setdefault(due.row, set()).add(due.kind)
+    assert {"客户经理拜访", "高层拜访", "技术交流", "质量交流"} <= kinds[0]  # the 战略 rows of 拜访周期
+    assert kinds[1] == {"例行回访"}

@@ -174,6 +174,9 @@ FIELDS: tuple[Field, ...] = (
         weight=2,
     ),
     _f(C, "strategic", "bool", "战略客户", "Strategic", "是否战略客户", "Strategic Account"),
+    # 002: a strategic partner is one with a large share, a long cooperation or a major influence
+    _f(C, "long_term", "bool", "长期合作", "Long-term", "是否长期合作", "长期合作客户", "长期合作伙伴"),
+    _f(C, "influence", "bool", "重大影响", "Major Influence", "是否有重大影响", "重大影响力", "有重大影响"),
     _f(
         C,
         "annual_sales",

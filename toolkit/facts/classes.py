@@ -185,9 +185,19 @@ def _share(facts: Any, rules: Rules, lang: str) -> list[Computed]:
         shares = [t if t is not None else c for t, c in zip(typed, computed, strict=True)]
         details = ["" if t is not None else r for t, r in zip(typed, reasons, strict=True)]
     unreadable = table.bad.get("share", {})
+    # any one of 002's three marks makes a strategic partner, whatever the share
+    marks = [
+        (table.column(key), label(f"reason.{key}_flag", lang))
+        for key in ("strategic", "long_term", "influence")
+        if table.has(key)
+    ]
     out = []
     for i, (share, detail) in enumerate(zip(shares, details, strict=True)):
-        if share is None and i in unreadable:
+        marked = [why for column, why in marks if column[i]]
+        if marked:
+            shown = label("reason.share_also", lang, share=percent(share)) if share is not None else ""
+            out.append(Computed("战略合作伙伴", "战略合作伙伴" + sep + "、".join(marked) + shown, share))
+        elif share is None and i in unreadable:
             cell = f"{table.columns['share'].letter}{table.rows[i]}"
             out.append(Computed(None, label("reason.unreadable_share", lang, cell=cell, value=unreadable[i])))
         elif share is None:

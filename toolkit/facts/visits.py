@@ -54,8 +54,13 @@ def add_months(day: date, months: float) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+STRATEGIC_CLASSES = (STRATEGIC, "战略合作伙伴")  # a strategic class, typed or computed
+
+
 def cadences_for(klass: str | None, strategic: bool, rules: Rules) -> list[Cadence]:
-    if strategic:
+    """The 拜访周期 rows of a class; a customer flagged strategic, or of a strategic class
+    (战略, 战略合作伙伴), takes the 战略 rows (高层拜访, 技术交流, 质量交流 …: 002)."""
+    if strategic or klass in STRATEGIC_CLASSES:
         rows = [c for c in rules.cadences if c.klass == STRATEGIC]
         if rows:
             return rows
