@@ -483,9 +483,6 @@ def test_a_strategic_partner_by_any_of_002s_three_marks_whatever_its_share(tmp_p
     result = by_name(run(tmp_path, {"S": rows}, "share"))
     assert result["甲"].klass == "战略合作伙伴"
     assert result["甲"].reason == "战略合作伙伴：台账标记为战略客户（业务占比 1%）"
-        "战略合作伙伴",
-        "战略合作伙伴：台账标记为战略客户（业务占比 1%）",
-    )
     assert result["乙"].reason == "战略合作伙伴：台账标记为长期合作（业务占比 1%）"
     assert result["丙"].reason == "战略合作伙伴：台账标记为有重大影响（业务占比 1%）"
     assert (result["丁"].klass, result["戊"].klass) == ("一般客户", "战略合作伙伴")
