@@ -330,3 +330,27 @@ def test_ics_text_is_escaped_and_folded_as_a_real_parser_reads_it(tmp_path):
     assert str(event["LOCATION"]) == long_address
     assert str(event["DESCRIPTION"]) == "方式: 实地\n联系人: 王先生\n电话: 13812345678"
     assert event.decoded("DTSTART") == result.planned[0].date and event["UID"].endswith("@crm-toolkit")
+
+
+def test_potential_customers_get_a_first_follow_up_days_after_they_were_created(tmp_path):
+    """002: potential and new customers are followed up promptly. The shipped 拜访周期 has a 潜在
+    row: the first follow-up 7 days after 建档日期 (首次跟进(天)), then one a month."""
+    from toolkit.facts import load_facts
+
+    rows = [
+        ["客户名称", "客户经理", "客户分类", "客户状态", "建档日期", "最近拜访日期"],
+        ["甲", "张伟", "潜在", "", TODAY - timedelta(days=3), None],  # created 3 days ago: due in 4 days
+        ["乙", "张伟", "", "潜在", TODAY - timedelta(days=10), None],  # status 潜在, no class: 3 days overdue
+        ["丙", "张伟", "潜在", "", TODAY - timedelta(days=90), date(2026, 9, 1)],  # followed up: monthly
+        ["丁", "张伟", "C", "", TODAY - timedelta(days=3), None],  # an ordinary class, never visited: due now
+    ]
+    path = make_xlsx(tmp_path / "l.xlsx", {"客户": rows})
+    facts = load_facts(path, load_settings(), today=TODAY)
+    due = {d.row: (d.kind, d.due) for d in facts.dues}
+    assert due[0] == ("潜在客户跟进", TODAY + timedelta(days=4))
+    assert due[1] == ("潜在客户跟进", TODAY - timedelta(days=3))
+    assert due[2] == ("潜在客户跟进", date(2026, 10, 1))
+    assert due[3] == ("例行回访", TODAY)
+    result = plan(path, load_settings(), today=TODAY, weeks=2, out_dir=tmp_path / "out")
+    planned = {result.ledger.customer_sheet.column("name")[v.due.row] for v in result.visits}
+    assert {"甲", "乙"} <= planned  # planned like the rest

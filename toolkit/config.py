@@ -88,7 +88,7 @@ def templates_dir() -> Path:
 
 
 # the 拜访周期 columns the toolkit reads, and where they sit when a header is not found
-_CADENCE_HEADERS = {"客户类别": 0, "拜访类型": 1, "周期(月)": 2, "方式": 3, "记录关键词": 5}
+_CADENCE_HEADERS = {"客户类别": 0, "拜访类型": 1, "周期(月)": 2, "方式": 3, "记录关键词": 5, "首次跟进(天)": 6}
 
 
 def check_writable_folder(folder: Path) -> None:
@@ -119,6 +119,7 @@ class Cadence:
     months: float
     way: str
     keyword: str = ""  # a visit record counts for this kind when its purpose or content holds it
+    first_days: float | None = None  # never visited: first due this many days after 建档日期 (002: prompt follow-up)
 
 
 @dataclass
@@ -374,9 +375,19 @@ def load_rules(path: Path) -> Rules:
     months_letter = chr(ord("A") + place[2])
     for number, row in rows(CADENCE_SHEET):
         cells = list(row) + [""] * (max(place) + 1 - len(row))
-        klass, kind, months, way, keyword = (cells[i] for i in place)
+        klass, kind, months, way, keyword, first = (cells[i] for i in place)
         if not clean_text(klass):
             continue
+        first_letter = chr(ord("A") + place[5])
+        first_days = None if clean_text(first) == "" else _number(first, path, CADENCE_SHEET, f"{first_letter}{number}")
+        if first_days is not None and first_days < 0:
+            raise ConfigError(
+                f"a first follow-up {first_days:g} days after 建档日期 cannot be planned",
+                file=path,
+                sheet=CADENCE_SHEET,
+                cell=f"{first_letter}{number}",
+                hint="type a number of days, 0 or more, or leave it empty",
+            )
         months_value = _number(months, path, CADENCE_SHEET, f"{months_letter}{number}")
         if months_value < 0.25:
             raise ConfigError(
@@ -393,6 +404,7 @@ def load_rules(path: Path) -> Rules:
                 months_value,
                 clean_text(way),
                 clean_text(keyword),
+                first_days,
             )
         )
 

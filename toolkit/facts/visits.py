@@ -55,6 +55,7 @@ def add_months(day: date, months: float) -> date:
 
 
 STRATEGIC_CLASSES = (STRATEGIC, "战略合作伙伴")  # a strategic class, typed or computed
+POTENTIAL = "潜在"  # 002: potential customers are followed up too
 
 
 def cadences_for(klass: str | None, strategic: bool, rules: Rules) -> list[Cadence]:
@@ -85,9 +86,13 @@ def due_visits(
     customers = ledger.customer_sheet
     typed_last = customers.column("last_visit")
     strategic = customers.column("strategic")
+    since = customers.column("since")  # 建档日期: a new customer's first follow-up counts from it
+    status = customers.column("status")
     out: list[Due] = []
     chosen: dict[tuple[str | None, bool], list[Cadence]] = {}  # the cadences of a class, found once
     for i, klass in enumerate(classes):
+        if klass is None and status[i] == POTENTIAL:  # 客户状态 潜在 and no class: the 潜在 rows
+            klass = POTENTIAL
         key = (klass, bool(strategic[i]))
         cadences = chosen.get(key)
         if cadences is None:
@@ -100,7 +105,12 @@ def due_visits(
                 if typed_last[i] is not None and typed_last[i] <= today:
                     days.append(typed_last[i])
             last = max(days) if days else None
-            due = add_months(last, cadence.months) if last else today
+            if last is not None:
+                due = add_months(last, cadence.months)
+            elif cadence.first_days is not None and since[i] is not None:
+                due = since[i] + timedelta(days=int(cadence.first_days))  # 建档 + N days
+            else:
+                due = today  # never visited: due now
             out.append(Due(i, cadence.kind, cadence.way, cadence.months, cadence.keyword, last, due))
     return out
 
