@@ -504,3 +504,25 @@ def test_a_strategic_class_typed_or_computed_brings_the_strategic_visits(tmp_pat
         kinds.setdefault(due.row, set()).add(due.kind)
     assert {"客户经理拜访", "高层拜访", "技术交流", "质量交流"} <= kinds[0]  # the 战略 rows of 拜访周期
     assert kinds[1] == {"例行回访"}
+
+
+def test_split_gives_each_owner_a_workbook_of_their_own_customers_only(tmp_path):
+    rows = [["客户名称", "客户经理", "年销售额(万元)", "战略客户"]] + [
+        [f"张{n}公司", "张伟", 100 * n, "否"] for n in range(1, 4)
+    ] + [[f"王{n}公司", "王芳", 3000, "否"] for n in range(1, 3)] + [["无主公司", "", 10, "否"]]  # fmt: skip
+    path = make_xlsx(tmp_path / "l.xlsx", {"S": rows})
+    done = run_crm("classify", str(path), "--policy", "sales", "--split", "--json", "--out", str(tmp_path / "o"),
+                   "--today", TODAY.isoformat())  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    outputs = [p for p in json.loads(done.stdout)["outputs"]]
+    assert [p.rsplit("_", 1)[-1] for p in outputs[1:]] == ["张伟.xlsx", "王芳.xlsx"]
+
+    def names(workbook: str) -> set[str]:
+        sheet = openpyxl.load_workbook(workbook).worksheets[1]  # 客户分类
+        header = [c.value for c in sheet[1]]
+        column = header.index("客户名称")
+        return {row[column] for row in sheet.iter_rows(min_row=2, values_only=True) if row[column]}
+
+    assert names(outputs[0]) == {r[0] for r in rows[1:]}  # the whole workbook: everyone
+    assert names(outputs[1]) == {"张1公司", "张2公司", "张3公司"}
+    assert names(outputs[2]) == {"王1公司", "王2公司"}  # and nobody else's

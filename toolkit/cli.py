@@ -244,6 +244,9 @@ def classify_command(
     write_back: bool = WriteBackOpt,
     dry_run: bool = DryRunOpt,
     live: bool = LiveOpt,
+    split: bool = typer.Option(
+        False, "--split", help="Also write one workbook per owner with only their own customers."
+    ),
     as_json: bool = JsonOpt,
     json_all: bool = JsonAllOpt,
 ) -> None:
@@ -260,7 +263,9 @@ def classify_command(
     now = datetime.now() if today is None else None
     stat = stat_for_write_back(ledger, write_back, dry_run, live)
     with _progress(f"{label('cli.read', settings.lang)} {ledger}…", as_json):
-        result = classify(ledger, settings, today=as_of, now=now, policy=policy, out_dir=out, password=password)
+        result = classify(
+            ledger, settings, today=as_of, now=now, policy=policy, out_dir=out, password=password, split=split
+        )
     written = write_job_result(ledger, result, classify_columns, settings, out, dry_run, live, stat) if stat else None
     if as_json:
         _print_json({**result.as_json(limit), **({"write_back": written.as_json()} if written else {})})

@@ -15,6 +15,7 @@ from ..facts import POLICIES, Classified, CustomerClass, Facts, load_facts
 from ..i18n import label
 from ..jsonrows import put_rows
 from ..state import PreviousRun, Snapshot, StateStore, state_path
+from ..xlsx import file_part
 from .report import write_report
 
 __all__ = ["POLICIES", "Change", "ClassificationResult", "CustomerClass", "classify"]
@@ -95,6 +96,7 @@ def classify(
     record: bool = True,
     typed_fallback: bool = False,
     facts: Facts | None = None,
+    split: bool = False,
 ) -> ClassificationResult:
     """Classify the customers of the ledger at ``ledger_path`` as of ``today``.
 
@@ -135,9 +137,12 @@ def classify(
         if write:
             stem = Path(ledger_path).stem
             name = f"{stem}_{label('classify.file', lang)}_{policy}_{today:%Y%m%d}.xlsx"
-            result.outputs.append(
-                write_report(out_dir_path / name, result, today=today, lang=lang, company=settings.company)
-            )
+            target = out_dir_path / name
+            result.outputs.append(write_report(target, result, today=today, lang=lang, company=settings.company))
+            if split:  # each owner a workbook of their own customers only (nobody sees another's)
+                for owner, own in _by_owner(result):
+                    path = target.with_name(f"{target.stem}_{file_part(owner)}.xlsx")
+                    result.outputs.append(write_report(path, own, today=today, lang=lang, company=settings.company))
         if store is not None:  # only once the outputs exist: a failed run leaves no record
             store.record_classification(
                 ledger_key, policy, today, snapshots, summary=str(dict(Counter(c.klass for c in customers)))
@@ -146,6 +151,25 @@ def classify(
         if store is not None:
             store.close()
     return result
+
+
+def _by_owner(result: ClassificationResult) -> list[tuple[str, ClassificationResult]]:
+    """The result cut to each owner's customers and changes, owners in name order (customers
+    with no owner are in the whole workbook only)."""
+    owners = sorted({c.owner for c in result.customers if c.owner})
+    out = []
+    for owner in owners:
+        own = ClassificationResult(
+            result.ledger,
+            result.policy,
+            result.classes,
+            [c for c in result.customers if c.owner == owner],
+            result.index,
+            [c for c in result.changes if c.owner == owner],
+            result.previous,
+        )
+        out.append((owner, own))
+    return out
 
 
 def _reference_score(previous: PreviousRun | None, key: str, score: float | None) -> float | None:

@@ -161,7 +161,10 @@ class RowWriter:
             if cls is str:
                 if value:
                     style = row_style if row_style is not None else text_styles[col]
-                    if widths is not None and (len(value) > one_line[col] or "\n" in value):
+                    if widths is not None and (
+                        (len(value) > one_line[col] and (len(value) >= widths[col] - 1 or not value.isascii()))
+                        or "\n" in value
+                    ):  # only a text that may not fit is measured: most fit at a glance
                         needed = text_lines(value, widths[col])
                         if needed > 1:
                             if not (wraps[col] or header) and row_style is None:
