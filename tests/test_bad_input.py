@@ -237,3 +237,40 @@ def test_a_lost_rules_sheet_names_the_command_that_gives_it_back(tmp_path):
     missing = assert_clean_refusal(run_crm("validate", "-w", str(workspace)), "rules workbook not found")
     assert command in missing
     assert run_crm(*command.split()[1:]).returncode == 0 and run_crm("validate", "-w", str(workspace)).returncode == 0
+
+
+def test_every_workbook_made_from_a_protected_ledger_is_protected_with_its_password(tmp_path):
+    """Information safety: what is made from a password-protected ledger is no easier to open
+    than the ledger. Each workbook opens with the ledger's password, and only with it."""
+    import io
+    import json
+
+    import msoffcrypto
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = make_xlsx(
+        tmp_path / "plain-source.xlsx", {"S": [[*CUSTOMER_HEADER, "年销售额(万元)"], [*customer_row(1), 800]]}
+    )
+    locked = tmp_path / "locked.xlsx"
+    with plain.open("rb") as source, locked.open("wb") as out:
+        OOXMLFile(source).encrypt("s3cret", out)
+    outputs = []
+    for args in (["validate"], ["classify", "--policy", "sales"], ["plan"], ["report", "--month", "2026-11"]):
+        done = run_crm(*args, str(locked), "--json", "--out", str(tmp_path / "o"), "--today", "2026-11-26",
+                       env={"CRM_LEDGER_PASSWORD": "s3cret"})  # fmt: skip
+        assert done.returncode == 0, (args, done.stderr)
+        outputs += [p for p in json.loads(done.stdout)["outputs"] if p.endswith(".xlsx")]
+    assert len(outputs) >= 4
+    for output in outputs:
+        with open(output, "rb") as handle:
+            office = msoffcrypto.OfficeFile(handle)
+            assert office.is_encrypted(), output
+            office.load_key(password="s3cret")
+            plain = io.BytesIO()
+            office.decrypt(plain)
+        assert openpyxl.load_workbook(plain).sheetnames, output  # a whole workbook inside
+    # and a ledger that is not protected gives workbooks that are not
+    plain_ledger = make_xlsx(tmp_path / "plain.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1)]})
+    done = run_crm("validate", str(plain_ledger), "--json", "--out", str(tmp_path / "p"), "--today", "2026-11-26")
+    assert zipfile.is_zipfile(json.loads(done.stdout)["outputs"][0])

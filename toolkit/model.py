@@ -470,6 +470,9 @@ class Ledger:
     notes: list[str] = field(default_factory=list)  # things the reader noticed and said aloud
     date1904: bool = False
     tables_absent: dict[str, Sheet] = field(default_factory=dict, repr=False)
+    # the password that opened a protected ledger: every workbook made from it is written with
+    # it too (never printed, never stored)
+    password: str | None = field(default=None, repr=False)
 
     def frame(self, table: str) -> Any:
         found = self.tables.get(table)

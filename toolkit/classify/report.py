@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 def write_report(path: Path, result: ClassificationResult, *, today: date, lang: str, company: str = "") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    book = Book(str(path), title=f"{company} {label('classify.title', lang)}".strip(), company=company)
+    book = Book(
+        str(path),
+        title=f"{company} {label('classify.title', lang)}".strip(),
+        company=company,
+        password=result.ledger.password,
+    )
     _summary(book, result, today, lang)
     _customers(book, result, lang)
     _risks(book, result, lang)

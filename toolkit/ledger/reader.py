@@ -78,7 +78,9 @@ def read_ledger(
     notes = list(source.notes)
     for table, read in tables.items():
         notes.append(f"{read.sheet}: {table}, header row {read.header_rows[-1]}, {len(read)} rows")
-    return Ledger(str(source.path), tables, [s.name for s in source.sheets], notes, source.date1904)
+    ledger = Ledger(str(source.path), tables, [s.name for s in source.sheets], notes, source.date1904)
+    ledger.password = source.password
+    return ledger
 
 
 def _best_role(

@@ -95,6 +95,7 @@ class Source:
     sheets: list[RawSheet]
     date1904: bool = False
     notes: list[str] = field(default_factory=list)
+    password: str | None = field(default=None, repr=False)  # the one that opened it, if it was protected
 
     def in_parsed_order(self) -> Iterator[RawSheet]:
         """The sheets as their parsing ends (the first ones can be read while the largest is
@@ -194,7 +195,10 @@ def _open(path: Path, password: str | None) -> Source:
             file=path,
             hint="open it in Excel and save it as .xlsx",
         )
-    return _open_workbook(path, data)
+    source = _open_workbook(path, data)
+    if data is not None:  # it was protected: its outputs will be too
+        source.password = password or os.environ.get(PASSWORD_ENV)
+    return source
 
 
 def _looks_like_text(path: Path) -> bool:

@@ -53,7 +53,9 @@ def _workbook(
 ) -> Path:
     """The schedule workbook of ``visits``; ``only`` names the owner of a --split workbook."""
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
-    book = Book(str(path), title=f"{company} {L('plan.title')}".strip(), company=company)
+    book = Book(
+        str(path), title=f"{company} {L('plan.title')}".strip(), company=company, password=result.ledger.password
+    )
     owners = sorted({v.owner for v in visits})
     _overview(book, result, visits, owners, lang, notes)
     _list(book, result, [v for v in visits if v.date is not None], L("sheet.plan_list"), lang, with_date=True)

@@ -139,7 +139,12 @@ def write_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     month_text = L("report.month", year=result.month.year, month=result.month.month)
-    book = Book(str(path), title=f"{company} {month_text} {L('report.title')}".strip(), company=company)
+    book = Book(
+        str(path),
+        title=f"{company} {month_text} {L('report.title')}".strip(),
+        company=company,
+        password=result.classified.ledger.password,
+    )
     formats = _formats(book, lang)
     _overview(book, result, formats, lang)
     _key_customers(book, result, formats, lang)

@@ -20,7 +20,7 @@ def write_report(
     (filtered by 负责人 for one person's). ``findings`` may be one owner's (``--split``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     L = lambda key: label(key, lang)  # noqa: E731
-    book = Book(str(path), title=f"{company} {L('validate.title')}".strip(), company=company)
+    book = Book(str(path), title=f"{company} {L('validate.title')}".strip(), company=company, password=ledger.password)
     link_base = _link_target(path, Path(ledger.path))
     _summary(book, ledger, findings, today, lang)
     _issues(book, book.add_sheet(L("sheet.issues")), findings, lang, link_base, _as_typed(ledger))

@@ -58,6 +58,22 @@ def sheet_name(name: str, taken: Iterable[str] = ()) -> str:
     return candidate
 
 
+def encrypt(path: Path, password: str) -> None:
+    """Encrypt the workbook at ``path`` in place with ``password`` (Excel's agile encryption,
+    as msoffcrypto-tool writes it): written beside under a temporary name, then renamed."""
+    import os
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    partial = path.with_name(f".{path.name}.locked")
+    try:
+        with path.open("rb") as plain, partial.open("wb") as out:
+            OOXMLFile(plain).encrypt(password, out)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def file_part(name: str) -> str:
     """``name`` made safe as part of a file name on Windows too (an owner's --split workbook)."""
     return name.translate(_INVALID_FILE_CHARS)
@@ -68,8 +84,9 @@ class Book:
     (``rows.py``); everything else goes through XlsxWriter. Nothing is at ``path`` until
     ``close``, and then a whole workbook is."""
 
-    def __init__(self, path: str, *, title: str = "", company: str = "") -> None:
+    def __init__(self, path: str, *, title: str = "", company: str = "", password: str | None = None) -> None:
         self.path = Path(path)
+        self.password = password  # a workbook made from a protected ledger is protected alike
         self._package = io.BytesIO()
         options = {
             "strings_to_urls": False,
@@ -229,3 +246,5 @@ class Book:
         finally:
             if self._scratch is not None:
                 self._scratch.cleanup()
+        if self.password:
+            encrypt(self.path, self.password)
