@@ -246,7 +246,6 @@ def test_every_workbook_made_from_a_protected_ledger_is_protected_with_its_passw
     import json
 
     import msoffcrypto
-
     from msoffcrypto.format.ooxml import OOXMLFile
 
     plain = make_xlsx(
