@@ -233,3 +233,14 @@ def test_without_a_severity_column_serious_complaints_are_not_guessed(tmp_path):
     assert jia[15] is None and jia[16] == 2  # both of 甲's complaints, none called serious
     notes = [r[0] for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] and "严重程度" in str(r[0])]
     assert notes and "严重抱怨无法单独列出" in notes[0]
+
+
+def test_the_key_customer_sheet_says_why_year_on_year_is_empty(tmp_path):
+    monthly = [r for r in MONTHLY if r[0] != "2025-11"]  # no rows a year before November
+    path = make_xlsx(tmp_path / "l.xlsx", {"客户": CUSTOMERS, "月度": monthly, "投诉": COMPLAINTS, "拜访": VISITS})
+    result = report(path, load_settings(), month=NOV, out_dir=tmp_path / "out")
+    sheet = openpyxl.load_workbook(result.outputs[0])["重点客户"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert rows[0][8] is None and rows[0][9] is None  # 去年同月, 同比: no data, not 0
+    notes = [r[0] for r in rows if r[0] and str(r[0]).startswith("去年同月")]
+    assert notes == ["去年同月、同比：月度业务表中没有 2025-11 的数据"]

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..config import RiskRule
-from ..i18n import label
+from ..i18n import label, rule_word
 from ..model import COMPLAINTS, MONTHLY
 from .classes import percent, wan
 from .visits import add_months
@@ -112,7 +112,7 @@ def _no_contact(facts: Any, found: RiskRule, add) -> None:
     for i, due in enumerate(facts.contact_due):
         if due is None:
             continue
-        klass = facts.classes.effective(i, facts.strategic[i])
+        klass = rule_word(facts.classes.effective(i, facts.strategic[i]), facts.settings.lang)  # 战略 → Strategic in en
         if due.last is None:
             add(i, found, "risk.never_contacted", klass=klass)
             continue

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..facts.visits import add_months
 from ..i18n import label
 from ..model import COMPLAINTS
 from ..sheets import write_risk_sheet
@@ -378,8 +379,16 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
         column_formats={5: "amount", 6: "amount", 7: "change", 8: "amount", 9: "change", 10: "amount", 11: "amount"},
         wrap_columns=(19, 20),
     )
-    if count and not has_severity and not no_complaints:  # why 严重抱怨 is empty, under the table
-        sheet.write_string(count + 2, 0, L("report.no_severity"), book.formats["text"])
+    # under the table, why a column is empty: never a blank that looks like a bug
+    why = []
+    if count and has_month and not this.has_previous:
+        why.append(L("report.no_previous_rows", month=f"{add_months(result.month, -1):%Y-%m}"))
+    if count and has_month and not this.has_last_year:
+        why.append(L("report.no_last_year_rows", month=f"{add_months(result.month, -12):%Y-%m}"))
+    if count and not has_severity and not no_complaints:
+        why.append(L("report.no_severity"))
+    for n, text in enumerate(why):
+        sheet.write_string(count + 2 + n, 0, text, book.formats["text"])
     if count and has_severity:
         serious = {"type": "cell", "criteria": ">", "value": 0, "format": book.formats["error"]}
         sheet.conditional_format(1, 15, count, 15, serious)
