@@ -412,7 +412,7 @@ def test_workbook_and_json(tmp_path):
 def test_english_reasons(tmp_path):
     rows = [["Company Name", "Owner", "Annual Revenue"], ["Acme", "Sam", "$25M"]]
     result = run(tmp_path, {"S": rows}, "sales", load_settings(lang="en"))
-    assert result.customers[0].reason == "重点: annual sales 2,500万 ≥ 2,000万"
+    assert result.customers[0].reason == "重点: annual sales CNY 25,000,000 ≥ CNY 20,000,000"  # 万 is not English
 
 
 def test_classify_leaves_the_ledger_untouched(tmp_path):

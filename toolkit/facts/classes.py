@@ -39,8 +39,11 @@ def policy_classes(policy: str, rules: Rules) -> list[str]:
     return SALES_CLASSES if policy == "sales" else SHARE_CLASSES
 
 
-def wan(yuan: float) -> str:
-    """20,000,000 → '2,000万'; 19,999,900 → '1,999.99万'; up to four decimals, never rounded up to a threshold."""
+def wan(yuan: float, lang: str = "zh") -> str:
+    """20,000,000 → '2,000万'; 19,999,900 → '1,999.99万'; up to four decimals, never rounded up to a
+    threshold. In English: 'CNY 20,000,000' (万 is not an English unit)."""
+    if lang == "en":
+        return "CNY " + f"{yuan:,.2f}".rstrip("0").rstrip(".")
     text = f"{yuan / 1e4:,.4f}".rstrip("0").rstrip(".")  # 1,999.999万 stays below 2,000万
     return f"{text}万"
 
@@ -141,7 +144,7 @@ def _sales(table: Sheet, rules: Rules, lang: str, path: str) -> list[Computed]:
     # the wording's fixed parts once; per customer only its amount is written in
     strategic = Computed("战略", "战略" + sep + label("reason.strategic_flag", lang))
     no_sales = Computed(None, label("reason.no_sales", lang))
-    key_text, major_text = wan(key_min), wan(major_min)
+    key_text, major_text = wan(key_min, lang), wan(major_min, lang)
     at_least, between, below = (label(k, lang) for k in ("reason.sales_ge", "reason.sales_between", "reason.sales_lt"))
     unreadable = table.bad.get("annual_sales", {})
     letter = table.columns["annual_sales"].letter
@@ -155,12 +158,12 @@ def _sales(table: Sheet, rules: Rules, lang: str, path: str) -> list[Computed]:
         elif amount is None:
             out.append(no_sales)
         elif amount >= key_min:
-            out.append(Computed("重点", "重点" + sep + at_least.format(amount=wan(amount), threshold=key_text)))
+            out.append(Computed("重点", "重点" + sep + at_least.format(amount=wan(amount, lang), threshold=key_text)))
         elif amount >= major_min:
-            text = between.format(amount=wan(amount), upper=key_text, lower=major_text)
+            text = between.format(amount=wan(amount, lang), upper=key_text, lower=major_text)
             out.append(Computed("主要", "主要" + sep + text))
         else:
-            out.append(Computed("一般", "一般" + sep + below.format(amount=wan(amount), threshold=major_text)))
+            out.append(Computed("一般", "一般" + sep + below.format(amount=wan(amount, lang), threshold=major_text)))
     return out
 
 
@@ -236,6 +239,6 @@ def _shares_from_volumes(facts: Any, rules: Rules, lang: str) -> tuple[list[floa
     for row, amount in mine[seen].items():
         shares[int(row)] = float(amount) / total * 100
         details[int(row)] = label(
-            "reason.share_from_monthly", lang, months=len(chosen), mine=wan(float(amount)), total=wan(total)
+            "reason.share_from_monthly", lang, months=len(chosen), mine=wan(float(amount), lang), total=wan(total, lang)
         )
     return shares, details

@@ -68,7 +68,7 @@ def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[lis
             amount, late = amounts[i] or 0.0, days[i] or 0.0
             if amount > limit or late > 0:
                 extra = label("risk.overdue_days", lang, days=f"{late:g}") if late else ""
-                add(i, found, "risk.overdue_payment", amount=wan(amount), days=extra)
+                add(i, found, "risk.overdue_payment", amount=wan(amount, lang), days=extra)
 
     if found := rule("no_contact"):
         _no_contact(facts, found, add)
@@ -176,9 +176,9 @@ def _volume_drop(facts: Any, found: RiskRule, add) -> None:
             found,
             "risk.volume_drop",
             prev_month=f"{before:%Y-%m}",
-            before=wan(float(earlier)),
+            before=wan(float(earlier), facts.settings.lang),
             month=f"{last:%Y-%m}",
-            after=wan(float(now_volume)),
+            after=wan(float(now_volume), facts.settings.lang),
             drop=percent(float(drop)),
             threshold=percent(found.threshold),
         )
