@@ -98,8 +98,7 @@ def check_writable_folder(folder: Path) -> None:
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".crm-probe-"):
-            pass
+        tempfile.NamedTemporaryFile(dir=folder, prefix=".crm-probe-").close()  # made and removed: it can write
     except OSError as error:
         raise InputError(
             f"cannot write into the output folder ({error.strerror or type(error).__name__})",
