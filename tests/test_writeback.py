@@ -21,8 +21,9 @@ import xlsxwriter
 from tests.conftest import ROOT, libreoffice_convert, run_crm
 from toolkit.config import load_settings
 from toolkit.errors import InputError
+from toolkit.ledger.headers import column_index
 from toolkit.writeback import patch as mechanics
-from toolkit.writeback.patch import WriteColumn, column_index, write_back
+from toolkit.writeback.patch import WriteColumn, write_back
 
 TODAY = "2026-11-26"
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

@@ -22,6 +22,8 @@ from posixpath import join, normpath
 from typing import BinaryIO
 from xml.etree import ElementTree
 
+from .headers import column_index
+
 EXCEL_ERRORS = (
     "#N/A",
     "#REF!",
@@ -52,13 +54,6 @@ _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _DOC_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 Errors = dict[tuple[int, int], str]
-
-
-def _column(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number - 1
 
 
 def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -108,7 +103,7 @@ def _errors_in(data: bytes, found: Errors) -> None:
         head = data[start : data.find(b">", start) + 1] if start != -1 else b""
         ref = _CELL_REF.search(head)
         if ref is not None and b" t=" not in head:
-            found[(int(ref.group(2)) - 1, _column(ref.group(1)))] = LEAP_DAY
+            found[(int(ref.group(2)) - 1, column_index(ref.group(1).decode()))] = LEAP_DAY
         at = data.find(b"<v>60</v>", at + 9)
     for marker in (b't="e"', b"t='e'"):
         at = data.find(marker)
@@ -120,7 +115,7 @@ def _errors_in(data: bytes, found: Errors) -> None:
             value = _VALUE.search(cell)
             if ref is not None and value is not None and start != -1:
                 text = value.group(1).decode("utf-8", "replace")
-                found[(int(ref.group(2)) - 1, _column(ref.group(1)))] = text
+                found[(int(ref.group(2)) - 1, column_index(ref.group(1).decode()))] = text
             at = data.find(marker, at + 5)
 
 

@@ -92,6 +92,14 @@ class HeaderMatch:
         return self.header_rows[-1] + 1
 
 
+def column_index(letters: str) -> int:
+    """'A' → 0, 'AB' → 27: the inverse of ``column_letter``."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
 def column_letter(index: int) -> str:
     letters = ""
     index += 1

@@ -19,9 +19,18 @@ from typing import Any
 
 import xlsxwriter
 
-from .rows import LINE_HEIGHT, Link, RowWriter, StreamedRows, Styles, splice, text_lines
+from .rows import LINE_HEIGHT, Link, RowWriter, StreamedRows, Styles, estimated_width, splice, text_lines
 
-__all__ = ["LINE_HEIGHT", "Book", "Link", "display_width", "file_part", "sheet_name", "text_lines"]
+__all__ = [
+    "LINE_HEIGHT",
+    "Book",
+    "Link",
+    "display_width",
+    "estimated_width",
+    "file_part",
+    "sheet_name",
+    "text_lines",
+]
 
 FONT = "等线"  # Excel's default CJK font; WPS and LibreOffice substitute a CJK font
 WIDTH_SAMPLE = 2000  # rows measured for column widths

@@ -103,6 +103,13 @@ LINE_HEIGHT = 15.0  # points a line of the house's 10 pt text takes, in Excel, W
 MAX_ROW_HEIGHT = 409.0  # Excel's tallest row
 
 
+def estimated_width(text: str) -> int:
+    """Display width from the UTF-8 length (a 3-byte character, Chinese, counts two): exact for
+    Chinese and ASCII, never short, and fast over 100,000 texts (``display_width`` is exact)."""
+    longest = max(text.split("\n"), key=len) if "\n" in text else text
+    return (len(longest.encode()) + len(longest) + 1) // 2
+
+
 def text_lines(text: str, width: float) -> int:
     """How many lines ``text`` takes in a wrapping cell ``width`` characters wide (a Chinese
     character is two; estimated from the UTF-8 length, which never counts one short). English
@@ -112,7 +119,7 @@ def text_lines(text: str, width: float) -> int:
         return sum(text_lines(part, width) for part in text.split("\n"))
     if len(text) * 2 <= usable:
         return 1
-    shown = (len(text.encode()) + len(text) + 1) // 2
+    shown = estimated_width(text)
     if " " in text and text.isascii():
         usable = max(usable * 0.85, 1.0)
     return max(1, math.ceil(shown / usable))
