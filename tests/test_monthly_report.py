@@ -90,7 +90,17 @@ def test_the_workbook_read_back(tmp_path):
     path = result.outputs[0]
     assert path.name == "台账_月度报告_202611.xlsx"
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["概览", "重点客户", "风险预警", "拜访", "投诉", "数据质量", "发送记录"]
+    assert book.sheetnames == [
+        "概览",
+        "重点客户",
+        "风险预警",
+        "拜访",
+        "投诉",
+        "严重投诉",
+        "投诉考核",
+        "数据质量",
+        "发送记录",
+    ]
     overview = book["概览"]
     rows = {r[0]: r[1:4] for r in overview.iter_rows(min_row=5, values_only=True) if r[0]}
     assert rows["业务量（万元）"][:2] == (360, 180)
@@ -118,7 +128,7 @@ def test_the_workbook_read_back(tmp_path):
     assert (bing[4], bing[5], bing[6], bing[7], bing[8], bing[9]) == ("是", 200, 0, None, 0, None)
     assert bing[15:17] == (0, 1) and bing[17:19] == (1, 1)  # T3 is 不严重
     complaints = list(book["投诉"].iter_rows(min_row=2, values_only=True))
-    assert [(r[0], r[6]) for r in complaints] == [("T1", "是"), ("T2", "否"), ("T3", "否")]
+    assert [(r[0], r[7]) for r in complaints] == [("T1", "是"), ("T2", "否"), ("T3", "否")]
     assert book["概览"].page_setup.orientation == "landscape"
 
 

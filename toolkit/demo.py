@@ -279,18 +279,38 @@ def generate(
             "是",
             received + timedelta(days=1),
             "一般",
+            "48小时",
+            "结案",
+            received + timedelta(days=2),
+            "满意，已重新安排安装",
         ]
     )
     planted.append(Planted("reply_before_received", P, f"H{len(complaints) + 1}", "reply before complaint"))
     complaints.append(
-        ["TS9002", received, "KH9999", "", "质量", "外壳破损", "刘洋", received + timedelta(hours=3), "否", "", "严重"]
+        [
+            "TS9002",
+            received,
+            "KH9999",
+            "",
+            "质量",
+            "外壳破损",
+            "刘洋",
+            received + timedelta(hours=3),
+            "否",
+            "",
+            "严重",
+            "3天",
+            "调查中",
+            "",
+            "",
+        ]
     )
     planted.append(Planted("unknown_customer", P, f"C{len(complaints) + 1}", "unknown customer ID"))
     # a complaint from yesterday still without a reply (the complaint reminder's case, not a mistake)
     waiting = datetime.combine(today - timedelta(days=1), datetime.min.time()).replace(hour=11)
     complaints.append([
         "TS9003", waiting, rows[60][0], rows[60][1], "交付", "到货数量不符", rows[60][col[C]["客户经理"]], "", "否", "",
-        "严重",
+        "严重", "48小时", "受理", "", "",
     ])  # fmt: skip
     # a contact whose birthday is today, with an e-mail and greetings wanted (the care reminder's case)
     cake = next(i for i in reversed(range(len(rows))) if rows[i][col[C]["电子邮箱"]])  # clear of the planted rows
@@ -300,6 +320,18 @@ def generate(
     monthly.append([f"{last_month:%Y-%m}", rows[50][0], rows[50][1], -35.0, 0])
     planted.append(Planted("negative_amount", M, f"D{len(monthly) + 1}", "negative volume"))
     return {C: rows, V: visits, P: complaints, M: monthly}, planted
+
+
+def _stages(n: int, resolved: bool, replied: datetime, today: date) -> list[Any]:
+    """承诺时限, 处理阶段, 反馈时间, 客户意见 of the n-th history complaint (004's stages), drawn
+    from ``n`` and not from the random source, so the figures after them stay as they were."""
+    promise = "48小时" if n % 5 == 0 else "72小时"
+    if not resolved:
+        return [promise, "调查中" if n % 2 else "处理中", "", ""]
+    told = replied + timedelta(days=3)
+    if n % 3 == 0 or told.date() >= today:
+        return [promise, "处理", "", ""]  # resolved, the customer not yet asked
+    return [promise, "结案", told, "满意，问题已解决" if n % 4 else "基本满意，希望加快响应"]
 
 
 def _history(rng: random.Random, rows: list[list[Any]], today: date, c: dict[str, int]):
@@ -341,6 +373,7 @@ def _history(rng: random.Random, rows: list[list[Any]], today: date, c: dict[str
                 "是" if resolved else "否",
                 replied + timedelta(days=2) if resolved else "",
                 "严重" if n % 7 == 0 else "一般",  # no draw from rng: the figures after stay as they were
+                *_stages(n, resolved, replied, today),
             ]
         )
     month = today.replace(day=1)

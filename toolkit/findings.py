@@ -192,6 +192,16 @@ CODES: dict[str, Code] = {
             "check whether the two times are swapped",
         ),
         Code(
+            "stage_before_received",
+            "error",
+            "处理早于投诉",
+            "Step before complaint",
+            "{field} {value} 早于投诉时间 {received}",
+            "{field} {value} is before the complaint came in ({received})",
+            "检查日期是否填错或填反",
+            "check whether the dates are wrong or swapped",
+        ),
+        Code(
             "duplicate_id",
             "error",
             "客户编号重复",

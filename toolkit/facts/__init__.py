@@ -24,7 +24,7 @@ from ..i18n import label
 from ..model import MONTHLY, Finding, Ledger
 from ..relations import STRATEGIC, CustomerIndex
 from .classes import POLICIES, Computed, compute, percent, policy_classes, wan
-from .complaints import ComplaintState, complaint_states, resolved_by_text
+from .complaints import ComplaintState, complaint_limits, complaint_states, resolved_by_text
 from .risks import Tag, highest_level
 from .visits import Due, add_months, cadences_for, contact_due, due_visits, last_contacts, visit_records
 
@@ -34,6 +34,7 @@ __all__ = [
     "Classified",
     "CustomerClass",
     "ComplaintState",
+    "complaint_limits",
     "Computed",
     "Due",
     "Facts",

@@ -139,6 +139,23 @@ def check_ledger(facts: Any, *, wording: bool = True) -> list[Finding]:
                     m = matched[i]
                     owner = owners[m] if m is not None else ""
                     out.add("reply_before_received", table, i, "replied", replied, owner, received=_show(got))
+        if kind == COMPLAINTS and table.has("received"):  # a later stage dated before the complaint
+            received = table.column("received")
+            for key in ("investigated", "handled", "resolved_on", "feedback_on", "promised"):
+                if not table.has(key):
+                    continue
+                for i, (got, then) in enumerate(zip(received, table.column(key), strict=True)):
+                    if got and then and then < got:
+                        m = matched[i]
+                        out.add(
+                            "stage_before_received",
+                            table,
+                            i,
+                            key,
+                            then,
+                            owners[m] if m is not None else "",
+                            received=_show(got),
+                        )
     _check_contact(out, facts, owners, today)
     order = {name: n for n, name in enumerate(ledger.sheets)}
     out.findings.sort(key=lambda f: (order.get(f.sheet, 99), f.row or 0, f.column))

@@ -139,10 +139,12 @@ def _complaints(facts: Any, now: datetime, unanswered, still_open, add) -> None:
         hours = state.open_hours(now)
         if state.customer is None or hours is None:
             continue
-        if unanswered and state.replied is None and hours > float(unanswered.threshold):
+        limit = float(unanswered.threshold) if unanswered else 0.0
+        if unanswered and state.replied is None and hours > limit:
             found, key = unanswered, "risk.complaint_unanswered"
-        elif still_open and hours > float(still_open.threshold):
+        elif still_open and now > state.due_by(float(still_open.threshold)):  # the promised time, else the rule's
             found, key = still_open, "risk.complaint_open"
+            limit = (state.due_by(float(still_open.threshold)) - state.received).total_seconds() / 3600
         else:
             continue
         add(
@@ -152,7 +154,7 @@ def _complaints(facts: Any, now: datetime, unanswered, still_open, add) -> None:
             complaint=state.complaint_id or f"{sheet.sheet}!{state.row}",
             received=state.received.strftime("%Y-%m-%d %H:%M"),
             hours=int(hours),
-            limit=f"{found.threshold:g}",
+            limit=f"{limit:g}",
         )
 
 

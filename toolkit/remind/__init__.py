@@ -26,7 +26,7 @@ from typing import Any
 from ..calendar import WorkCalendar
 from ..config import Settings, load_settings
 from ..errors import InputError
-from ..facts import Facts, load_facts
+from ..facts import Facts, complaint_limits, load_facts
 from ..facts.schedule import schedule_visits
 from ..facts.visits import add_months
 from ..i18n import label
@@ -282,25 +282,38 @@ def _visits(job: _Job) -> tuple[str, list[Message]]:
 
 
 def _complaints(job: _Job) -> tuple[str, list[Message]]:
+    """Two limits (004): the first reply within 24 h, and the handling within the time promised
+    at intake (承诺时限; without one, the rules' 投诉未解决 hours). A complaint is in the mail
+    from ``complaint_warn_hours`` before a limit; past it, the handler's manager is copied."""
     period = job.today.isoformat()
     table = job.ledger.tables.get(COMPLAINTS)
     if table is None:
         job.problems.append(label("remind.problem.no_ledger_sheet", job.lang, sheet=TABLE_LABELS[job.lang][COMPLAINTS]))
         return period, []
-    rule = job.settings.rules.risks.get("complaint_unanswered")
-    limit = float(rule.threshold) if rule and not isinstance(rule.threshold, (list, str)) else 24.0
-    warn_from = max(limit - job.config.complaint_warn_hours, 0)
+    limit, handling = complaint_limits(job.settings.rules)
+    warn = job.config.complaint_warn_hours
     owners = job.ledger.customer_sheet.column("owner")
     names = _names(job.ledger)
     typed_names, categories, contents = table.column("customer"), table.column("category"), table.column("content")
     by_handler: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for state in job.facts.complaints:
         received, row = state.received, state.customer
-        if received is None or state.replied is not None or state.resolved:
+        if received is None or state.resolved:
             continue
         hours = (job.now - received).total_seconds() / 3600
-        if hours < warn_from or hours < 0:
+        if hours < 0:
             continue
+        if state.replied is None:  # the reply is the first thing due
+            if hours < limit - warn:
+                continue
+            late, due = hours >= limit, received + timedelta(hours=limit)
+            which = "reply"
+        else:
+            due = state.due_by(handling)
+            left = (due - job.now).total_seconds() / 3600 if due else None
+            if left is None or left > warn:
+                continue
+            late, which = left <= 0, "promise"
         customer = names[row] if row is not None else str(typed_names[state.position] or "")
         who = str(state.handler or (owners[row] if row is not None else "") or "")
         by_handler[who].append(
@@ -309,7 +322,11 @@ def _complaints(job: _Job) -> tuple[str, list[Message]]:
                 "customer": customer,
                 "received": received,
                 "hours": round(hours, 1),
-                "overdue": hours >= limit,
+                "overdue": late,
+                "limit": which,
+                "due": due,
+                "promised": state.promised_by is not None,
+                "stage": label(f"stage.{state.stage}", job.lang),
                 "category": categories[state.position] or "",
                 "content": contents[state.position] or "",
             }
@@ -322,15 +339,21 @@ def _complaints(job: _Job) -> tuple[str, list[Message]]:
             continue
         late = [c for c in items if c["overdue"]]
         cc = [m for m in job.manager_of(handler) if m not in to] if late else []
+        replies = [c for c in items if c["limit"] == "reply"]
+        promises = sorted((c for c in items if c["limit"] == "promise"), key=lambda c: c["due"])
         subject, html, text = job.render(
             "complaints",
             handler=handler,
-            overdue=late,
-            nearing=[c for c in items if not c["overdue"]],
+            overdue=[c for c in replies if c["overdue"]],
+            nearing=[c for c in replies if not c["overdue"]],
+            promise_overdue=[c for c in promises if c["overdue"]],
+            promise_nearing=[c for c in promises if not c["overdue"]],
             limit=limit,
+            handling=handling,
             escalated=bool(cc),
         )
-        basis = sorted(f"{c['id']}|{c['overdue']}" for c in items)
+        # a reply item's key as before the promise items came, so no reminder goes out twice
+        basis = sorted(f"{c['id']}|{'promise|' if c['limit'] == 'promise' else ''}{c['overdue']}" for c in items)
         messages.append(
             Message(
                 "complaints",

@@ -6,19 +6,28 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ..config import Settings, load_settings
 from ..errors import InputError, ToolkitError
-from ..facts import Classified, ComplaintState, Facts, load_facts
+from ..facts import Classified, ComplaintState, Facts, complaint_limits, load_facts
 from ..i18n import label
 from ..model import Finding
 from ..relations import CustomerIndex
 from ..state import StateStore, state_path
-from .kpis import CustomerMonth, MonthFigures, VisitsByOwner, month_bounds, month_figures, volume_by_month
+from .kpis import (
+    ComplaintRates,
+    CustomerMonth,
+    MonthFigures,
+    VisitsByOwner,
+    complaint_rates,
+    month_bounds,
+    month_figures,
+    volume_by_month,
+)
 
 __all__ = ["GroupResult", "ReportResult", "parse_month", "report", "report_group"]
 
@@ -55,6 +64,9 @@ class ReportResult:
 
     satisfaction_scores: list[float | None] = field(default_factory=list)
     complaints: list[ComplaintState] = field(default_factory=list)
+    promise_hours: float = 24.0  # what a complaint without a promise of its own is held to
+    made: datetime = datetime(2000, 1, 1)  # when the report was made: a promise due by then and not kept is late
+    complaint_rates: ComplaintRates | None = None  # None without a complaints sheet
 
     @property
     def satisfaction(self) -> float | None:
@@ -84,6 +96,8 @@ class ReportResult:
                 "on_time_rate": t.on_time_rate,
                 "complaints_resolved": t.complaints_resolved,
                 "resolved_rate": t.resolved_rate,
+                "complaints_kept": t.complaints_kept,
+                "kept_rate": t.kept_rate,
                 "satisfaction": self.satisfaction,
                 "data_errors": errors,
                 "data_warnings": len(self.findings) - errors,
@@ -98,6 +112,7 @@ class ReportResult:
             "ledger": self.classified.ledger.path,
             "month": f"{self.month:%Y-%m}",
             "kpis": self.kpis(),
+            "complaint_rates": self.complaint_rates.as_json() if self.complaint_rates else None,
             "missing": self.missing,
             "outputs": [str(p) for p in self.outputs],
         }
@@ -135,12 +150,11 @@ def report(
     ledger = facts.ledger
     index = facts.index
     classes = facts.classes.final
-    rule = settings.rules.risks.get("complaint_unanswered")
-    hours = float(rule.threshold) if rule and not isinstance(rule.threshold, list) else 24.0
+    hours, promise = complaint_limits(settings.rules)
     missing: list[str] = []
     key_rows = {i for i, klass in enumerate(classes) if facts.strategic[i] or klass in KEY_CLASSES}
-    this, per_customer, by_owner = month_figures(facts, first, hours, missing, key_rows=key_rows)
-    previous, _, _ = month_figures(facts, first - timedelta(days=1), hours, details=False)
+    this, per_customer, by_owner = month_figures(facts, first, hours, missing, key_rows=key_rows, promise_hours=promise)
+    previous, _, _ = month_figures(facts, first - timedelta(days=1), hours, details=False, promise_hours=promise)
     if previous.volume is None and this.volume is not None:
         missing.append("volume_previous")
     path = state_path(settings, out_dir)
@@ -172,6 +186,9 @@ def report(
         subsidiary,
         satisfaction_scores=facts.satisfaction,
         complaints=facts.complaints,
+        promise_hours=promise,
+        made=datetime.combine(made, datetime.min.time()),
+        complaint_rates=None if this.complaints is None else complaint_rates(facts.complaints, first, hours, promise),
     )
     if write:
         from ..mail import add_sent_log_sheet
@@ -226,6 +243,7 @@ class GroupResult:
             "visit_rate": ("visits_done", "visits_planned"),
             "on_time_rate": ("complaints_on_time", "complaints"),
             "resolved_rate": ("complaints_resolved", "complaints"),
+            "kept_rate": ("complaints_kept", "complaints"),
         }.items():
             total[rate] = total[part] / total[whole] if total.get(whole) else None
         scores = [s for r in self.reports for s in r.satisfaction_scores if s is not None]

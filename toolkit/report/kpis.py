@@ -36,6 +36,7 @@ class MonthFigures:
     complaints: int | None = None
     complaints_on_time: int | None = None
     complaints_resolved: int | None = None
+    complaints_kept: int | None = None  # resolved by the promised time
     has_previous: bool = False  # the monthly sheet holds rows for the month before
     has_last_year: bool = False  # … and for the same month a year before
 
@@ -50,6 +51,10 @@ class MonthFigures:
     @property
     def resolved_rate(self) -> float | None:
         return _ratio(self.complaints_resolved, self.complaints)
+
+    @property
+    def kept_rate(self) -> float | None:
+        return _ratio(self.complaints_kept, self.complaints)
 
 
 def _ratio(part: int | None, whole: int | None) -> float | None:
@@ -86,10 +91,12 @@ def month_figures(
     missing: list[str] | None = None,
     details: bool = True,
     key_rows: set[int] | None = None,
+    promise_hours: float = 24.0,
 ) -> tuple[MonthFigures, dict[int, CustomerMonth], dict[str, VisitsByOwner]]:
     """The figures of ``month``, per customer, and visits per owner (``details=False``: the
     month's totals only, as for the previous-month column). ``facts``: the ledger's facts (its
-    classes, complaint states and customer matches)."""
+    classes, complaint states and customer matches). ``promise_hours``: the handling time a
+    complaint without a promise of its own is held to."""
     ledger, rules, index, classes = facts.ledger, facts.settings.rules, facts.index, facts.classes.final
     first, end = month_bounds(month)
     figures = MonthFigures(first)
@@ -147,7 +154,7 @@ def month_figures(
 
     complaints = ledger.tables.get(COMPLAINTS)
     if complaints is not None and complaints.has("received"):
-        figures.complaints = figures.complaints_on_time = figures.complaints_resolved = 0
+        figures.complaints = figures.complaints_on_time = figures.complaints_resolved = figures.complaints_kept = 0
         for state in facts.complaints:
             got = state.received
             if got is None or not (first <= got.date() < end):
@@ -155,6 +162,7 @@ def month_figures(
             figures.complaints += 1
             figures.complaints_on_time += state.replied_within(reply_hours)
             figures.complaints_resolved += state.resolved
+            figures.complaints_kept += state.kept_promise(promise_hours)
             row = state.customer
             if row is not None and details and listed(row):
                 per_customer[row].complaints += 1
@@ -194,6 +202,89 @@ def month_figures(
     else:
         note("visits_sheet")
     return figures, dict(per_customer), dict(by_owner)
+
+
+@dataclass
+class ComplaintCounts:
+    """The complaints of one month, handler or owner, and how they were handled (004's
+    appraisal: 投诉处理及时率, 问题解决率, and the promised times kept)."""
+
+    complaints: int = 0
+    on_time: int = 0  # first reply within the reply limit (24 h)
+    kept: int = 0  # resolved by the promised time
+    resolved: int = 0
+    serious: int = 0
+    promised: int = 0  # of them, with a promise in the ledger (the rest: the rules' limit)
+
+    def add(self, state: Any, reply_hours: float, promise_hours: float) -> None:
+        self.complaints += 1
+        self.on_time += state.replied_within(reply_hours)
+        self.kept += state.kept_promise(promise_hours)
+        self.resolved += state.resolved
+        self.serious += state.serious
+        self.promised += state.promised_by is not None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return _ratio(self.on_time, self.complaints)
+
+    @property
+    def kept_rate(self) -> float | None:
+        return _ratio(self.kept, self.complaints)
+
+    @property
+    def resolved_rate(self) -> float | None:
+        return _ratio(self.resolved, self.complaints)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "complaints": self.complaints,
+            "answered_on_time": self.on_time,
+            "on_time_rate": self.on_time_rate,
+            "resolved": self.resolved,
+            "resolved_rate": self.resolved_rate,
+            "kept_promise": self.kept,
+            "kept_rate": self.kept_rate,
+            "serious": self.serious,
+        }
+
+
+@dataclass
+class ComplaintRates:
+    """The complaint rates of the report: per month (the twelve up to the report's), and per
+    handler and per owner within the report's month."""
+
+    by_month: list[tuple[date, ComplaintCounts]]
+    by_handler: dict[str, ComplaintCounts]
+    by_owner: dict[str, ComplaintCounts]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "by_month": {f"{m:%Y-%m}": c.as_json() for m, c in self.by_month},
+            "by_handler": {k: c.as_json() for k, c in self.by_handler.items()},
+            "by_owner": {k: c.as_json() for k, c in self.by_owner.items()},
+        }
+
+
+def complaint_rates(
+    states: list[Any], month: date, reply_hours: float, promise_hours: float, months: int = 12
+) -> ComplaintRates:
+    """Every complaint received in the ``months`` months up to ``month`` counted by the month
+    it came in, and those of ``month`` by handler (处理人, else the owner) and by owner."""
+    first = add_months(month.replace(day=1), -(months - 1))
+    end = month_bounds(month)[1]
+    by_month = {add_months(first, n): ComplaintCounts() for n in range(months)}
+    by_handler: dict[str, ComplaintCounts] = defaultdict(ComplaintCounts)
+    by_owner: dict[str, ComplaintCounts] = defaultdict(ComplaintCounts)
+    for state in states:
+        got = state.received.date() if state.received else None
+        if got is None or not (first <= got < end):
+            continue
+        by_month[got.replace(day=1)].add(state, reply_hours, promise_hours)
+        if got >= month.replace(day=1):
+            by_handler[state.handler or state.owner].add(state, reply_hours, promise_hours)
+            by_owner[state.owner].add(state, reply_hours, promise_hours)
+    return ComplaintRates(list(by_month.items()), dict(sorted(by_handler.items())), dict(sorted(by_owner.items())))
 
 
 PROBLEM_KINDS = ("质量", "交付", "服务")

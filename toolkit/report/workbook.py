@@ -31,6 +31,8 @@ KPI_ROWS = [
     ("on_time_rate", "rate"),
     ("complaints_resolved", "count"),
     ("resolved_rate", "rate"),
+    ("complaints_kept", "count"),
+    ("kept_rate", "rate"),
     ("satisfaction", "score"),
     ("data_errors", "count"),
     ("data_warnings", "count"),
@@ -51,6 +53,8 @@ _BETTER = {
     "on_time_rate": 1,
     "complaints_resolved": 1,
     "resolved_rate": 1,
+    "complaints_kept": 1,
+    "kept_rate": 1,
     "satisfaction": 1,
     "data_errors": -1,
     "data_warnings": -1,
@@ -75,6 +79,8 @@ _MISSING_FOR = {
     "on_time_rate": ["complaints_sheet"],
     "complaints_resolved": ["complaints_sheet"],
     "resolved_rate": ["complaints_sheet"],
+    "complaints_kept": ["complaints_sheet"],
+    "kept_rate": ["complaints_sheet"],
     "satisfaction": ["satisfaction"],
 }
 
@@ -152,6 +158,8 @@ def write_report(
     _risks(book, result, lang)
     _visits(book, result, lang)
     _complaints(book, result, lang)
+    _serious_complaints(book, result, lang)
+    _complaint_rates(book, result, formats, lang)
     _quality(book, result, lang)
     for add_sheet in more_sheets:
         add_sheet(book)
@@ -176,6 +184,8 @@ def _kpi_rows(result: ReportResult, lang: str) -> list[tuple[str, str, Any, Any,
         "on_time_rate": before.on_time_rate,
         "complaints_resolved": before.complaints_resolved,
         "resolved_rate": before.resolved_rate,
+        "complaints_kept": before.complaints_kept,
+        "kept_rate": before.kept_rate,
     }
     old_classes = result.previous_classes[1] if result.previous_classes else None
     if result.previous_classes:
@@ -413,62 +423,182 @@ def _visits(book: Book, result: ReportResult, lang: str) -> None:
     book.table(sheet, headers, rows, max_width=16, column_formats={3: "percent"})
 
 
+_COMPLAINT_COLUMNS = (
+    "col.complaint",
+    "col.customer",
+    "col.category",
+    "col.complaint_severity",
+    "col.received",
+    "col.replied",
+    "col.hours",
+    "col.on_time",
+    "col.stage",
+    "col.promised_by",
+    "col.kept",
+    "col.resolved",
+    "col.handler",
+    "col.opinion",
+)
+_COMPLAINT_WIDTHS = [10, 30, 8, 8, 16, 16, 8, 10, 8, 16, 10, 8, 10, 30]
+
+
+def _complaint_row(state: Any, result: ReportResult, names: list[Any], typed_names: list[Any], lang: str) -> list:
+    """One complaint as the 投诉 and 严重投诉 sheets show it."""
+    L = lambda key: label(key, lang)  # noqa: E731
+    hours = state.reply_hours
+    wrong = hours is not None and hours < 0  # a reply dated before the complaint: a data error
+    if state.customer is not None:
+        customer = names[state.customer]
+    else:  # what the row says, and that the ledger does not have it
+        customer = f"{typed_names[state.position] or ''}{L('report.unknown_customer')}".strip()
+    due = state.due_by(result.promise_hours)
+    if state.kept_promise(result.promise_hours):
+        kept = L("yes")
+    elif state.resolved and state.done_on is None:
+        kept = L("report.no_done_date")
+    elif due is not None and (state.resolved or result.made >= due):
+        kept = L("no")
+    else:
+        kept = L("report.not_due") if due is not None else None
+    return [
+        state.complaint_id or None,
+        customer,
+        state.category or None,
+        L("report.serious") if state.serious else None,
+        state.received,
+        state.replied,
+        round(hours, 2) if hours is not None and not wrong else None,
+        L("report.bad_dates") if wrong else L("yes") if state.replied_within(result.reply_hours) else L("no"),
+        L(f"stage.{state.stage}"),
+        due,
+        kept,
+        L("yes") if state.resolved else L("no"),
+        state.handler or None,
+        state.feedback or None,
+    ]
+
+
+def _complaint_table(book: Book, sheet, result: ReportResult, states: list[Any], lang: str) -> int:
+    L = lambda key: label(key, lang)  # noqa: E731
+    ledger = result.classified.ledger
+    names, typed_names = ledger.customer_sheet.column("name"), ledger.tables[COMPLAINTS].column("customer")
+    rows = (_complaint_row(s, result, names, typed_names, lang) for s in states)
+    count = book.table(sheet, [L(k) for k in _COMPLAINT_COLUMNS], rows, max_widths=_COMPLAINT_WIDTHS)
+    if count:
+        for col in (_COMPLAINT_COLUMNS.index("col.on_time"), _COMPLAINT_COLUMNS.index("col.kept")):
+            sheet.conditional_format(
+                1,
+                col,
+                count,
+                col,
+                {"type": "cell", "criteria": "==", "value": f'"{L("no")}"', "format": book.formats["error"]},
+            )
+    return count
+
+
+def _month_complaints(result: ReportResult) -> list[Any]:
+    first, end = month_bounds(result.month)
+    return [s for s in result.complaints if s.received is not None and first <= s.received.date() < end]
+
+
 def _complaints(book: Book, result: ReportResult, lang: str) -> None:
     L = lambda key: label(key, lang)  # noqa: E731
     sheet = book.add_sheet(L("sheet.report_complaints"))
-    complaints = result.classified.ledger.tables.get(COMPLAINTS)
     if "complaints_sheet" in result.missing:  # say so here too, not just on 概览
         sheet.write_string(0, 0, L("missing.complaints_sheet"), book.formats["bold"])
         sheet.set_column(0, 0, 40)
         return
-    rows = []
-    if complaints is not None and complaints.has("received"):
-        first, end = month_bounds(result.month)
-        names = result.classified.ledger.customer_sheet.column("name")
-        typed_names = complaints.column("customer")
-        rule = result.reply_hours
-        for state in result.complaints:
-            got = state.received
-            if got is None or not (first <= got.date() < end):
-                continue
-            hours = state.reply_hours
-            wrong = hours is not None and hours < 0  # a reply dated before the complaint: a data error
-            if state.customer is not None:
-                customer = names[state.customer]
-            else:  # what the row says, and that the ledger does not have it
-                customer = f"{typed_names[state.position] or ''}{L('report.unknown_customer')}".strip()
-            rows.append(
-                [
-                    state.complaint_id or None,
-                    customer,
-                    state.category or None,
-                    got,
-                    state.replied,
-                    round(hours, 2) if hours is not None and not wrong else None,
-                    L("report.bad_dates") if wrong else L("yes") if state.replied_within(rule) else L("no"),
-                    L("yes") if state.resolved else L("no"),
-                    state.handler or None,
-                ]
-            )
+    _complaint_table(book, sheet, result, _month_complaints(result), lang)
+
+
+def _serious_complaints(book: Book, result: ReportResult, lang: str) -> None:
+    """002 lists 严重抱怨 on their own: the month's serious complaints and the serious ones
+    still open from before."""
+    if "complaints_sheet" in result.missing:
+        return
+    L = lambda key: label(key, lang)  # noqa: E731
+    sheet = book.add_sheet(L("sheet.report_serious"))
+    if not result.classified.ledger.tables[COMPLAINTS].has("severity"):
+        sheet.write_string(0, 0, L("report.no_severity"), book.formats["bold"])
+        sheet.set_column(0, 0, 90)
+        return
+    first, end = month_bounds(result.month)
+    states = [
+        s
+        for s in result.complaints
+        if s.serious
+        and s.received is not None
+        and s.received.date() < end
+        and (s.received.date() >= first or not s.resolved)
+    ]
+    if not _complaint_table(book, sheet, result, states, lang):
+        sheet.write_string(1, 0, L("report.no_serious"), book.formats["text"])
+
+
+def _complaint_rates(book: Book, result: ReportResult, formats: dict[str, Any], lang: str) -> None:
+    """004's appraisal figures: timeliness, the promised times kept and the resolution rate,
+    per month (twelve), per handler and per owner (the report's month)."""
+    rates = result.complaint_rates
+    if rates is None:
+        return
+    L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
+    sheet = book.add_sheet(L("sheet.report_complaint_rates"))
+    book.write_title(sheet, 0, L("report.complaint_rates_title"))
+    note = L("report.promise_note", hours=f"{result.promise_hours:g}", reply=f"{result.reply_hours:g}")
     headers = [
         L(k)
         for k in (
-            "col.complaint",
-            "col.customer",
-            "col.category",
-            "col.received",
-            "col.replied",
-            "col.hours",
-            "col.on_time",
-            "col.resolved",
-            "col.handler",
+            "col.complaints",
+            "kpi.complaints_on_time",
+            "kpi.on_time_rate",
+            "kpi.complaints_resolved",
+            "kpi.resolved_rate",
+            "kpi.complaints_kept",
+            "kpi.kept_rate",
+            "col.serious",
         )
     ]
-    count = book.table(sheet, headers, rows, max_widths=[10, 30, 8, 16, 16, 8, 10, 8, 10])
-    if count:
-        sheet.conditional_format(
-            1, 6, count, 6, {"type": "cell", "criteria": "==", "value": f'"{L("no")}"', "format": book.formats["error"]}
-        )
+    month_text = f"{result.month:%Y-%m}"
+    row = 3
+    sections = (
+        (L("col.month"), [(f"{m:%Y-%m}", c) for m, c in rates.by_month]),
+        (L("col.handler"), [(k or L("owner.none"), c) for k, c in rates.by_handler.items()]),
+        (L("col.owner"), [(k or L("owner.none"), c) for k, c in rates.by_owner.items()]),
+    )
+    for n, (name, entries) in enumerate(sections):
+        if n:
+            sheet.write_string(row, 0, L("report.rates_of_month", month=month_text, by=name), book.formats["bold"])
+            row += 1
+        for c, text in enumerate([name, *headers]):
+            sheet.write_string(row, c, text, book.formats["header"])
+        if not entries:
+            row += 1
+            sheet.write_string(row, 0, L("report.no_complaints"), formats["text"])
+        for key, counts in entries:
+            row += 1
+            sheet.write_string(row, 0, key, formats["text"])
+            values = (
+                ("count", counts.complaints),
+                ("count", counts.on_time),
+                ("rate", counts.on_time_rate),
+                ("count", counts.resolved),
+                ("rate", counts.resolved_rate),
+                ("count", counts.kept),
+                ("rate", counts.kept_rate),
+                ("count", counts.serious),
+            )
+            for c, (kind, value) in enumerate(values, start=1):
+                if value is None:  # a rate of no complaints
+                    sheet.write_string(row, c, "—", formats["text"])
+                else:
+                    sheet.write_number(row, c, value, formats[kind])
+        row += 2
+    widths = [16] + [max(10, display_width(h) + 2) for h in headers]  # a header on one line
+    for c, width in enumerate(widths):
+        sheet.set_column(c, c, width)
+    book.write_note(sheet, 1, len(headers), note, sum(widths))
+    sheet.freeze_panes(3, 1)
+    book.print_setup(sheet, repeat_row=3, landscape=True)
 
 
 def _quality(book: Book, result: ReportResult, lang: str) -> None:

@@ -13,7 +13,7 @@ from ..config import Settings
 from ..i18n import label
 from ..surveydata.questions import survey_parameters
 from ..surveydata.store import Campaign, IssuedForm, Return
-from ..xlsx import LINE_HEIGHT, Book, text_lines
+from ..xlsx import Book
 from .campaigns import open_store
 from .collect import shown_value
 from .scoring import Figures, LowScore, QuestionFigures, by_question, figures, grouped, low_scores
@@ -192,8 +192,7 @@ def _overview(book: Book, result: SurveyResults, fmt: dict[str, Any], title: str
         sheet.write_string(n, 0, L(key), fmt["text"])
         _value(sheet, n, 1, value, kind, fmt, lang)
     how = len(rows) + 5  # the definitions, over both columns, in a row as tall as they need
-    sheet.merge_range(how, 0, how, 1, L("survey.how"), book.formats["wrap"])
-    sheet.set_row(how, text_lines(L("survey.how"), 34 + 14) * LINE_HEIGHT)
+    book.write_note(sheet, how, 1, L("survey.how"), 34 + 14)
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 1, 14)
     promoters = 4 + next(i for i, (key, _, _) in enumerate(rows) if key == "survey.kpi_promoters")

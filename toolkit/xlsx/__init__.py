@@ -148,6 +148,12 @@ class Book:
         sheet.set_row(row, TITLE_HEIGHT)
         sheet.write_string(row, col, text, self.formats["title"])
 
+    def write_note(self, sheet, row: int, last_col: int, text: str, width: float) -> None:
+        """A note merged over columns A to ``last_col`` (together ``width`` wide), wrapped, in a
+        row as tall as its lines."""
+        sheet.merge_range(row, 0, row, last_col, text, self.formats["wrap"])
+        sheet.set_row(row, text_lines(text, width) * LINE_HEIGHT)
+
     def write_cell(self, sheet, row: int, col: int, value: Any, fmt: str | None = None) -> None:
         formats = self.formats
         if value is None:
