@@ -254,3 +254,31 @@ def test_the_key_customer_sheet_says_why_year_on_year_is_empty(tmp_path):
     assert rows[0][8] is None and rows[0][9] is None  # 去年同月, 同比: no data, not 0
     notes = [r[0] for r in rows if r[0] and str(r[0]).startswith("去年同月")]
     assert notes == ["去年同月、同比：月度业务表中没有 2025-11 的数据"]
+
+
+def test_split_gives_each_owner_a_report_of_only_their_customers(tmp_path):
+    result = report(ledger(tmp_path), load_settings(), month=NOV, out_dir=tmp_path / "out", split=True)
+    assert [p.name for p in result.outputs] == [
+        "台账_月度报告_202611.xlsx",
+        "台账_月度报告_202611_张伟.xlsx",
+        "台账_月度报告_202611_王芳.xlsx",
+    ]
+    whole = openpyxl.load_workbook(result.outputs[0])
+    zhang = openpyxl.load_workbook(result.outputs[1])
+    assert "发送记录" in whole.sheetnames and "发送记录" not in zhang.sheetnames  # it names everyone's mail
+    kpi = {r[0]: r for r in zhang["概览"].iter_rows(min_row=5, values_only=True) if r[0]}
+    # 张伟: 甲 (A, new in November) and 乙 (B); 丙 and 丁 are 王芳's
+    assert kpi["客户总数"][1] == 2 and kpi["A 类客户"][1] == 1 and kpi["B 类客户"][1] == 1
+    assert kpi["业务量（万元）"][1:3] == (160, 150)  # 甲 120 + 乙 40; October 100 + 50
+    assert kpi["收到投诉"][1] == 2 and kpi["投诉处理及时率"][1] == pytest.approx(0.5)  # T1, T2 (T3 is 王芳's)
+    assert "不分客户经理" in kpi["A 类客户"][4]  # last month's class mix is not kept per owner: said
+    texts = " ".join(str(c) for s in zhang.worksheets for r in s.iter_rows(values_only=True) for c in r if c)
+    assert "甲" in texts and not any(name in texts for name in ("丙", "丁", "王芳"))
+    complaints = [r[0] for r in zhang["投诉"].iter_rows(min_row=2, values_only=True)]
+    assert complaints == ["T1", "T2"]
+    key = [r[1] for r in zhang["重点客户"].iter_rows(min_row=2, values_only=True) if r[1]]
+    assert key == ["甲"]
+    wang = openpyxl.load_workbook(result.outputs[2])
+    wang_kpi = {r[0]: r for r in wang["概览"].iter_rows(min_row=5, values_only=True) if r[0]}
+    assert wang_kpi["客户总数"][1] == 2 and wang_kpi["收到投诉"][1] == 1
+    assert "（王芳 的客户）" in wang["概览"]["A1"].value

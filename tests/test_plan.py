@@ -74,7 +74,7 @@ def workspace_with(tmp_path, capacity=(), holidays=()):
     ws = init_workspace(tmp_path / "ws")
     book = openpyxl.load_workbook(ws / "rules.xlsx")
     for row in capacity:
-        book["拜访能力"].append(list(row))
+        book["拜访能力"].append([row[0], "客户经理", *row[1:]] if len(row) == 3 else list(row))
     for row in holidays:
         book["节假日"].append(list(row))
     book.save(ws / "rules.xlsx")
@@ -217,6 +217,10 @@ def test_plan_json_and_workbook(tmp_path):
         "row": 2,
         "kind": "例行回访",
         "way": "实地",
+        "visitors": ["张伟"],
+        "role": "客户经理",
+        "purpose": "深度沟通合作计划",
+        "content": "了解项目进展、合作满意度和需求变化，协调解决合作中的问题",
         "due": "2026-09-28",
         "moved": False,
         "estimate": False,
@@ -328,7 +332,10 @@ def test_ics_text_is_escaped_and_folded_as_a_real_parser_reads_it(tmp_path):
     (event,) = Calendar.from_ical(raw).walk("VEVENT")
     assert str(event["SUMMARY"]) == "拜访 甲,乙;丙(杭州)有限公司（例行回访）"
     assert str(event["LOCATION"]) == long_address
-    assert str(event["DESCRIPTION"]) == "方式: 实地\n联系人: 王先生\n电话: 13812345678"
+    assert str(event["DESCRIPTION"]) == (
+        "方式: 实地\n拜访人员: 张伟\n目的: 深度沟通合作计划\n"
+        "内容: 了解项目进展、合作满意度和需求变化，协调解决合作中的问题\n联系人: 王先生\n电话: 13812345678"
+    )
     assert event.decoded("DTSTART") == result.planned[0].date and event["UID"].endswith("@crm-toolkit")
 
 
@@ -354,3 +361,111 @@ def test_potential_customers_get_a_first_follow_up_days_after_they_were_created(
     result = plan(path, load_settings(), today=TODAY, weeks=2, out_dir=tmp_path / "out")
     planned = {result.ledger.customer_sheet.column("name")[v.due.row] for v in result.visits}
     assert {"甲", "乙"} <= planned  # planned like the rest
+
+
+# ---------------------------------------------------------------- who goes and why (002, 004)
+
+
+def strategic_customers(n: int, owner="张伟") -> list[list]:
+    """n strategic customers never visited by management, engineers or quality staff."""
+    return [customer(k, "A", strategic="是", owner=owner) for k in range(1, n + 1)]
+
+
+def senior_visits(result) -> list:
+    return sorted((v for v in result.visits if v.due.kind == "高层拜访"), key=lambda v: (v.date or date.max, v.due.row))
+
+
+def test_management_visits_go_to_the_people_of_the_role_with_the_owner_along(tmp_path):
+    # two senior managers, one visit a day each; the owner has room for everything
+    settings = workspace_with(tmp_path, capacity=[("张伟", 20, 50), ("李总", "高层", 1, 5), ("周总", "高层", 1, 5)])
+    result = run_plan(tmp_path, strategic_customers(3), settings, start=TODAY, months=1)
+    first, second, third = senior_visits(result)[:3]
+    assert (first.date, first.visitors) == (TODAY, ("李总", "张伟"))  # the one listed first, free first
+    assert (second.date, second.visitors) == (TODAY, ("周总", "张伟"))
+    assert third.date == TODAY + timedelta(days=1) and third.visitors[1] == "张伟"  # both full on the 28th
+    assert first.purpose == "高层沟通合作方向" and first.content == "回顾合作，商定下一阶段合作计划"
+    listing = [r for r in openpyxl.load_workbook(result.outputs[0])["计划清单"].iter_rows(values_only=True)]
+    head = listing[0]
+    row = dict(zip(head, next(r for r in listing[1:] if r[head.index("拜访类型")] == "高层拜访"), strict=True))
+    assert row["拜访人员"] == "李总（高层）、张伟" and row["目的"] == "高层沟通合作方向"
+    routine = dict(zip(head, next(r for r in listing[1:] if r[head.index("拜访类型")] == "客户经理拜访"), strict=True))
+    assert routine["拜访人员"] == "张伟" and routine["目的"] == "了解业务和需求"  # not the kind repeated
+
+
+def test_a_visit_needs_room_in_the_calendar_of_everyone_going(tmp_path):
+    # the owner can do one visit a day: the senior visit waits for a day the owner is free too
+    settings = workspace_with(tmp_path, capacity=[("张伟", 1, 10), ("李总", "高层", 5, 10)])
+    rows = [customer(1, "A", last=date(2026, 6, 28)), customer(2, "A", strategic="是", last=date(2026, 9, 1))]
+    result = run_plan(tmp_path, rows, settings, start=TODAY, weeks=2)
+    days = {}
+    for v in result.planned:
+        assert "张伟" in v.visitors
+        days.setdefault(v.date, []).append(v.due.kind)
+    assert all(len(kinds) == 1 for kinds in days.values())  # never two on one day: the owner is in each
+    senior = senior_visits(result)[0]
+    assert senior.visitors == ("李总", "张伟") and senior.date > TODAY  # strategic first, but 1 a day
+
+
+def test_a_role_nobody_is_named_for_is_said_and_takes_only_the_owners_room(tmp_path):
+    settings = workspace_with(tmp_path, capacity=[("张伟", 20, 50)])
+    result = run_plan(tmp_path, strategic_customers(3), settings, start=TODAY, months=1)
+    planned = senior_visits(result)
+    assert [v.date for v in planned] == [TODAY] * 3 and all(v.visitors == ("高层", "张伟") for v in planned)
+    listing = list(openpyxl.load_workbook(result.outputs[0])["计划清单"].iter_rows(values_only=True))
+    shown = {r[listing[0].index("拜访人员")] for r in listing[1:] if r[listing[0].index("拜访类型")] == "高层拜访"}
+    assert shown == {"高层（拜访能力未指定人员）、张伟"}
+
+
+def test_the_last_next_step_is_carried_and_old_rules_read_as_before(tmp_path):
+    visits = [[date(2026, 7, 1), "C1", "客户1", "张伟", "实地", "例行回访"]]
+    sheets = {
+        "客户": [HEADER, customer(1, "A", last=None)],
+        "拜访": [
+            ["拜访日期", "客户编号", "客户名称", "拜访人", "拜访方式", "拜访目的", "下一步"],
+            [*visits[0], "提交报价方案"],
+        ],
+    }
+    path = make_xlsx(tmp_path / "l.xlsx", sheets)
+    result = plan(path, load_settings(), today=TODAY, out_dir=tmp_path / "out")
+    (visit,) = result.visits
+    assert visit.content == "了解项目进展、合作满意度和需求变化，协调解决合作中的问题；上次下一步：提交报价方案"
+    # a rules workbook made before 拜访人员/目的/内容 and 角色: the kind is the purpose, the owner goes
+    ws = init_workspace(tmp_path / "old")
+    book = openpyxl.load_workbook(ws / "rules.xlsx")
+    cadences = book["拜访周期"]
+    cadences.delete_cols(8, 4)
+    capacity = book["拜访能力"]
+    capacity.delete_cols(2)
+    capacity["A1"] = "客户经理"
+    capacity.append(["张伟", 2, 5])
+    book.save(ws / "rules.xlsx")
+    old = load_settings(ws)
+    assert old.rules.capacity["张伟"] == (2, 5) and old.rules.roles == {}
+    again = plan(path, old, today=TODAY, out_dir=tmp_path / "out2", record=False)
+    (visit,) = again.visits
+    assert visit.purpose == "例行回访" and visit.visitors == ("张伟",) and visit.content == "上次下一步：提交报价方案"
+
+
+def test_every_visitor_has_the_visit_in_their_calendar_and_the_customer_confirms(tmp_path):
+    settings = workspace_with(tmp_path, capacity=[("李总", "高层", 2, 5)])
+    result = run_plan(tmp_path, strategic_customers(1), settings, start=TODAY, months=1)
+    calendars = {p.stem.rsplit("_", 1)[1]: p for p in result.outputs if p.suffix == ".ics"}
+    assert set(calendars) == {"张伟", "李总", "技术", "质量"}  # nobody named for 技术 and 质量: their roles' own
+    events = {
+        name: {str(e["UID"]): e for e in Calendar.from_ical(p.read_bytes()).walk("VEVENT")}
+        for name, p in calendars.items()
+    }
+    senior = [e for e in events["李总"].values() if "高层拜访" in str(e["SUMMARY"])]
+    assert len(senior) == 1 and len(events["李总"]) == 1  # only the visit 李总 goes on
+    uid = str(senior[0]["UID"])
+    assert uid in events["张伟"]  # the same event in the owner's calendar
+    assert "拜访人员: 李总、张伟" in str(senior[0]["DESCRIPTION"]) and "目的: 高层沟通合作方向" in str(
+        senior[0]["DESCRIPTION"]
+    )
+    sheet = openpyxl.load_workbook(result.outputs[0])["计划清单"]
+    head = [c.value for c in sheet[1]]
+    column = openpyxl.utils.get_column_letter(head.index("客户确认") + 1)
+    (rule,) = [dv for dv in sheet.data_validations.dataValidation if column in str(dv.sqref)]
+    assert rule.type == "list" and rule.formula1 == '"已确认,待确认,改期"'
+    assert f"{column}2" in str(rule.sqref) or str(rule.sqref).startswith(f"{column}2")
+    assert set(json.loads(json.dumps(result.as_json()["visits"][0]))) >= {"visitors", "role", "purpose", "content"}

@@ -95,9 +95,9 @@ def test_visits_carry_the_owners_calendar_and_copy_the_manager_past_the_limit(de
     (ics,) = late.attachments
     assert ics.filename.startswith("刘洋_拜访计划_20261126-") and ics.mime == "text/calendar"
     events = [e for e in Calendar.from_ical(ics.content).walk("VEVENT")]
-    assert len(events) == late.text.count("\n- ")  # one event per visit listed
-    summaries = " ".join(str(e["summary"]) for e in events)
-    assert all(name in summaries for name in late.customers)
+    # one event per visit listed with a day (待定: no room this week, e.g. a senior manager fully booked)
+    assert len(events) == late.text.count("\n- ") - late.text.count("\n- 待定")
+    assert all(any(name in str(e["summary"]) for name in late.customers) for e in events)  # only theirs
     sent = sorted((demo / "outbox" / "visits" / "2026-W48").glob("liuyang*.eml"))
     assert len(sent) == 1 and parsed(sent[0])["Cc"] == "liu.manager@example.com"
     again = remind("visits", settings, today=TODAY + timedelta(days=1), now=NOW + timedelta(days=1))
@@ -249,6 +249,36 @@ def test_the_report_goes_to_each_manager_once_with_the_workbook(demo):
     workbook.write_bytes(attachment.get_payload(decode=True))
     assert "概览" in openpyxl.load_workbook(workbook).sheetnames
     assert remind("report", settings, today=TODAY + timedelta(days=2), now=NOW).delivery.already_sent == 2
+
+
+def test_each_owner_is_sent_a_report_of_only_their_own_customers(demo):
+    settings = load_settings(demo)
+    ledger = read_ledger(demo / LEDGER_PATH)
+    owner_of = dict(zip(ledger.customer_sheet.column("name"), ledger.customer_sheet.column("owner"), strict=True))
+    owners = sorted({o for o in owner_of.values() if o})
+    result = remind("owner-report", settings, today=TODAY, now=NOW)
+    assert result.period == "2026-10" and sorted(m.recipient_name for m in result.messages) == owners
+    for message in result.messages:
+        (attachment,) = message.attachments
+        assert attachment.filename == f"客户台账_月度报告_202610_{message.recipient_name}.xlsx"
+        workbook = demo / "out" / f"mail_{message.recipient_name}.xlsx"
+        workbook.write_bytes(attachment.content)
+        book = openpyxl.load_workbook(workbook)
+        assert "发送记录" not in book.sheetnames  # it would name everybody's mail
+        named = {
+            value
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for value in row
+            if isinstance(value, str) and value in owner_of
+        }
+        assert named and all(owner_of[name] == message.recipient_name for name in named)
+        others = [o for o in owners if o != message.recipient_name]
+        texts = " ".join(str(v) for s in book.worksheets for r in s.iter_rows(values_only=True) for v in r if v)
+        assert not any(other in texts for other in others)
+        assert message.recipient_name in message.subject and not any(o in message.text for o in others)
+    again = remind("owner-report", settings, today=TODAY + timedelta(days=1), now=NOW)
+    assert again.delivery.sent == 0 and again.delivery.already_sent == len(owners)
 
 
 def test_an_owner_without_an_address_is_a_problem_in_the_summary_not_a_crash(tmp_path):

@@ -154,7 +154,7 @@ def demo(
     show(f"  classify →  {str(classified.outputs[0])}  ({counts}; {risks} risk tags)")
     show(
         f"  plan     →  {str(planned.outputs[0])}  ({len(planned.planned)} visits in 3 months, "
-        f"{len(planned.overdue)} overdue; an .ics per owner beside it)"
+        f"{len(planned.overdue)} overdue; an .ics per visitor beside it)"
     )
     show(f"  report   →  {str(reported.outputs[0])}  ({reported.month:%Y-%m})")
     show(
@@ -354,10 +354,13 @@ def report_command(
         None, "--today", help="The day the report is made, YYYY-MM-DD: the data problems open then (default: today)."
     ),
     password: str | None = typer.Option(None, "--password", help="Password of a protected workbook."),
+    split: bool = typer.Option(
+        False, "--split", help="Also write one workbook per owner with only their own customers' figures and rows."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
-    """The monthly status workbook (概览, 重点客户, 风险预警, 拜访, 投诉, 数据质量), or with --group the
-    roll-up of every subsidiary's ledger in a folder."""
+    """The monthly status workbook (概览, 重点客户, 风险预警, 拜访, 投诉, 严重投诉, 投诉考核, 数据质量),
+    or with --group the roll-up of every subsidiary's ledger in a folder."""
     from .report import parse_month, report, report_group
 
     settings = _settings(workspace, lang=lang)
@@ -379,7 +382,7 @@ def report_command(
         return
     ledger = _ledger_argument(ledger, settings)
     with _progress(f"{label('cli.read', lang_)} {ledger}…", as_json):
-        result = report(ledger, settings, month=wanted, out_dir=out, password=password, today=made)
+        result = report(ledger, settings, month=wanted, out_dir=out, password=password, today=made, split=split)
     if as_json:
         _print_json(result.as_json())
         return
@@ -436,7 +439,7 @@ def _print_write_back(written, lang: str, shown: int = 20) -> None:
 
 @app.command("remind")
 def remind_command(
-    kind: str | None = typer.Argument(None, help="visits, complaints, quality, care or report."),
+    kind: str | None = typer.Argument(None, help="visits, complaints, quality, care, report or owner-report."),
     ledger: Path | None = typer.Argument(None, help="The ledger. Default: the workspace's main ledger."),
     workspace: Path | None = WorkspaceOpt,
     out: Path | None = OutOpt,

@@ -89,6 +89,12 @@ def templates_dir() -> Path:
 
 # the 拜访周期 columns the toolkit reads, and where they sit when a header is not found
 _CADENCE_HEADERS = {"客户类别": 0, "拜访类型": 1, "周期(月)": 2, "方式": 3, "记录关键词": 5, "首次跟进(天)": 6}
+_CADENCE_EXTRA = ("拜访人员", "客户经理陪同", "拜访目的", "拜访内容")
+
+
+def _shown(value: Any) -> str:
+    """A text of the rules workbook as typed, ends trimmed (no full-width folding)."""
+    return "" if value is None else str(value).strip()
 
 
 def check_writable_folder(folder: Path) -> None:
@@ -119,6 +125,13 @@ class Cadence:
     way: str
     keyword: str = ""  # a visit record counts for this kind when its purpose or content holds it
     first_days: float | None = None  # never visited: first due this many days after 建档日期 (002: prompt follow-up)
+    role: str = "客户经理"  # who goes (002: 高层, 技术, 质量 for strategic customers): 拜访能力 names the people
+    with_owner: bool = False  # the account manager goes along
+    purpose: str = ""  # 拜访目的 (004: a plan names purpose, time, visitors and content); empty: the kind
+    content: str = ""  # 拜访内容
+
+
+OWNER_ROLE = "客户经理"
 
 
 @dataclass
@@ -147,13 +160,18 @@ class Rules:
     abcd_points: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)
     abcd_cutoffs: list[tuple[str, float]] = field(default_factory=list)  # (class, lowest average), best first
     risks: dict[str, RiskRule] = field(default_factory=dict)
-    capacity: dict[str, tuple[int, int]] = field(default_factory=dict)  # owner or "*" → (a day, on-site a week)
+    capacity: dict[str, tuple[int, int]] = field(default_factory=dict)  # person or "*" → (a day, on-site a week)
     holidays: dict[date, tuple[bool, str]] = field(default_factory=dict)  # day → (is a workday, name)
+    roles: dict[str, list[str]] = field(default_factory=dict)  # role (高层, 技术 …) → its people, as listed
+    role_capacity: dict[str, tuple[int, int]] = field(default_factory=dict)  # role → its "*" row
 
-    def capacity_of(self, owner: str) -> tuple[tuple[int, int], bool]:
-        """(visits a day, on-site visits a week) of ``owner``, and whether it is the default row."""
-        if owner in self.capacity:
-            return self.capacity[owner], False
+    def capacity_of(self, person: str, role: str = OWNER_ROLE) -> tuple[tuple[int, int], bool]:
+        """(visits a day, on-site visits a week) of ``person``, and whether it is a default row
+        (the "*" row of their role; for an account manager, the "*" row)."""
+        if person in self.capacity:
+            return self.capacity[person], False
+        if role != OWNER_ROLE and role in self.role_capacity:
+            return self.role_capacity[role], True
         return self.capacity.get("*", (4, 8)), True
 
     def parameter(self, key: str) -> float:
@@ -372,9 +390,15 @@ def load_rules(path: Path) -> Rules:
     at = {name: header.index(name) for name in _CADENCE_HEADERS if name in header}
     place = [at.get(name, default) for name, default in _CADENCE_HEADERS.items()]
     months_letter = chr(ord("A") + place[2])
+    extra = {name: header.index(name) for name in _CADENCE_EXTRA if name in header}  # absent in older workbooks
     for number, row in rows(CADENCE_SHEET):
-        cells = list(row) + [""] * (max(place) + 1 - len(row))
+        cells = list(row) + [""] * (max([*place, *extra.values()]) + 1 - len(row))
         klass, kind, months, way, keyword, first = (cells[i] for i in place)
+        # 拜访目的 and 拜访内容 are shown as typed (a Chinese comma stays one); the rest is folded
+        role, along, purpose, content = (
+            (clean_text if n in ("拜访人员", "客户经理陪同") else _shown)(cells[extra[n]]) if n in extra else ""
+            for n in _CADENCE_EXTRA
+        )
         if not clean_text(klass):
             continue
         first_letter = chr(ord("A") + place[5])
@@ -404,6 +428,10 @@ def load_rules(path: Path) -> Rules:
                 clean_text(way),
                 clean_text(keyword),
                 first_days,
+                role or OWNER_ROLE,
+                along.lower() in _YES,
+                purpose,
+                content,
             )
         )
 
@@ -546,19 +574,32 @@ def load_rules(path: Path) -> Rules:
         )
 
     capacity: dict[str, tuple[int, int]] = {}
+    roles: dict[str, list[str]] = {}
+    role_capacity: dict[str, tuple[int, int]] = {}
+    # 人员, 角色, 每日拜访上限, 每周实地拜访上限; a workbook made before 角色 has no second column
+    with_roles = "角色" in [clean_text(c) for c in (sheets.get(CAPACITY_SHEET) or [[]])[0]]
+    day_col, week_col = (2, 3) if with_roles else (1, 2)
     for number, row in rows(CAPACITY_SHEET):
-        owner = clean_text(row[0]) or "*"
-        per_day = _number(row[1], path, CAPACITY_SHEET, f"B{number}")
-        per_week = _number(row[2], path, CAPACITY_SHEET, f"C{number}")
+        cells = list(row) + [""] * 4
+        person = clean_text(cells[0]) or "*"
+        role = (clean_text(cells[1]) if with_roles else "") or OWNER_ROLE
+        letters = chr(ord("A") + day_col), chr(ord("A") + week_col)
+        per_day = _number(cells[day_col], path, CAPACITY_SHEET, f"{letters[0]}{number}")
+        per_week = _number(cells[week_col], path, CAPACITY_SHEET, f"{letters[1]}{number}")
         if per_day < 1 or per_week < 0:
             raise ConfigError(
                 "a capacity must be at least 1 visit a day",
                 file=path,
                 sheet=CAPACITY_SHEET,
-                cell=f"B{number}",
+                cell=f"{letters[0]}{number}",
                 hint="type a whole number of visits",
             )
-        capacity[owner] = (int(per_day), int(per_week))
+        if person == "*" and role != OWNER_ROLE:
+            role_capacity[role] = (int(per_day), int(per_week))
+            continue
+        capacity[person] = (int(per_day), int(per_week))
+        if role != OWNER_ROLE and person not in roles.setdefault(role, []):
+            roles[role].append(person)
 
     holidays: dict[date, tuple[bool, str]] = {}
     for number, row in rows(HOLIDAYS_SHEET):
@@ -588,6 +629,8 @@ def load_rules(path: Path) -> Rules:
         risks,
         capacity,
         holidays,
+        roles,
+        role_capacity,
     )
     for key, value in parameters.items():
         if not isinstance(value, (int, float)) and key.split(".")[0] in ("sales", "share"):

@@ -334,6 +334,9 @@ def _stages(n: int, resolved: bool, replied: datetime, today: date) -> list[Any]
     return [promise, "结案", told, "满意，问题已解决" if n % 4 else "基本满意，希望加快响应"]
 
 
+NEXT_STEPS = ["按计划跟进", "寄送新品样品", "提交报价方案", "确认下季度订单"]
+
+
 def _history(rng: random.Random, rows: list[list[Any]], today: date, c: dict[str, int]):
     visits, complaints, monthly = [], [], []
     for row in rows[30:]:
@@ -349,7 +352,7 @@ def _history(rng: random.Random, rows: list[list[Any]], today: date, c: dict[str
                     rng.choice(["例行回访", "需求沟通", "回款跟进", "新品介绍"]),
                     "沟通合作情况",
                     rng.choice(["满意", "一般", "希望降价", "交期需改善"]),
-                    "按计划跟进",
+                    NEXT_STEPS[len(visits) % len(NEXT_STEPS)],  # no draw: the figures after stay as they were
                 ]
             )
     visits.sort(key=lambda v: v[0])
@@ -402,6 +405,20 @@ def _history(rng: random.Random, rows: list[list[Any]], today: date, c: dict[str
     return visits, complaints, monthly
 
 
+DEMO_VISITORS = [("李总", "高层", 2, 3), ("周总", "高层", 2, 3), ("赵工", "技术", 3, 5), ("孙工", "质量", 3, 5)]
+
+
+def _name_the_visitors(rules: Path) -> None:
+    """The demo's 拜访能力 names who goes on the strategic customers' 高层拜访, 技术交流 and
+    质量交流 (002), so its plan shows them planned by person."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(rules)
+    for row in DEMO_VISITORS:
+        book["拜访能力"].append(list(row))
+    book.save(rules)
+
+
 def make_demo(
     folder: str | Path, today: date, *, customers: int = 300, force: bool = False
 ) -> tuple[Path, list[Planted]]:
@@ -415,6 +432,7 @@ def make_demo(
             hint="give a new folder, or add --force to replace its workspace with the demo",
         )
     init_workspace(folder, company="星海示范集团", force=True)
+    _name_the_visitors(folder / "rules.xlsx")
     sheets, planted = generate(today, customers=customers)
     ledger = folder / LEDGER_PATH
     title = f"星海示范集团 客户台账（{today.year}年{today.month}月）"

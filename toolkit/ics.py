@@ -12,7 +12,8 @@ from .model import Ledger
 
 
 def write_ics(path: Path, ledger: Ledger, today: date, owner: str, visits: list[Visit], lang: str) -> Path:
-    """One calendar event per planned visit of ``owner`` (customer, kind, way, contact, address);
+    """One calendar event per planned visit of ``owner`` (customer, kind, way, who goes, purpose,
+    content, contact, address), the calendar named after ``owner`` (the person whose it is);
     stable UIDs, so a re-sent plan updates the events instead of adding them twice. Written as
     RFC 5545 text directly (escaped, folded at 75 octets): a thousand times the events cost what
     a thousand events do, where building the calendar's objects cost seconds at 100k visits."""
@@ -21,6 +22,9 @@ def write_ics(path: Path, ledger: Ledger, today: date, owner: str, visits: list[
     contacts, phones = customers.column("contact"), customers.column("phone")
     addresses, cities = customers.column("address"), customers.column("city")
     way_label, contact_label, phone_label = (label(k, lang) for k in ("col.way", "col.contact", "col.phone"))
+    visitors_label, purpose_label, content_label = (
+        label(k, lang) for k in ("plan.ics_visitors", "plan.ics_purpose", "plan.ics_content")
+    )
     stamp = f"{today:%Y%m%d}T000000Z"
     lines = [
         "BEGIN:VCALENDAR",
@@ -33,8 +37,14 @@ def write_ics(path: Path, ledger: Ledger, today: date, owner: str, visits: list[
             continue
         i = v.due.row
         name = names[i] or ""
-        key = f"{owner}|{ids[i] or name}|{v.due.kind}|{v.date.isoformat()}"
+        key = f"{v.owner}|{ids[i] or name}|{v.due.kind}|{v.date.isoformat()}"  # one event in every visitor's calendar
         details = [f"{way_label}: {v.due.way}"]
+        if v.visitors:
+            details.append(f"{visitors_label}: {'、'.join(v.visitors)}")
+        if v.purpose:
+            details.append(f"{purpose_label}: {v.purpose}")
+        if v.content:
+            details.append(f"{content_label}: {v.content}")
         if contacts[i]:
             details.append(f"{contact_label}: {contacts[i]}")
         if phones[i]:

@@ -26,7 +26,16 @@ from ..relations import STRATEGIC, CustomerIndex
 from .classes import POLICIES, Computed, compute, percent, policy_classes, wan
 from .complaints import ComplaintState, complaint_limits, complaint_states, resolved_by_text
 from .risks import Tag, highest_level
-from .visits import Due, add_months, cadences_for, contact_due, due_visits, last_contacts, visit_records
+from .visits import (
+    Due,
+    add_months,
+    cadences_for,
+    contact_due,
+    due_visits,
+    last_contacts,
+    next_steps,
+    visit_records,
+)
 
 __all__ = [
     "POLICIES",
@@ -185,6 +194,11 @@ class Facts:
     def visit_records(self) -> list[list[tuple[date, str]]]:
         """Per customer row: its visit records up to today, as (date, purpose + content + way)."""
         return visit_records(self.ledger, self.index, self.today)
+
+    @cached_property
+    def next_steps(self) -> list[str | None]:
+        """Per customer row: the 下一步 of its latest visit record that has one."""
+        return next_steps(self.ledger, self.index, self.today)
 
     @cached_property
     def last_contact(self) -> list[date | None]:

@@ -1,11 +1,15 @@
-"""Place due visits on working days within each owner's capacity. Pure and deterministic.
+"""Place due visits on working days within each visitor's capacity. Pure and deterministic.
 
+Who goes is the 拜访周期 row's role: the account manager (the customer's owner), or one of
+the people 拜访能力 lists for the role (高层, 技术, 质量 …: 002), with the account manager along
+where the row says so; a role nobody is listed for is planned under the role's own name.
 Visits are placed most important first (strategic, then class, then days overdue), each on
-the first working day from its due date where its owner has room (visits a day, and on-site
-visits a week). An on-site visit goes, where it can, to a day of the same week on which the
-owner already visits that city. A visit that finds no room before the period ends is
-overflow: flagged, never dropped. Free days are found with a "next free day" union-find, so
-a heavily overbooked owner costs no more than a light one.
+the first working day from its due date where everybody going has room (visits a day, and
+on-site visits a week); of a role's people, the one free first goes. An on-site visit goes,
+where it can, to a day of the same week on which its visitor already visits that city. A
+visit that finds no room before the period ends is overflow: flagged, never dropped. Free
+days are found with a "next free day" union-find, so a heavily overbooked visitor costs no
+more than a light one.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from ..calendar import WorkCalendar
-from ..config import Rules
+from ..config import OWNER_ROLE, Rules
 from ..i18n import label
 from .visits import Due, occurrences
 
@@ -34,6 +38,13 @@ class Visit:
     earliest: date  # when this occurrence is due (not before the period starts)
     date: date | None = None  # None: no room before the period ends (overflow)
     moved: bool = False  # placed later than its first possible working day
+    visitors: tuple[str, ...] = ()  # who goes, the one leading first (set by ``place``)
+    purpose: str = ""  # 拜访目的: the 拜访周期 row's, else the kind
+    content: str = ""  # 拜访内容: the row's, and the last visit's 下一步
+
+    @property
+    def role(self) -> str:
+        return self.due.cadence.role if self.due.cadence else OWNER_ROLE
 
     @property
     def on_site(self) -> bool:
@@ -70,21 +81,80 @@ def place(visits: list[Visit], workdays: list[date], rules: Rules) -> None:
         first_of_week[week_of[i]] = i
     for w in range(weeks - 1, -1, -1):  # a week without working days starts where the next one does
         first_of_week[w] = min(first_of_week[w], first_of_week[w + 1])
-    owners: dict[str, _OwnerBook] = {}
+    books: dict[str, _OwnerBook] = {}
+
+    def book_of(person: str, role: str) -> _OwnerBook:
+        book = books.get(person)
+        if book is None:
+            (per_day, per_week), _ = rules.capacity_of(person, role)
+            book = books[person] = _OwnerBook(len(workdays), weeks, per_day, per_week)
+        return book
+
     order = sorted(range(len(visits)), key=lambda n: _priority(visits[n]))
     for n in order:
         visit = visits[n]
-        book = owners.get(visit.owner)
-        if book is None:
-            (per_day, per_week), _ = rules.capacity_of(visit.owner)
-            book = owners[visit.owner] = _OwnerBook(len(workdays), weeks, per_day, per_week)
         first = bisect_left(workdays, visit.earliest)
         on_site = visit.due.way == ON_SITE
-        found = book.place(first, on_site, visit.city if on_site else "", week_of, first_of_week)
-        if found is not None:
-            visit.date = workdays[found]
-            # moved for lack of room, not for joining a same-city day
-            visit.moved = found > first and found != book.grouped
+        city = visit.city if on_site else ""
+        role = visit.role
+        best: tuple[int, int, tuple[str, ...]] | None = None
+        for rank, crew in enumerate(crews(visit, rules)):
+            booked = [(p, role if n == 0 else OWNER_ROLE) for n, p in enumerate(crew) if _booked(p, role, rules)]
+            found = _first_day([book_of(p, r) for p, r in booked], first, len(workdays), on_site, city, week_of,
+                               first_of_week)  # fmt: skip
+            if found is not None and (best is None or found < best[0]):
+                best = (found, rank, crew)
+            if not visit.visitors:
+                visit.visitors = crew  # overflow still says who would go
+        if best is None:
+            continue
+        found, _, crew = best
+        visit.visitors = crew
+        grouped = -1
+        people = [p for p in crew if _booked(p, role, rules)]
+        if people:
+            lead = books[people[0]]
+            lead.probe(found, on_site, city, week_of, first_of_week)  # the lead's same-city day, if this is one
+            grouped = lead.grouped
+        for person in people:
+            books[person].take(found, on_site, city, week_of)
+        visit.date = workdays[found]
+        visit.moved = found > first and found != grouped  # moved for lack of room, not for a same-city day
+
+
+def _booked(person: str, role: str, rules: Rules) -> bool:
+    """Whether ``person`` has a capacity to fill: everybody but a role nobody is named for
+    (unless 拜访能力 gives that role a "*" row of its own, which it then shares)."""
+    return person != role or role == OWNER_ROLE or role in rules.role_capacity
+
+
+def crews(visit: Visit, rules: Rules) -> list[tuple[str, ...]]:
+    """Who could go on ``visit``: the owner for an account manager's visit, else each person of
+    the row's role (or the role's own name when 拜访能力 lists nobody), with the owner along
+    where the row says so."""
+    cadence = visit.due.cadence
+    if cadence is None or cadence.role == OWNER_ROLE:
+        return [(visit.owner,)]
+    people = rules.roles.get(cadence.role) or [cadence.role]
+    return [(p, visit.owner) if cadence.with_owner and p != visit.owner else (p,) for p in people]
+
+
+def _first_day(
+    books: list[_OwnerBook], first: int, days: int, on_site: bool, city: str, week_of, first_of_week
+) -> int | None:
+    """The first day from ``first`` on which every book has room (each probed from the latest
+    day another one offered, until they agree); with no book, ``first`` itself."""
+    if not books:
+        return first if first < days else None
+    day = first
+    while True:
+        offers = [b.probe(day, on_site, city, week_of, first_of_week) for b in books]
+        if any(o is None for o in offers):
+            return None
+        latest = max(offers)  # type: ignore[type-var]
+        if all(o == latest for o in offers):
+            return latest
+        day = latest
 
 
 _RANK = {klass: n for n, klass in enumerate(CLASS_ORDER)}
@@ -110,7 +180,9 @@ class _OwnerBook:
             for w in range(weeks):
                 self.free_week.close(w)
 
-    def place(self, first: int, on_site: bool, city: str, week_of: list[int], first_of_week: list[int]) -> int | None:
+    def probe(self, first: int, on_site: bool, city: str, week_of: list[int], first_of_week: list[int]) -> int | None:
+        """The first day from ``first`` with room (a day of the week already in ``city``
+        first), or None; nothing is booked (``take`` books it)."""
         i = self.free_day.find(first) if first < self.days else self.days
         self.grouped = -1
         if i < self.days and on_site and city:
@@ -127,11 +199,10 @@ class _OwnerBook:
                         return None
                     i = self.free_day.find(max(first_of_week[next_week], i + 1))
                     continue
-            self._take(i, on_site, city, week_of)
             return i
         return None
 
-    def _take(self, i: int, on_site: bool, city: str, week_of: list[int]) -> None:
+    def take(self, i: int, on_site: bool, city: str, week_of: list[int]) -> None:
         self.count[i] += 1
         if self.count[i] >= self.per_day:
             self.free_day.close(i)
@@ -152,10 +223,11 @@ def schedule_visits(facts: Any, start: date, end: date) -> tuple[list[Visit], li
     occurrence of the facts' due visits in the period, in date order (overflow last), the ones
     already due before today (the first occurrence of each), and the working calendar used.
     The plan workbook and the visit reminders both come from this, so they say the same."""
-    ledger, rules, today = facts.ledger, facts.settings.rules, facts.today
+    ledger, rules, today, lang = facts.ledger, facts.settings.rules, facts.today, facts.settings.lang
     customers = ledger.customer_sheet
     owners, cities = customers.column("owner"), customers.column("city")
-    nobody = label("owner.none", facts.settings.lang)
+    nobody = label("owner.none", lang)
+    steps = facts.next_steps
     visits = [
         Visit(
             due,
@@ -164,6 +236,8 @@ def schedule_visits(facts: Any, start: date, end: date) -> tuple[list[Visit], li
             facts.classes.effective(due.row, facts.strategic[due.row]),
             facts.strategic[due.row],
             day,
+            purpose=(due.cadence.purpose if due.cadence else "") or due.kind,
+            content=visit_content(due.cadence.content if due.cadence else "", steps[due.row], lang),
         )
         for due, day in occurrences(facts.dues, start, end)
     ]
@@ -175,3 +249,11 @@ def schedule_visits(facts: Any, start: date, end: date) -> tuple[list[Visit], li
         key=lambda v: (-v.due.overdue_days(today), v.owner, v.due.row),
     )
     return visits, overdue, work
+
+
+def visit_content(content: str, next_step: str | None, lang: str) -> str:
+    """A visit's content: the 拜访周期 row's, then the last visit's 下一步 (004)."""
+    if not next_step:
+        return content
+    carried = label("plan.last_next_step", lang, step=next_step)
+    return f"{content}；{carried}" if content and lang == "zh" else f"{content}; {carried}" if content else carried

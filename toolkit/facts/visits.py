@@ -23,6 +23,7 @@ __all__ = [
     "contact_due",
     "due_visits",
     "last_contacts",
+    "next_steps",
     "occurrences",
     "visit_records",
 ]
@@ -37,6 +38,7 @@ class Due:
     keyword: str
     last: date | None
     due: date
+    cadence: Cadence | None = None  # the 拜访周期 row: who goes, purpose, content
 
     def overdue_days(self, today: date) -> int:
         return max((today - self.due).days, 0)
@@ -111,8 +113,25 @@ def due_visits(
                 due = since[i] + timedelta(days=int(cadence.first_days))  # 建档 + N days
             else:
                 due = today  # never visited: due now
-            out.append(Due(i, cadence.kind, cadence.way, cadence.months, cadence.keyword, last, due))
+            out.append(Due(i, cadence.kind, cadence.way, cadence.months, cadence.keyword, last, due, cadence))
     return out
+
+
+def next_steps(ledger: Ledger, index: CustomerIndex, today: date) -> list[str | None]:
+    """Per customer row: the 下一步 of its latest visit record that has one (up to today), which
+    the next visit's content carries (004: 制定下一步跟进措施)."""
+    found: list[tuple[date, str] | None] = [None] * len(ledger.customer_sheet)
+    visits = ledger.tables.get(VISITS)
+    if visits is None or not visits.has("next_step"):
+        return [None] * len(found)
+    for (row, _), day, step in zip(
+        index.match(visits), visits.column("visit_date"), visits.column("next_step"), strict=True
+    ):
+        if row is None or day is None or not step or day > today:
+            continue
+        if found[row] is None or day >= found[row][0]:
+            found[row] = (day, step)
+    return [f[1] if f else None for f in found]
 
 
 def contact_due(dues: list[Due], customers: int) -> list[Due | None]:

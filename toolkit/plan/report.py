@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..config import OWNER_ROLE
 from ..facts.schedule import Visit
 from ..i18n import label, rule_word
 from ..ics import write_ics
@@ -35,17 +36,25 @@ def write_outputs(
     by_owner: dict[str, list[Visit]] = defaultdict(list)
     for visit in result.visits:
         by_owner[visit.owner].append(visit)
-    for owner in sorted(by_owner):
-        safe = file_part(owner)
-        if split:
-            notes = owner_notes(result, settings, owner)
-            outputs.append(
-                _workbook(out_dir / f"{base}_{safe}.xlsx", result, by_owner[owner], lang, company, owner, notes)
-            )
-        outputs.append(
-            write_ics(out_dir / f"{base}_{safe}.ics", result.ledger, result.today, owner, by_owner[owner], lang)
-        )
+    calendars = by_visitor(result.visits)  # each person's own: the visits they go on
+    for name in sorted(set(by_owner) | set(calendars)):
+        if split and name in by_owner:
+            notes = owner_notes(result, settings, name)
+            path = out_dir / f"{base}_{file_part(name)}.xlsx"
+            outputs.append(_workbook(path, result, by_owner[name], lang, company, name, notes))
+        if name in calendars:
+            path = out_dir / f"{base}_{file_part(name)}.ics"
+            outputs.append(write_ics(path, result.ledger, result.today, name, calendars[name], lang))
     return outputs
+
+
+def by_visitor(visits: list[Visit]) -> dict[str, list[Visit]]:
+    """Each person who goes on visits (the owner where nobody else is named) and their visits."""
+    found: dict[str, list[Visit]] = defaultdict(list)
+    for v in visits:
+        for person in v.visitors or (v.owner,):
+            found[person].append(v)
+    return found
 
 
 def _workbook(
@@ -64,12 +73,9 @@ def _workbook(
     _list(book, result, [v for v in visits if v.date is None], L("sheet.plan_overflow"), lang, with_date=False)
     if result.completion is not None:
         _completion(book, result, only, lang)
-    dated: dict[str, list[Visit]] = defaultdict(list)  # grouped once: a pass per owner was owners × visits
-    for v in visits:
-        if v.date:
-            dated[v.owner].append(v)
-    for owner in owners:
-        _calendar(book, result, dated[owner], owner, lang)
+    dated = by_visitor([v for v in visits if v.date])  # grouped once: a pass per person was people × visits
+    for person in sorted(dated):
+        _calendar(book, result, dated[person], person, lang)
     book.close()
     return path
 
@@ -108,19 +114,21 @@ def _overview(
     row += 2
     sheet.write_string(row, 0, L("plan.load"), book.formats["bold"])
     row += 1
-    for c, text in enumerate([L("col.week"), *owners]):
-        sheet.write_string(row, c, text, book.formats["header"])
-    load: dict[date, Counter[str]] = defaultdict(Counter)
+    load: dict[date, Counter[str]] = defaultdict(Counter)  # per person going: their capacity is what fills
     for v in visits:
         if v.date:
-            load[v.date - timedelta(days=v.date.weekday())][v.owner] += 1
+            for person in v.visitors or (v.owner,):
+                load[v.date - timedelta(days=v.date.weekday())][person] += 1
+    people = sorted({p for week in load.values() for p in week})
+    for c, text in enumerate([L("col.week"), *people]):
+        sheet.write_string(row, c, text, book.formats["header"])
     for week in sorted(load):
         row += 1
         book.write_cell(sheet, row, 0, week)
-        for c, owner in enumerate(owners, start=1):
-            book.write_cell(sheet, row, c, load[week].get(owner, 0))
+        for c, person in enumerate(people, start=1):
+            book.write_cell(sheet, row, c, load[week].get(person, 0))
     sheet.set_column(0, 0, 14)
-    sheet.set_column(1, max(len(owners), 4), 12)
+    sheet.set_column(1, max(len(people), 4), 12)
     book.print_setup(sheet, repeat_row=None, landscape=True)
 
 
@@ -132,13 +140,30 @@ def _row(result: PlanResult, v: Visit, lang: str, with_date: bool) -> list:
     columns = [customers.column(k)[i] for k in ("customer_id", "name")]
     contact = [customers.column(k)[i] for k in ("contact", "phone", "city", "address")]
     kind = rule_word(v.due.kind, lang)
-    common = [v.owner, *columns, rule_word(v.klass, lang), kind, rule_word(v.due.way, lang), kind, *contact, v.due.last,
-              v.earliest]  # fmt: skip
+    common = [v.owner, *columns, rule_word(v.klass, lang), kind, rule_word(v.due.way, lang), visitors_text(v, lang),
+              rule_word(v.purpose, lang), v.content or None, *contact, v.due.last, v.earliest]  # fmt: skip
     if with_date:
         assert v.date is not None
         flags = [yes if v.moved else "", yes if result.calendar.is_estimate(v.date) else ""]
-        return [v.date, weekdays[v.date.weekday()], *common, *flags]
+        return [v.date, weekdays[v.date.weekday()], *common, None, *flags]
     return [*common, label("plan.overflow_reason", lang)]
+
+
+def visitors_text(v: Visit, lang: str) -> str:
+    """Who goes: 李总（高层）、张伟 — a person of another role with the role beside the name; a
+    role nobody is named for in 拜访能力 says so."""
+    if not v.visitors:
+        return v.owner
+    role = v.role
+    names = []
+    for n, person in enumerate(v.visitors):
+        if n == 0 and person == role:  # nobody listed for the role
+            names.append(label("plan.role_unnamed", lang, role=rule_word(role, lang)))
+        elif n == 0 and role != OWNER_ROLE:
+            names.append(label("plan.person_role", lang, person=person, role=rule_word(role, lang)))
+        else:
+            names.append(person)
+    return ("、" if lang == "zh" else ", ").join(names)
 
 
 def _list(book: Book, result: PlanResult, visits: list[Visit], name: str, lang: str, *, with_date: bool) -> None:
@@ -151,7 +176,9 @@ def _list(book: Book, result: PlanResult, visits: list[Visit], name: str, lang: 
         "col.class",
         "col.kind",
         "col.way",
+        "col.visitors",
         "col.purpose",
+        "col.visit_content",
         "col.contact",
         "col.phone",
         "col.city",
@@ -159,9 +186,17 @@ def _list(book: Book, result: PlanResult, visits: list[Visit], name: str, lang: 
         "col.last_visit",
         "col.due",
     ]
-    keys = ["col.date", "col.weekday", *common, "col.moved", "col.estimate"] if with_date else [*common, "col.detail"]
+    keys = (
+        ["col.date", "col.weekday", *common, "col.confirmed", "col.moved", "col.estimate"]
+        if with_date
+        else [*common, "col.detail"]
+    )
     rows = (_row(result, v, lang, with_date) for v in visits)
-    book.table(sheet, [L(k) for k in keys], rows, max_width=30)
+    count = book.table(sheet, [L(k) for k in keys], rows, max_width=30)
+    if with_date and count:  # the customer's confirmation of the visit (004), for the owner to fill in
+        col = keys.index("col.confirmed")
+        choices = [L("plan.confirm_yes"), L("plan.confirm_pending"), L("plan.confirm_moved")]
+        sheet.data_validation(1, col, count, col, {"validate": "list", "source": choices})
 
 
 def _overdue(book: Book, result: PlanResult, visits: list[Visit], lang: str) -> None:

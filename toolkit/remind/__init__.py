@@ -38,7 +38,7 @@ from ..mail.messages import Attachment, Message, render
 from ..model import COMPLAINTS, TABLE_LABELS, Ledger
 from .care import birthday_in, care_window, festivals_on
 
-KINDS = ("visits", "complaints", "quality", "care", "report")
+KINDS = ("visits", "complaints", "quality", "care", "report", "owner-report")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 200  # rows listed in one e-mail; the rest are counted
 
@@ -534,12 +534,59 @@ def _report(job: _Job) -> tuple[str, list[Message]]:
     ]
 
 
+def _owner_report(job: _Job) -> tuple[str, list[Message]]:
+    """Each owner: last month's report of their own customers (``crm report --split``)
+    attached, so what is sent to them holds only their customers (001, 002, 004)."""
+    month = (job.today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    period = f"{month:%Y-%m}"
+    if job.make_report is None:
+        raise InputError(
+            "the owner-report reminder needs the report job", hint="call toolkit.remind, which provides it"
+        )
+    made = job.make_report(
+        job.ledger_path, job.settings, month=month, out_dir=job.out_dir, today=job.today, facts=job.facts, split=True
+    )
+    job.outputs.extend(made.outputs)
+    names = _names(job.ledger)
+    messages = []
+    for owner, mine in sorted(made.owner_reports.items()):
+        to = job.owner_addresses(owner, 1)
+        if not to:
+            continue
+        workbook = mine.outputs[0]
+        subject, html, text = job.render(
+            "owner_report",
+            owner=owner,
+            month=month,
+            kpis=mine.kpis(),
+            missing=[label("missing." + m, job.lang) for m in mine.missing],
+            filename=workbook.name,
+        )
+        messages.append(
+            Message(
+                "owner-report",
+                period,
+                to,
+                [],
+                subject,
+                html,
+                text,
+                [Attachment(workbook.name, workbook.read_bytes(), XLSX)],
+                customers=sorted({names[i] for i in mine.rows or ()}),
+                recipient_name=owner,
+                digest_basis=f"owner-report|{job.ledger_path.resolve()}|{period}|{owner}",
+            )
+        )
+    return period, messages
+
+
 BUILDERS: dict[str, Callable[[_Job], tuple[str, list[Message]]]] = {
     "visits": _visits,
     "complaints": _complaints,
     "quality": _quality,
     "care": _care,
     "report": _report,
+    "owner-report": _owner_report,
 }
 
 

@@ -18,6 +18,7 @@ from ..i18n import label
 from ..model import Finding
 from ..relations import CustomerIndex
 from ..state import StateStore, state_path
+from ..xlsx import file_part
 from .kpis import (
     ComplaintRates,
     CustomerMonth,
@@ -67,6 +68,25 @@ class ReportResult:
     promise_hours: float = 24.0  # what a complaint without a promise of its own is held to
     made: datetime = datetime(2000, 1, 1)  # when the report was made: a promise due by then and not kept is late
     complaint_rates: ComplaintRates | None = None  # None without a complaints sheet
+    owner: str | None = None  # an owner's own report (--split): only their customers' rows
+    rows: set[int] | None = None  # … these customer rows; None: every customer
+    owner_reports: dict[str, ReportResult] = field(default_factory=dict)  # --split: each owner's, written
+
+    def shows(self, row: int) -> bool:
+        """Whether customer ``row`` belongs in this report (every one, but in an owner's own)."""
+        return self.rows is None or row in self.rows
+
+    @property
+    def customers(self) -> list[Any]:
+        """The classified customers this report is about."""
+        everyone = self.classified.customers
+        return everyone if self.rows is None else [c for i, c in enumerate(everyone) if i in self.rows]
+
+    @property
+    def class_counts(self) -> dict[str, int]:
+        """Customers per class, the policy's order first (of the customers this report is about)."""
+        found = Counter(c.klass for c in self.customers if c.klass)
+        return {k: found[k] for k in self.classified.counts if found.get(k)}
 
     @property
     def satisfaction(self) -> float | None:
@@ -77,7 +97,11 @@ class ReportResult:
         """name → value this month (None where the ledger holds no data)."""
         t = self.this
         errors = sum(1 for f in self.findings if f.severity == "error")
-        present = [c for c, here in zip(self.classified.customers, self.present, strict=True) if here]
+        present = [
+            c
+            for i, (c, here) in enumerate(zip(self.classified.customers, self.present, strict=True))
+            if here and self.shows(i)
+        ]
         values: dict[str, Any] = {"customers": len(present)}
         counts = Counter(c.klass for c in present if c.klass)
         values.update({f"class:{k}": counts[k] for k in self.classified.counts if counts.get(k)})
@@ -133,9 +157,11 @@ def report(
     subsidiary: str = "",
     today: date | None = None,
     facts: Facts | None = None,
+    split: bool = False,
 ) -> ReportResult:
     """The monthly report of ``month`` for one ledger, made ``today``: the classes, risks and
-    figures are as of the month's last day, the data problems the ones open today.
+    figures are as of the month's last day, the data problems the ones open today. ``split``:
+    also one workbook per owner, with only that owner's customers (``for_owner``).
     ``facts``: the ledger's facts as of ``today`` when the caller has them (``crm run``), else
     the ledger is read. Raises ``InputError`` when the ledger cannot be read."""
     settings = settings or load_settings()
@@ -196,11 +222,75 @@ def report(
 
         name = f"{Path(ledger_path).stem}_{label('report.file', settings.lang)}_{first:%Y%m}.xlsx"
         sent_log = partial(add_sent_log_sheet, settings=settings, month=first, out_dir=out_dir)
-        target = settings.output_folder(out_dir) / name
+        folder = settings.output_folder(out_dir)
         result.outputs.append(
-            write_report(target, result, lang=settings.lang, company=settings.company, more_sheets=[sent_log])
+            write_report(folder / name, result, lang=settings.lang, company=settings.company, more_sheets=[sent_log])
         )
+        if split:
+            for owner in owners_of(facts):
+                mine = for_owner(result, facts, owner)
+                target = folder / f"{Path(name).stem}_{file_part(owner)}.xlsx"
+                # no 发送记录: it lists every owner's messages
+                mine.outputs.append(write_report(target, mine, lang=settings.lang, company=settings.company))
+                result.outputs.append(mine.outputs[0])
+                result.owner_reports[owner] = mine
     return result
+
+
+def owners_of(facts: Facts) -> list[str]:
+    """The ledger's owners (未填负责人 for the customers without one), sorted."""
+    nobody = label("owner.none", facts.settings.lang)
+    return sorted({o or nobody for o in facts.ledger.customer_sheet.column("owner")})
+
+
+def for_owner(result: ReportResult, facts: Facts, owner: str) -> ReportResult:
+    """``result`` for ``owner``'s customers alone (002/004: each owner sees only their own): the
+    figures counted again over their rows, the lists cut to them. Last month's class mix is not
+    kept per owner, so it is left out (and said)."""
+    from dataclasses import replace
+
+    nobody = label("owner.none", facts.settings.lang)
+    rows = {i for i, o in enumerate(facts.ledger.customer_sheet.column("owner")) if (o or nobody) == owner}
+    first = result.month
+    missing = [m for m in result.missing if m != "classes_previous"] + ["owner_classes_previous"]
+    this, per_customer, by_owner = month_figures(
+        facts,
+        first,
+        result.reply_hours,
+        [],
+        key_rows={i for i in rows if facts.strategic[i] or facts.classes.final[i] in KEY_CLASSES},
+        promise_hours=result.promise_hours,
+        only=rows,
+    )
+    previous, _, _ = month_figures(
+        facts,
+        first - timedelta(days=1),
+        result.reply_hours,
+        details=False,
+        promise_hours=result.promise_hours,
+        only=rows,
+    )
+    complaints = [s for s in result.complaints if s.customer in rows]
+    return replace(
+        result,
+        findings=[f for f in result.findings if (f.owner or nobody) == owner],
+        this=this,
+        previous=previous,
+        per_customer=per_customer,
+        by_owner={k: v for k, v in by_owner.items() if (k or nobody) == owner},
+        volumes=volume_by_month(facts, first, only=rows),
+        previous_classes=None,
+        missing=missing,
+        outputs=[],
+        owner_reports={},
+        satisfaction_scores=[s if i in rows else None for i, s in enumerate(result.satisfaction_scores)],
+        complaints=complaints,
+        complaint_rates=None
+        if result.complaint_rates is None
+        else complaint_rates(complaints, first, result.reply_hours, result.promise_hours),
+        owner=owner,
+        rows=rows,
+    )
 
 
 @dataclass

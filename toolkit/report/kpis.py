@@ -92,11 +92,14 @@ def month_figures(
     details: bool = True,
     key_rows: set[int] | None = None,
     promise_hours: float = 24.0,
+    only: set[int] | None = None,
 ) -> tuple[MonthFigures, dict[int, CustomerMonth], dict[str, VisitsByOwner]]:
     """The figures of ``month``, per customer, and visits per owner (``details=False``: the
     month's totals only, as for the previous-month column). ``facts``: the ledger's facts (its
     classes, complaint states and customer matches). ``promise_hours``: the handling time a
-    complaint without a promise of its own is held to."""
+    complaint without a promise of its own is held to. ``only``: the customer rows counted (one
+    owner's, for that owner's report); a business row, complaint or visit of another customer,
+    or of none, is left out."""
     ledger, rules, index, classes = facts.ledger, facts.settings.rules, facts.index, facts.classes.final
     first, end = month_bounds(month)
     figures = MonthFigures(first)
@@ -106,10 +109,13 @@ def month_figures(
     note = missing.append if missing is not None else (lambda _: None)
     # per-customer figures only for the customers the 重点客户 table lists (all, if not given)
     listed = (lambda r: r in key_rows) if key_rows is not None else (lambda r: True)  # noqa: E731
+    counted = (lambda r: r is not None and r in only) if only is not None else (lambda r: True)  # noqa: E731
 
     customers = ledger.customer_sheet
     if customers.has("since"):
-        figures.new_customers = sum(1 for d in customers.column("since") if d is not None and first <= d < end)
+        figures.new_customers = sum(
+            1 for i, d in enumerate(customers.column("since")) if d is not None and first <= d < end and counted(i)
+        )
     else:
         note("new_customers")
 
@@ -118,6 +124,8 @@ def month_figures(
         import pandas as pd
 
         business = facts.business  # rows with a month and a volume, their customer row or <NA>
+        if only is not None:
+            business = business[business["customer"].isin(list(only))]
         this = business[business["month"] == pd.Timestamp(first)]
         before = business[business["month"] == pd.Timestamp(add_months(first, -1))]
         has_rows, previous_rows = not this.empty, not before.empty
@@ -157,7 +165,7 @@ def month_figures(
         figures.complaints = figures.complaints_on_time = figures.complaints_resolved = figures.complaints_kept = 0
         for state in facts.complaints:
             got = state.received
-            if got is None or not (first <= got.date() < end):
+            if got is None or not (first <= got.date() < end) or not counted(state.customer):
                 continue
             figures.complaints += 1
             figures.complaints_on_time += state.replied_within(reply_hours)
@@ -179,6 +187,8 @@ def month_figures(
         during: list[list[tuple[date, str]]] = [[] for _ in range(len(customers))]
         recorded = 0
         for row, day, text in index.visits(visits):
+            if not counted(row):
+                continue
             if day < first:
                 before[row].append((day, text))
             elif day < end:
@@ -192,6 +202,8 @@ def month_figures(
         dues = due_visits(ledger, rules, before, classes, first)
         planned = done = 0
         for due, _ in occurrences(dues, first, end):
+            if not counted(due.row):
+                continue
             planned += 1
             hit = any(not due.keyword or due.keyword in text for _, text in during[due.row])
             done += hit
@@ -301,8 +313,15 @@ def problem_kind(category: str | None) -> str:
     return "其他"
 
 
-def volume_by_month(facts: Any, last: date, months: int = 12) -> list[tuple[date, float | None]]:
-    """Business volume of each of the ``months`` months up to ``last``; None for a month with no figures."""
-    totals = {m.date(): float(v) for m, v in facts.month_totals.items()}
+def volume_by_month(
+    facts: Any, last: date, months: int = 12, only: set[int] | None = None
+) -> list[tuple[date, float | None]]:
+    """Business volume of each of the ``months`` months up to ``last``; None for a month with no
+    figures. ``only``: of those customer rows alone."""
+    found = facts.month_totals
+    if only is not None:
+        business = facts.business
+        found = business[business["customer"].isin(list(only))].groupby("month")["volume"].sum()
+    totals = {m.date(): float(v) for m, v in found.items()}
     wanted = [add_months(last.replace(day=1), -n) for n in range(months - 1, -1, -1)]
     return [(m, totals.get(m)) for m in wanted]

@@ -146,9 +146,10 @@ def write_report(
     path.parent.mkdir(parents=True, exist_ok=True)
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     month_text = L("report.month", year=result.month.year, month=result.month.month)
+    whose = f" {L('report.owners_own', owner=result.owner)}" if result.owner is not None else ""
     book = Book(
         str(path),
-        title=f"{company} {month_text} {L('report.title')}".strip(),
+        title=f"{company} {month_text} {L('report.title')}{whose}".strip(),
         company=company,
         password=result.classified.ledger.password,
     )
@@ -197,17 +198,22 @@ def _kpi_rows(result: ReportResult, lang: str) -> list[tuple[str, str, Any, Any,
         notes = [L(f"missing.{m}") for m in _MISSING_FOR.get(key, []) if m in result.missing]
         now, before = this.get(key), previous_values.get(key)
         if (now is None or before is None) and not notes and key in _NO_PREVIOUS:
-            notes.append(L(_NO_PREVIOUS[key]))  # never a 无数据 without its reason
+            why = _NO_PREVIOUS[key]
+            if result.owner is not None and why == "missing.classes_previous":
+                why = "missing.owner_classes_previous"
+            notes.append(L(why))  # never a 无数据 without its reason
         rows.append((L(f"kpi.{key}"), kind, now, before, sep.join(notes), _BETTER.get(key, 0)))
         if key == "customers":
-            for klass, n in result.classified.counts.items():
+            for klass, n in result.class_counts.items():
                 rows.append(
                     (
                         L("kpi.class", klass=klass),
                         "count",
                         n,
                         old_classes.get(klass, 0) if old_classes else None,
-                        "" if old_classes else L("missing.classes_previous"),
+                        ""
+                        if old_classes
+                        else L("missing.owner_classes_previous" if result.owner else "missing.classes_previous"),
                         0,
                     )
                 )
@@ -256,7 +262,7 @@ def _overview(book: Book, result: ReportResult, formats: dict[str, Any], lang: s
     chart.set_y_axis({"min": 0})  # from zero: a 2 % change looks like one
     chart.set_size({"width": 520, "height": 260})
     sheet.insert_chart(3, 6, chart)
-    classes = result.classified.counts
+    classes = result.class_counts
     if classes:
         row += 2
         sheet.write_string(row, 0, L("summary.by_class"), book.formats["bold"])
@@ -320,6 +326,8 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
     rows = []
     categories = ["质量", "交付", "服务"]
     for i, customer in enumerate(result.classified.customers):
+        if not result.shows(i):
+            continue
         is_strategic = bool(strategic[i]) or customer.klass in ("战略", "战略合作伙伴")
         if not (is_strategic or customer.klass in ("A", "重点", "重点客户")):
             continue
@@ -409,7 +417,7 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
 
 
 def _risks(book: Book, result: ReportResult, lang: str) -> None:
-    write_risk_sheet(book, label("sheet.report_risks", lang), result.classified.customers, lang)
+    write_risk_sheet(book, label("sheet.report_risks", lang), result.customers, lang)
 
 
 def _visits(book: Book, result: ReportResult, lang: str) -> None:
