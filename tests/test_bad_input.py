@@ -255,7 +255,12 @@ def test_every_workbook_made_from_a_protected_ledger_is_protected_with_its_passw
     with plain.open("rb") as source, locked.open("wb") as out:
         OOXMLFile(source).encrypt("s3cret", out)
     outputs = []
-    for args in (["validate"], ["classify", "--policy", "sales"], ["plan"], ["report", "--month", "2026-11"]):
+    for args in (
+        ["validate"],
+        ["classify", "--policy", "sales"],
+        ["plan", "--months", "6"],
+        ["report", "--month", "2026-11"],
+    ):
         done = run_crm(*args, str(locked), "--json", "--out", str(tmp_path / "o"), "--today", "2026-11-26",
                        env={"CRM_LEDGER_PASSWORD": "s3cret"})  # fmt: skip
         assert done.returncode == 0, (args, done.stderr)
@@ -273,3 +278,82 @@ def test_every_workbook_made_from_a_protected_ledger_is_protected_with_its_passw
     plain_ledger = make_xlsx(tmp_path / "plain.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1)]})
     done = run_crm("validate", str(plain_ledger), "--json", "--out", str(tmp_path / "p"), "--today", "2026-11-26")
     assert zipfile.is_zipfile(json.loads(done.stdout)["outputs"][0])
+
+
+def _opens_only_with(path, password: str) -> list[str]:
+    """The sheet names of the encrypted workbook at ``path``, opened with ``password``."""
+    import io
+
+    import msoffcrypto
+
+    with open(path, "rb") as handle:
+        office = msoffcrypto.OfficeFile(handle)
+        assert office.is_encrypted(), path
+        office.load_key(password=password)
+        plain = io.BytesIO()
+        office.decrypt(plain)
+    return openpyxl.load_workbook(plain).sheetnames
+
+
+def test_the_split_group_mail_and_survey_workbooks_of_a_protected_ledger_are_protected_too(tmp_path):
+    import json
+    import shutil
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    rows = [[*CUSTOMER_HEADER, "年销售额(万元)"], [*customer_row(1), 800], [*customer_row(2, 联系电话="12345"), 300]]
+    plain = make_xlsx(tmp_path / "plain-source.xlsx", {"S": rows})
+    locked = tmp_path / "locked.xlsx"
+    with plain.open("rb") as source, locked.open("wb") as out:
+        OOXMLFile(source).encrypt("s3cret", out)
+    workspace = tmp_path / "ws"
+    assert run_crm("init", str(workspace)).returncode == 0
+    config = workspace / "crm.toml"
+    config.write_text(config.read_text("utf-8") + '\n[mail.owners]\n"张伟" = "zw@example.com"\n', encoding="utf-8")
+    env = {"CRM_LEDGER_PASSWORD": "s3cret"}
+    common = ["-w", str(workspace), "--json", "--today", "2026-11-26"]
+    outputs = []
+    for args in (
+        ["validate"],
+        ["classify", "--policy", "sales"],
+        ["plan", "--months", "6"],
+        ["report", "--month", "2026-11"],
+    ):
+        done = run_crm(*args, str(locked), "--split", *common, env=env)
+        assert done.returncode == 0, (args, done.stderr)
+        made = [p for p in json.loads(done.stdout)["outputs"] if p.endswith(".xlsx")]
+        assert any(p.endswith("_张伟.xlsx") for p in made), made  # the owner's own workbook
+        outputs += made
+    group = tmp_path / "group"
+    group.mkdir()
+    shutil.copy(locked, group / "华东公司.xlsx")
+    done = run_crm("report", "--group", str(group), "--month", "2026-11", *common, env=env)
+    assert done.returncode == 0, done.stderr
+    outputs += json.loads(done.stdout)["outputs"]
+    preview = run_crm("remind", "quality", str(locked), "--dry-run", *common, env=env)
+    assert preview.returncode == 0, preview.stderr
+    outputs += [p for p in json.loads(preview.stdout)["outputs"] if p.endswith(".xlsx")]
+    sent = run_crm("remind", "quality", str(locked), *common, env=env)
+    assert sent.returncode == 0 and json.loads(sent.stdout)["sent"] == 1, sent.stdout
+    index = workspace / "outbox" / "发件箱索引.xlsx"
+    outputs.append(str(index))
+    assert len(outputs) >= 10
+    for output in outputs:
+        assert _opens_only_with(output, "s3cret"), output
+    # a later run without the password never rewrites the index in the clear
+    before = index.read_bytes()
+    later = run_crm("remind", "quality", str(plain), "-w", str(workspace), "--today", "2026-12-03")
+    assert later.returncode == 0 and "索引未更新" in later.stdout + later.stderr
+    assert index.read_bytes() == before
+
+    created = run_crm("survey", "create", str(locked), "--campaign", "2026Q4", *common, env=env)
+    assert created.returncode == 0, created.stderr
+    refused = run_crm("survey", "results", "--campaign", "2026Q4", "-w", str(workspace), "--today", "2026-11-26")
+    assert refused.returncode == 2 and "password-protected" in refused.stderr and "Traceback" not in refused.stderr
+    assert "--no-encrypt" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    done = run_crm("survey", "results", "--campaign", "2026Q4", *common, env=env)
+    assert done.returncode == 0, done.stderr
+    (results,) = json.loads(done.stdout)["outputs"]
+    assert "概览" in _opens_only_with(results, "s3cret")
+    bare = run_crm("survey", "results", "--campaign", "2026Q4", "--no-encrypt", *common)
+    assert bare.returncode == 0 and zipfile.is_zipfile(json.loads(bare.stdout)["outputs"][0])

@@ -458,7 +458,8 @@ def remind_command(
     as_json: bool = JsonOpt,
 ) -> None:
     """E-mail reminders, each sent at most once: visits due and overdue, complaints near or past
-    24 h, data problems in each owner's rows, care greetings, the monthly report to managers.
+    24 h or their promised time, data problems in each owner's rows, care greetings, the monthly
+    report to managers and each owner's own report to them.
     Delivered to the outbox folder or over SMTP, as [mail] in crm.toml says."""
     from .mail.log import sent_log
     from .pipeline import remind

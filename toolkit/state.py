@@ -30,6 +30,11 @@ def state_path(settings: Settings, out_dir: str | os.PathLike[str] | None = None
     return settings.workspace / STATE_NAME if settings.workspace else settings.output_dir(out_dir) / STATE_NAME
 
 
+# every room's: the outputs that once held a password-protected ledger's data (never the password)
+PROTECTED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS protected_outputs (name TEXT PRIMARY KEY);
+"""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -157,12 +162,20 @@ class SqliteStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite3.connect(str(path), timeout=30)
-            self.db.executescript(self.schema)
+            self.db.executescript(PROTECTED_SCHEMA + self.schema)
         except sqlite3.DatabaseError as error:
             raise ToolkitError(
                 f"{path}: the state database cannot be opened ({error}); move it aside and run again"
             ) from error
         self.path = path
+
+    def mark_protected(self, name: str) -> None:
+        """Remember that output ``name`` holds a password-protected ledger's data (never the password)."""
+        with self.db:
+            self.db.execute("INSERT OR IGNORE INTO protected_outputs VALUES (?)", (name,))
+
+    def is_protected(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM protected_outputs WHERE name = ?", (name,)).fetchone() is not None
 
     def close(self) -> None:
         self.db.close()

@@ -53,6 +53,7 @@ class DeliveryResult:
     backend: str = ""
     outputs: list[Path] = field(default_factory=list)
     statuses: list[tuple[Message, str, str]] = field(default_factory=list)  # (message, status, reply)
+    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -66,7 +67,11 @@ class DeliveryResult:
             "dry_run": self.dry_run,
             "backend": self.backend,
             "outputs": [str(p) for p in self.outputs],
+            "notes": self.notes,
         }
+
+
+INDEX = "outbox index"  # the outbox's index workbook, for ``protected_outputs``
 
 
 def outbox_folder(settings: Settings, config: MailConfig, out: str | os.PathLike[str] | None = None) -> Path:
@@ -85,12 +90,15 @@ def deliver(
     out: str | os.PathLike[str] | None = None,
     now: datetime | None = None,
     resend_pending: bool = False,
+    password: str | None = None,
 ) -> DeliveryResult:
     """Send ``messages`` through the workspace's backend (``[mail] backend``), each at most once.
 
     ``dry_run`` builds every message, sends nothing, records nothing and writes a preview
     workbook (recipient, subject, customers, what would happen) to ``out``. ``now`` stamps the
-    messages and the log (default: the clock). Raises ``ConfigError`` when the mail settings
+    messages and the log (default: the clock). ``password``: the ledger's, when it is protected:
+    the preview and the outbox index, which name its customers, are protected alike (and the
+    index is never again rewritten without it). Raises ``ConfigError`` when the mail settings
     are wrong or the server refuses the login (nothing is then recorded as sent), and
     ``ToolkitError`` when the server cannot be reached at all."""
     now = now or datetime.now()
@@ -137,15 +145,20 @@ def deliver(
         else:
             todo.append((m, key, before))
     if dry_run:
-        result.outputs.append(_preview(result, settings, out, now))
+        result.outputs.append(_preview(result, settings, out, now, password))
         return result
     if todo:
         _send(todo, backend, config, path, result, now, settings.lang)
     if isinstance(backend, OutboxBackend) and todo:
         with StateStore(path) as store:
             records = [r for r in store.sent_log() if r.backend == "outbox"]
-        if records:
-            result.outputs.append(write_index(backend.folder, records, settings.lang))
+            if password:
+                store.mark_protected(INDEX)
+            locked = store.is_protected(INDEX)
+        if records and (password or not locked):
+            result.outputs.append(write_index(backend.folder, records, settings.lang, password=password))
+        elif records:  # it names a protected ledger's customers: never rewritten in the clear
+            result.notes.append(label("mail.index_locked", settings.lang))
     return result
 
 
@@ -214,14 +227,14 @@ def _send(todo, backend, config: MailConfig, path: Path, result: DeliveryResult,
         backend.close()
 
 
-def _preview(result: DeliveryResult, settings: Settings, out, now: datetime) -> Path:
+def _preview(result: DeliveryResult, settings: Settings, out, now: datetime, password: str | None = None) -> Path:
     """The dry run's workbook: every message with its recipients, subject, customers and fate."""
     lang = settings.lang
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     kinds = sorted({m.kind for m, _, _ in result.statuses}) or ["mail"]
     folder = settings.output_folder(out)
     path = folder / f"{L('mail.preview_file')}_{'-'.join(kinds)}_{now:%Y%m%d-%H%M}.xlsx"
-    book = Book(str(path), title=L("mail.preview_title"), company=settings.company)
+    book = Book(str(path), title=L("mail.preview_title"), company=settings.company, password=password)
     sheet = book.add_sheet(L("mail.preview_title"))
     headers = [L(k) for k in ("mail.col.kind", "mail.col.period", "mail.col.to", "mail.col.cc", "mail.col.subject")]
     headers += [L("mail.col.customer_count"), L("mail.col.customers"), L("mail.col.attachments"), L("mail.col.status")]

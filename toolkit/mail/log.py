@@ -88,10 +88,10 @@ def add_sent_log_sheet(
     return write_log_sheet(book, label("sheet.sent_log", settings.lang), records, settings.lang)
 
 
-def write_index(folder: Path, records: list[SentMessage], lang: str) -> Path:
+def write_index(folder: Path, records: list[SentMessage], lang: str, *, password: str | None = None) -> Path:
     """The outbox's index workbook: every message written to the outbox, newest first."""
     path = folder / f"{label('mail.index_file', lang)}.xlsx"
-    book = Book(str(path), title=label("mail.index_title", lang))
+    book = Book(str(path), title=label("mail.index_title", lang), password=password)
     write_log_sheet(book, label("mail.index_title", lang), records, lang, base=folder)
     book.close()
     return path

@@ -152,8 +152,17 @@ def remind(
         facts = load_facts(path, settings, today=today, now=now, password=password, out_dir=out_dir)
     job = _Job(settings, config, path, facts, today, now, out_dir, password, make_report)
     period, messages = BUILDERS[kind](job)
-    delivery = deliver(messages, settings, dry_run=dry_run, out=out_dir, now=job.now, resend_pending=resend_pending)
-    return RemindResult(kind, period, messages, delivery, list(dict.fromkeys(job.problems)), job.outputs)
+    delivery = deliver(
+        messages,
+        settings,
+        dry_run=dry_run,
+        out=out_dir,
+        now=job.now,
+        resend_pending=resend_pending,
+        password=facts.ledger.password,
+    )
+    problems = list(dict.fromkeys(job.problems + delivery.notes))
+    return RemindResult(kind, period, messages, delivery, problems, job.outputs)
 
 
 # ---------------------------------------------------------------- owners and their addresses

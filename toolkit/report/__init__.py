@@ -367,7 +367,15 @@ def report_group(
     from .workbook import write_group
 
     name = f"{label('report.group_file', settings.lang)}_{result.month:%Y%m}.xlsx"
+    # a subsidiary's ledger protected by the password: the roll-up of its figures is protected alike
+    protected = next((r.classified.ledger.password for r in reports if r.classified.ledger.password), None)
     result.outputs.append(
-        write_group(settings.output_folder(out_dir) / name, result, lang=settings.lang, company=settings.company)
+        write_group(
+            settings.output_folder(out_dir) / name,
+            result,
+            lang=settings.lang,
+            company=settings.company,
+            password=protected,
+        )
     )
     return result

@@ -621,7 +621,7 @@ def _quality(book: Book, result: ReportResult, lang: str) -> None:
     book.table(sheet, headers, rows, max_width=16)
 
 
-def write_group(path: Path, result: GroupResult, *, lang: str, company: str) -> Path:
+def write_group(path: Path, result: GroupResult, *, lang: str, company: str, password: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     month_text = L("report.month", year=result.month.year, month=result.month.month)
@@ -629,6 +629,7 @@ def write_group(path: Path, result: GroupResult, *, lang: str, company: str) -> 
         str(path),
         title=f"{company} {month_text} {L('report.group_title')}".strip(),
         company=company,
+        password=password,
     )
     formats = _formats(book, lang)
     sheet = book.add_sheet(L("sheet.group_overview"))

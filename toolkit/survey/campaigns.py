@@ -111,7 +111,7 @@ def create_campaign(
         folder = record.folder
         issued = store.forms(campaign)
         secret = workspace_secret(state_folder(settings, out_dir))
-        candidates, skipped = _customers(sources, settings, today, parameters.skip_status, password, lang)
+        candidates, skipped, protected = _customers(sources, settings, today, parameters.skip_status, password, lang)
         names = Counter(c["name"] for c in candidates)
         taken = {f.file.lower() for f in issued.values()}
         folder.mkdir(parents=True, exist_ok=True)
@@ -161,6 +161,8 @@ def create_campaign(
                     "(参数 survey.skip_status)",
                 )
             store.add_campaign(record)
+        if protected:  # its results name the customers of a protected ledger: protected alike
+            store.mark_protected(f"survey {campaign}")
         store.add_forms(created)
     finally:
         store.close()
@@ -188,16 +190,18 @@ def _customers(
     skip_status: tuple[str, ...],
     password: str | None,
     lang: str,
-) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
-    """The active customers of every ledger, with what the results group them by; and the
-    customers left out with the reason. The class is the workspace policy's (or the one typed
-    in the ledger where the policy cannot compute)."""
+) -> tuple[list[dict[str, str]], list[tuple[str, str]], bool]:
+    """The active customers of every ledger, with what the results group them by; the
+    customers left out with the reason; whether a ledger was password-protected. The class is
+    the workspace policy's (or the one typed in the ledger where the policy cannot compute)."""
     from ..facts import load_facts
 
     out: list[dict[str, str]] = []
     skipped: list[tuple[str, str]] = []
+    protected = False
     for path, subsidiary in sources:
         facts = load_facts(path, settings, today=today, password=password)
+        protected = protected or facts.ledger.password is not None
         table = facts.ledger.customer_sheet
         columns = {
             k: table.column(k)
@@ -230,7 +234,7 @@ def _customers(
                     "industry": str(columns["industry"][i] or ""),
                 }
             )
-    return out, skipped
+    return out, skipped, protected
 
 
 def _file_name(campaign: str, customer: dict[str, str], names: Counter[str], taken: set[str]) -> str:

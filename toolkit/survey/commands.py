@@ -138,6 +138,14 @@ def results_command(
     out: Path | None = OutOpt,
     lang: str | None = LangOpt,
     today: str | None = TodayOpt,
+    password: str | None = typer.Option(
+        None,
+        "--password",
+        help="The ledger's password, when the campaign was made from a protected ledger (or set CRM_LEDGER_PASSWORD).",
+    ),
+    no_encrypt: bool = typer.Option(
+        False, "--no-encrypt", help="Write the results of a protected ledger's campaign unprotected."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """The results workbook: response rate, CSAT per question, NPS, by class, owner, industry and
@@ -145,7 +153,14 @@ def results_command(
     from .results import survey_results
 
     settings = _settings(workspace, lang=lang)
-    result = survey_results(settings, today=_today(today), campaign=campaign, out_dir=out)
+    result = survey_results(
+        settings,
+        today=_today(today),
+        campaign=campaign,
+        out_dir=out,
+        password=password,
+        no_encrypt=no_encrypt,
+    )
     if as_json:
         _print_json(result.as_json())
         return

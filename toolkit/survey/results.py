@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..errors import InputError
 from ..i18n import label
+from ..ledger.source import PASSWORD_ENV
 from ..surveydata.questions import survey_parameters
 from ..surveydata.store import Campaign, IssuedForm, Return
 from ..xlsx import Book
@@ -82,10 +84,14 @@ def survey_results(
     campaign: str | None = None,
     out_dir: str | os.PathLike[str] | None = None,
     write: bool = True,
+    password: str | None = None,
+    no_encrypt: bool = False,
 ) -> SurveyResults:
     """Score ``campaign`` (default: the latest) from the returns collected so far, and write the
-    results workbook ``out/问卷结果_<campaign>_<date>.xlsx``. Raises ``InputError`` when there
-    is no such campaign."""
+    results workbook ``out/问卷结果_<campaign>_<date>.xlsx``. A campaign made from a
+    password-protected ledger has its workbook written with ``password`` (the ledger's); without
+    it the job refuses, unless ``no_encrypt``. Raises ``InputError`` when there is no such
+    campaign, or for that refusal."""
     lang = settings.lang
     parameters, _ = survey_parameters(settings.rules)
     with open_store(settings, out_dir) as store:
@@ -94,6 +100,14 @@ def survey_results(
         everything = store.returns(record.name, current_only=False)
         reminders = store.mail_counts(record.name)
         rejected = store.rejected_files(record.name)
+        protected = store.is_protected(f"survey {record.name}")
+    password = password or os.environ.get(PASSWORD_ENV)
+    if write and protected and not password and not no_encrypt:
+        raise InputError(
+            f"campaign {record.name} was made from a password-protected ledger: its results would name "
+            "the customers unprotected",
+            hint="give --password (the ledger's) to write the results workbook protected, or --no-encrypt",
+        )
     returns = {r.form_id: r for r in everything if r.current}
     history = [r for r in everything if not r.current]
     questions = record.questions
@@ -122,19 +136,20 @@ def survey_results(
     )
     if write:
         name = f"{label('survey.results_file', lang)}_{record.name}_{today:%Y%m%d}.xlsx"
-        result.outputs.append(_write(settings.output_folder(out_dir) / name, result, settings.company, today))
+        lock = password if protected and not no_encrypt else None
+        result.outputs.append(_write(settings.output_folder(out_dir) / name, result, settings.company, today, lock))
     return result
 
 
 # ---------------------------------------------------------------- the workbook
 
 
-def _write(path: Path, result: SurveyResults, company: str, today: date) -> Path:
+def _write(path: Path, result: SurveyResults, company: str, today: date, password: str | None = None) -> Path:
     lang = result.lang
     L = lambda key, **kw: label(key, lang, **kw)  # noqa: E731
     path.parent.mkdir(parents=True, exist_ok=True)
     title = f"{company} {L('survey.results_title')} {result.campaign.name}".strip()
-    book = Book(str(path), title=title, company=company)
+    book = Book(str(path), title=title, company=company, password=password)
     add = book.workbook.add_format
     base = {"font_name": "等线", "font_size": 10, "border": 1}
     fmt = {
