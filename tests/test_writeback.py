@@ -767,3 +767,38 @@ def test_the_ledgers_filter_takes_in_the_new_columns_and_their_widths_fit_their_
     reasons = [after.cell(row, 7).value for row in range(2, len(SALES) + 2)]
     longest = max(sum(2 if "\u4e00" <= ch <= "\u9fff" or ch in "：，≥＜" else 1 for ch in r) for r in reasons)
     assert min(longest + 2, 60) <= after.column_dimensions["G"].width <= 62
+
+
+def test_a_text_wider_than_its_column_wraps_in_a_row_as_tall_as_it_needs(tmp_path):
+    """分类依据 and 校验结果 run to 135 characters, wider than the 60 a column may take: such a
+    cell wraps, and its row is made as tall as its lines (never lower; a height the user set
+    stays). A short text, and every cell of the user's, keep their style."""
+    from toolkit.xlsx import LINE_HEIGHT, text_lines
+
+    path = tmp_path / "台账.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "客户台账"
+    sheet.append(["客户名称", "联系人", "联系电话", "客户经理", "客户分类"])
+    sheet.append(["甲科技有限公司", "王五", "13812340001", "张伟", "A"])
+    sheet.append(["乙科技有限公司", "赵六", "13812340002", "张伟", "B"])
+    sheet.append(["丙科技有限公司", "钱七", "13812340003", "张伟", "C"])
+    sheet.row_dimensions[4].height = 50  # the user's own height
+    book.save(path)
+    long = "很长的分类依据，" * 12  # 96 characters, 192 wide
+    columns = [WriteColumn("reason", "分类依据", {2: long, 3: "短", 4: long}, 40)]
+    labels = ["客户名称", "联系人", "联系电话", "客户经理", "客户分类"]
+    write_back(path, "客户台账", 1, labels, columns, backup_dir=tmp_path / "backups")
+    after = openpyxl.load_workbook(path)["客户台账"]
+    width = after.column_dimensions["F"].width
+    assert width == 60 and after["F2"].value == long
+    assert after["F2"].alignment.wrap_text and after["F4"].alignment.wrap_text
+    assert not after["F3"].alignment.wrap_text  # fits: left as it is
+    assert after.row_dimensions[2].height == text_lines(long, 60) * LINE_HEIGHT >= 4 * LINE_HEIGHT
+    assert after.row_dimensions[3].height is None  # nothing to wrap: the row as it was
+    assert after.row_dimensions[4].height == 50  # the user's height wins
+    assert not after["A2"].alignment.wrap_text  # the user's cells keep their style
+    again = parts(path)
+    write_back(path, "客户台账", 1, [*labels, "分类依据"], columns, backup_dir=tmp_path / "backups")
+    assert parts(path)[sheet_part(path)] == again[sheet_part(path)]  # a rerun changes nothing
+    assert parts(path)["xl/styles.xml"] == again["xl/styles.xml"]  # the wrap style is reused, not added twice

@@ -37,7 +37,7 @@ from xml.parsers import expat
 
 from ..errors import InputError, ToolkitError
 from ..ledger.headers import column_index, column_letter
-from ..xlsx import estimated_width
+from ..xlsx import LINE_HEIGHT, estimated_width, text_lines
 
 WRITABLE_SUFFIXES = (".xlsx", ".xlsm")
 TMP_SUFFIX = ".crm-tmp"
@@ -52,6 +52,8 @@ _REF = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
 _ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
 _STYLE = re.compile(rb'\ss="(\d+)"')
 _SPANS = re.compile(rb'\sspans="(\d+):(\d+)"')
+_HEIGHT = re.compile(rb'\sht="([\d.]+)"')
+_CUSTOM_HEIGHT = re.compile(rb'\scustomHeight="(1|true)"')
 _DIMENSION = re.compile(rb'<dimension\s+ref="([^"]*)"\s*/>')
 _MAX_COLUMNS = 16384  # A … XFD
 _AUTOFILTER = re.compile(rb'<autoFilter\s+ref="\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)"')
@@ -486,6 +488,9 @@ class _Patch:
                 styles, sheet_patch.mark_style = _mark_style(styles)
                 parts[styles_part] = [styles]
                 sheet_patch.highlights = highlights
+            if styles_part and sheet_patch.needs_wrap():
+                styles, sheet_patch.wrap_style = _wrap_style(styles)
+                parts[styles_part] = [styles]
             parts[part] = sheet_patch.apply()
         for name, chunks in parts.items():
             _well_formed(name, chunks, path)
@@ -535,6 +540,7 @@ class _SheetPatch:
         self.header_row = header_row
         self.columns = columns
         self.date_style: int | None = None
+        self.wrap_style: int | None = None  # set when a text is wider than its column (``needs_wrap``)
         self.mark_style = 0
         self.highlights: list[Highlight] | None = None
         self.marks_changed = False
@@ -568,7 +574,40 @@ class _SheetPatch:
                 self.new_headers.append(column.header)
         self.targets.sort(key=lambda t: t[0])
         self.letters = {c.header: column_letter(i) for i, c in self.targets}
+        self.widths = {i: _width_for(c) for i, c in self.targets}
         self._check_merges()
+
+    def needs_wrap(self) -> bool:
+        """Whether a text written is wider than its column (it then wraps, in a row as tall as it needs)."""
+        return any(
+            isinstance(v, str) and text_lines(v, self.widths[i]) > 1 for i, c in self.targets for v in c.values.values()
+        )
+
+    def _lines(self, writes) -> int:
+        """The lines the tallest of the row's written texts takes in its column."""
+        return max(
+            (text_lines(v, self.widths[i]) for i, _, v, is_header in writes if isinstance(v, str) and not is_header),
+            default=1,
+        )
+
+    def _tall_enough(self, tag: bytes, lines: int) -> bytes:
+        """The row tag with a height for ``lines`` lines of the toolkit's wrapped text; a row the
+        user gave a height of their own keeps it, and none is ever made lower."""
+        if lines <= 1 or self.wrap_style is None or _CUSTOM_HEIGHT.search(tag):
+            return tag
+        needed = lines * LINE_HEIGHT
+        height = _HEIGHT.search(tag)
+        if height is not None:
+            if float(height.group(1)) >= needed:
+                return tag
+            tag = tag[: height.start()] + tag[height.end() :]
+        at = tag.index(b"<row") + 4
+        return tag[:at] + b' ht="%g" customHeight="1"' % needed + tag[at:]
+
+    def _text_style(self, index: int, value: Any) -> bytes:
+        if self.wrap_style is not None and isinstance(value, str) and text_lines(value, self.widths[index]) > 1:
+            return b' s="%d"' % self.wrap_style
+        return b""
 
     def _last_used_column(self, header_end: int) -> int:
         """The last column holding a cell or a merge. The sheet's ``<dimension>`` says so when
@@ -646,7 +685,9 @@ class _SheetPatch:
                 out.append(self._patch_row(xml[match.start() : end], row, touched[row], header_style))
                 position = end
                 continue
-            new_tag = self._widen_spans(tag, max(w[0] for w in touched[row]) + 1)
+            new_tag = self._tall_enough(
+                self._widen_spans(tag, max(w[0] for w in touched[row]) + 1), self._lines(touched[row])
+            )
             if new_tag is not tag:
                 out.append(view[position : match.start()])
                 out.append(new_tag)
@@ -767,7 +808,7 @@ class _SheetPatch:
                 continue
             if not is_header:
                 self.changes.append(CellChange(self.sheet, ref, old, new))
-            new_xml = self._cell(ref, value, header_style if is_header else b"")
+            new_xml = self._cell(ref, value, header_style if is_header else self._text_style(index, value))
             if new_xml is None:
                 by_column.pop(index, None)
             else:
@@ -775,7 +816,7 @@ class _SheetPatch:
         ordered = b"".join(by_column[i] for i in sorted(by_column))
         if by_column:
             open_tag = self._widen_spans(open_tag, max(by_column) + 1)
-        return open_tag + ordered + b"</row>"
+        return self._tall_enough(open_tag, self._lines(writes)) + ordered + b"</row>"
 
     @staticmethod
     def _widen_spans(tag: bytes, last: int) -> bytes:
@@ -802,11 +843,11 @@ class _SheetPatch:
         elif xml[start:close].strip(b" \r\n\t"):
             return None
         new = []
-        for _, letter, value, is_header in sorted(writes, key=lambda w: w[0]):
+        for index, letter, value, is_header in sorted(writes, key=lambda w: w[0]):
             if is_header and value not in self.new_headers:
                 continue
             ref_text = f"{letter}{row}"
-            cell = self._cell(ref_text, value, header_style if is_header else b"")
+            cell = self._cell(ref_text, value, header_style if is_header else self._text_style(index, value))
             if cell is not None:
                 new.append(cell)
                 if not is_header:
@@ -969,6 +1010,25 @@ def _date_style(styles: bytes) -> tuple[bytes, int]:
     if reuse is not None:
         return styles, reuse
     styles = styles[: xfs.end(2)] + wanted + styles[xfs.end(2) :]
+    styles = styles[: xfs.start(1)] + str(len(entries) + 1).encode() + styles[xfs.end(1) :]
+    return styles, len(entries)
+
+
+_WRAP_XF = (
+    b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+    b'<alignment vertical="top" wrapText="1"/></xf>'
+)
+
+
+def _wrap_style(styles: bytes) -> tuple[bytes, int]:
+    """styles.xml with a wrapping cell style for the toolkit's long texts (reused when present)."""
+    xfs = re.search(rb'<cellXfs\b[^>]*?count="(\d+)"[^>]*>(.*?)</cellXfs>', styles, re.S)
+    if xfs is None:
+        raise InputError("write-back cannot read the workbook's cell styles", hint="open it in Excel and save it again")
+    entries = re.findall(rb"<xf\b[^>]*?(?:/>|>.*?</xf>)", xfs.group(2), re.S)
+    if _WRAP_XF in entries:
+        return styles, entries.index(_WRAP_XF)
+    styles = styles[: xfs.end(2)] + _WRAP_XF + styles[xfs.end(2) :]
     styles = styles[: xfs.start(1)] + str(len(entries) + 1).encode() + styles[xfs.end(1) :]
     return styles, len(entries)
 
