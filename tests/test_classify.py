@@ -526,3 +526,18 @@ def test_split_gives_each_owner_a_workbook_of_their_own_customers_only(tmp_path)
     assert names(outputs[0]) == {r[0] for r in rows[1:]}  # the whole workbook: everyone
     assert names(outputs[1]) == {"张1公司", "张2公司", "张3公司"}
     assert names(outputs[2]) == {"王1公司", "王2公司"}  # and nobody else's
+
+
+def test_english_reasons_gloss_the_shipped_chinese_values_and_list_with_commas(tmp_path):
+    """The ledger holds 大型, 强 … as typed; an English reason shows them so, with their meaning."""
+    header = ["客户名称", "客户经理", "行业地位", "企业规模", "合作意向", "发展潜力"]
+    rows = [header, ["甲", "张伟", "龙头", "大型", "强", None], ["乙", "张伟", "一般", "巨型", "弱", "中"]]
+    english = run(tmp_path, {"S": rows}, "abcd", load_settings(lang="en"))
+    first, second = (c.reason for c in english.customers)
+    assert "Industry Position 龙头 (leader) 3 + Scale 大型 (large) 3 + Intent 强 (strong) 3" in first
+    assert first.endswith(" (empty: Potential)")
+    assert second.endswith(" (values without points: Scale 巨型)")  # a value outside the workbook: as typed
+    assert "Industry Position 一般 (general / average) 1" in second and "、" not in first + second
+    (tmp_path / "zh").mkdir()
+    chinese = run(tmp_path / "zh", {"S": rows}, "abcd", load_settings())
+    assert "行业地位 龙头 3 + 企业规模 大型 3" in chinese.customers[0].reason  # no gloss in Chinese

@@ -228,3 +228,13 @@ def test_the_value_column_shows_a_value_as_the_ledger_shows_it(tmp_path):
     by_code = {row[9]: row for row in issues.iter_rows(min_row=2, values_only=True)}
     assert by_code["share_range"][4] == "130%"
     assert by_code["negative_amount"][4] == -35 and by_code["negative_amount"][5].endswith("-35")
+
+
+def test_english_lists_the_allowed_values_with_commas_and_their_meaning(tmp_path, today):
+    settings = load_settings(lang="en")
+    rows = [CUSTOMER_HEADER, customer_row(1, 客户分类="E")]
+    (found,) = [f for f in findings_of(tmp_path, {"S": rows}, today, settings) if f.code == "bad_enum"]
+    assert "is not one of: A, B, C, D, 战略 (Strategic), 重点 (Key)" in found.message and "、" not in found.message
+    (tmp_path / "zh").mkdir()
+    zh = [f for f in findings_of(tmp_path / "zh", {"S": rows}, today, load_settings()) if f.code == "bad_enum"]
+    assert "A、B、C、D、战略、重点" in zh[0].message

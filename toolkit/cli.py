@@ -31,7 +31,7 @@ from .console import (
 )
 from .errors import EXIT_FINDINGS, InputError
 from .findings import CODES
-from .i18n import label
+from .i18n import joined, label
 from .jsonrows import JSON_ROWS
 
 app = typer.Typer(
@@ -416,7 +416,7 @@ def report_command(
 def _print_write_back(written, lang: str, shown: int = 20) -> None:
     if written is None:
         return
-    columns = "、".join(f"{header} ({letter})" for header, letter in written.columns.items())
+    columns = joined((f"{header} ({letter})" for header, letter in written.columns.items()), lang)
     if written.dry_run:
         out_console.print(label("writeback.dry_run", lang, cells=len(written.changes), columns=columns))
         for change in written.changes[:shown]:
@@ -591,7 +591,7 @@ def _one_line(step: str, result: Any, lang: str) -> str:
     if step == "validate":
         return label("run.validate", lang, errors=result.errors, warnings=result.warnings)
     if step == "classify":
-        counts = "、".join(f"{k} {v}" for k, v in result.counts.items())
+        counts = joined((f"{k} {v}" for k, v in result.counts.items()), lang)
         return label("run.classify", lang, policy=result.policy, counts=counts or "-")
     if step == "plan":
         return label(

@@ -6,6 +6,8 @@ Finding messages live with their codes in ``toolkit.findings``; field labels in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
         # --- mail: crm remind and the sent log
@@ -1091,6 +1093,58 @@ RULE_WORDS_EN = {
     "了解需求，推动合作意向": "Learn their needs; move towards cooperation",
     "介绍公司和产品，了解需求和合作意向": "Introduce the company and products; learn their needs and intent",
 }
+
+
+# the values the shipped rules workbook allows (取值范围, ABCD评分), glossed in English output:
+# the ledger holds them as typed, so an English text shows them so, with their meaning beside
+VALUE_WORDS_EN = {
+    "龙头": "leader",
+    "领先": "leading",
+    "较强": "fairly strong",
+    "较弱": "weak",
+    "大型": "large",
+    "中型": "medium",
+    "小型": "small",
+    "微型": "micro",
+    "强": "strong",
+    "弱": "weak",
+    "待观察": "to be observed",
+    "不明确": "unclear",
+    "高": "high",
+    "较高": "fairly high",
+    "中": "medium",
+    "低": "low",
+    "优": "excellent",
+    "良": "good",
+    "差": "poor",
+    "正常": "normal",
+    "活跃": "active",
+    "流失": "lost",
+    "暂停": "suspended",
+    "休眠": "dormant",
+    "服务": "service",
+    "交付": "delivery",
+    "价格": "price",
+    "其他": "other",
+    "微信": "WeChat",
+}
+
+
+def typed_word(value: object, lang: str) -> str:
+    """A value as the ledger holds it; in English, a shipped Chinese word with its meaning
+    beside it (一般 (average), 战略 (Strategic)), so the reader knows it and can still type it."""
+    text = "" if value is None else str(value)
+    if lang != "en":
+        return text
+    gloss = VALUE_WORDS_EN.get(text) or RULE_WORDS_EN.get(text)
+    if text == "一般":  # a class under the sales policy, and a level of several factors
+        gloss = "general / average"
+    return f"{text} ({gloss})" if gloss else text
+
+
+def joined(items: Iterable[object], lang: str) -> str:
+    """Items in a list as the language writes one: 甲、乙、丙 / a, b, c."""
+    return ("、" if lang == "zh" else ", ").join(str(i) for i in items)
 
 
 def rule_word(text: str | None, lang: str) -> str | None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import InputError
-from ..i18n import label
+from ..i18n import joined, label
 from ..model import MONTHLY, Finding, Ledger
 from ..relations import STRATEGIC, CustomerIndex
 from .classes import POLICIES, Computed, compute, percent, policy_classes, wan
@@ -281,7 +281,9 @@ class Facts:
         if not used:
             return ""
         count = sum(1 for key in self.index.keys if key in self._scores)
-        return label("survey.scores_used", self.settings.lang, count=count, campaigns="、".join(sorted(used)))
+        return label(
+            "survey.scores_used", self.settings.lang, count=count, campaigns=joined(sorted(used), self.settings.lang)
+        )
 
     @property
     def has_satisfaction(self) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..config import Rules
 from ..findings import CODES, fill, templates
+from ..i18n import joined, typed_word
 from ..ledger.coerce import normalize_name
 from ..model import (
     COMPLAINTS,
@@ -214,7 +215,7 @@ def _check_cells(out: _Collector, table: Sheet, owners: list[Any], today: date) 
         values = table.column(key)
         if kind == "enum" and allowed.get(key):
             permitted = set(allowed[key])
-            shown = "、".join(allowed[key])
+            shown = joined((typed_word(v, out.lang) for v in allowed[key]), out.lang)
             for i, value in enumerate(values):
                 if value is not None and value not in permitted:
                     out.add("bad_enum", table, i, key, value, owners[i] or "", allowed=shown)
@@ -252,7 +253,7 @@ def _check_duplicates(out: _Collector, table: Sheet, owners: list[Any], name_key
         for rows in _groups(ids):
             flagged_by_id.add(tuple(rows))
             for i in rows:
-                others = "、".join(str(table.rows[j]) for j in rows if j != i)
+                others = joined((table.rows[j] for j in rows if j != i), out.lang)
                 out.add(
                     "duplicate_id", table, i, "customer_id", ids[i], owners[i] or "", group=f"ID {ids[i]}", rows=others
                 )
@@ -262,7 +263,7 @@ def _check_duplicates(out: _Collector, table: Sheet, owners: list[Any], name_key
             if table.has("customer_id") and len({ids[i] for i in rows}) == 1 and ids[rows[0]]:
                 continue  # one ID: already a duplicate_id group
             for i in rows:
-                others = "、".join(str(table.rows[j]) for j in rows if j != i)
+                others = joined((table.rows[j] for j in rows if j != i), out.lang)
                 out.add(
                     "duplicate_name", table, i, "name", names[i], owners[i] or "", group=names[rows[0]], rows=others
                 )

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..config import Rules
 from ..errors import InputError
-from ..i18n import label
+from ..i18n import joined, label, typed_word
 from ..model import CUSTOMERS, MONTHLY, Sheet, field_label
 
 POLICIES = ("abcd", "sales", "share")
@@ -69,7 +69,7 @@ def compute(policy: str, facts: Any) -> list[Computed]:
 
 
 def _needs(ledger_path: str, table: Sheet, policy: str, needed: str, lang: str) -> InputError:
-    found = "、".join(f"{c.header}→{field_label(CUSTOMERS, k, lang)}" for k, c in table.columns.items())
+    found = joined((f"{c.header}→{field_label(CUSTOMERS, k, lang)}" for k, c in table.columns.items()), lang)
     return InputError(
         f"policy {policy} needs {needed}; the customer sheet has: {found or 'no recognised columns'}",
         file=ledger_path,
@@ -110,29 +110,29 @@ def _abcd_one(values: dict[str, object], names: dict[str, str], rules: Rules, la
             continue
         entry = rules.abcd_points.get(factor, {}).get(str(value))
         if entry is None:
-            unknown.append(f"{names[factor]} {value}")
+            unknown.append(f"{names[factor]} {typed_word(value, lang)}")
             continue
         points, force = entry
-        parts.append(f"{names[factor]} {value} {points:g}")
+        parts.append(f"{names[factor]} {typed_word(value, lang)} {points:g}")
         total += points
         if force and forced is None:
-            forced = (force, names[factor], value)
+            forced = (force, names[factor], typed_word(value, lang))
     notes = ""
     if missing:
-        notes += label("reason.abcd_missing", lang, fields="、".join(missing))
+        notes += label("reason.abcd_missing", lang, fields=joined(missing, lang))
     if unknown:
-        notes += label("reason.abcd_unknown", lang, values="、".join(unknown))
+        notes += label("reason.abcd_unknown", lang, values=joined(unknown, lang))
     if forced is not None:
         klass, factor, value = forced
         return Computed(klass, klass + sep + label("reason.abcd_forced", lang, factor=factor, value=value, klass=klass))
     if len(parts) < 2:
-        return Computed(None, label("reason.abcd_short", lang, fields="、".join(parts) or "-") + notes)
+        return Computed(None, label("reason.abcd_short", lang, fields=joined(parts, lang) or "-") + notes)
     average = total / len(parts)
     for klass, lowest in rules.abcd_cutoffs:
         if average >= lowest - 1e-9:
             text = label("reason.abcd", lang, parts=" + ".join(parts), average=f"{average:.2f}", cutoff=f"{lowest:.2f}")
             return Computed(klass, klass + sep + text + notes)
-    return Computed(None, label("reason.abcd_short", lang, fields="、".join(parts)) + notes)
+    return Computed(None, label("reason.abcd_short", lang, fields=joined(parts, lang)) + notes)
 
 
 def _sales(table: Sheet, rules: Rules, lang: str, path: str) -> list[Computed]:
@@ -199,7 +199,7 @@ def _share(facts: Any, rules: Rules, lang: str) -> list[Computed]:
         marked = [why for column, why in marks if column[i]]
         if marked:
             shown = label("reason.share_also", lang, share=percent(share)) if share is not None else ""
-            out.append(Computed("战略合作伙伴", "战略合作伙伴" + sep + "、".join(marked) + shown, share))
+            out.append(Computed("战略合作伙伴", "战略合作伙伴" + sep + joined(marked, lang) + shown, share))
         elif share is None and i in unreadable:
             cell = f"{table.columns['share'].letter}{table.rows[i]}"
             out.append(Computed(None, label("reason.unreadable_share", lang, cell=cell, value=unreadable[i])))

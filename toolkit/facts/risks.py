@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..config import RiskRule
-from ..i18n import label, rule_word
+from ..i18n import joined, label, rule_word, typed_word
 from ..model import COMPLAINTS, MONTHLY
 from .classes import percent, wan
 from .visits import add_months
@@ -56,10 +56,12 @@ def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[lis
 
     if (found := rule("low_credit")) and customers.has("credit_rating"):
         listed = set(found.threshold) if isinstance(found.threshold, list) else set()
-        shown = "、".join(found.threshold) if isinstance(found.threshold, list) else ""
+        shown = (
+            joined((typed_word(t, lang) for t in found.threshold), lang) if isinstance(found.threshold, list) else ""
+        )
         for i, rating in enumerate(customers.column("credit_rating")):
             if rating in listed:
-                add(i, found, "risk.low_credit", rating=rating, listed=shown)
+                add(i, found, "risk.low_credit", rating=typed_word(rating, lang), listed=shown)
 
     if (found := rule("overdue_payment")) and (customers.has("overdue_amount") or customers.has("overdue_days")):
         limit = float(found.threshold) * 1e4  # type: ignore[arg-type]

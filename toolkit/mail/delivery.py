@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings, check_writable_folder
-from ..i18n import label
+from ..i18n import joined, label
 from ..ledger.coerce import parse_email
 from ..state import SentMessage, StateStore, state_path
 from ..xlsx import Book
@@ -246,8 +246,8 @@ def _preview(result: DeliveryResult, settings: Settings, out, now: datetime, pas
             ", ".join(m.cc),
             m.subject,
             len(m.customers),
-            "、".join(m.customers),
-            "、".join(a.filename for a in m.attachments),
+            joined(m.customers, lang),
+            joined((a.filename for a in m.attachments), lang),
             L(f"mail.preview.{status}"),
         ]
         for m, status, _ in result.statuses

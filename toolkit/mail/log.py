@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from ..config import Settings
-from ..i18n import LABELS, label
+from ..i18n import LABELS, joined, label
 from ..state import SentMessage, StateStore, state_path
 from ..xlsx import Book
 
@@ -54,7 +54,7 @@ def log_rows(records: list[SentMessage], lang: str, base: Path | None = None) ->
                 r.recipient,
                 r.cc,
                 r.subject,
-                "、".join(r.customers),
+                joined(r.customers, lang),
                 label(f"mail.status.{r.status}", lang),
                 r.attempts,
                 r.reply if r.status != "sent" or r.backend != "outbox" else "",

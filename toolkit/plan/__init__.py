@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..facts import Facts, load_facts
 from ..facts.schedule import Visit, schedule_visits
 from ..facts.visits import add_months
-from ..i18n import label
+from ..i18n import joined, label
 from ..jsonrows import put_rows
 from ..model import VISITS, Ledger
 from ..relations import CustomerIndex
@@ -154,7 +154,9 @@ def plan(
     skipped = [i for i in range(len(customers)) if i not in with_cadence]
     if skipped:
         unknown = sorted({str(classes[i]) for i in skipped if classes[i]})
-        notes.append(label("plan.note_skipped", settings.lang, count=len(skipped), classes="、".join(unknown) or "-"))
+        notes.append(
+            label("plan.note_skipped", settings.lang, count=len(skipped), classes=joined(unknown, settings.lang) or "-")
+        )
     if not dues:
         raise InputError(
             "nothing to plan: no customer has a class with a visit cadence",
@@ -221,12 +223,12 @@ def _notes(ledger, index, settings, visits, start, end, today, work, notes, spec
             notes.append(label("plan.note_bad_dates", lang, count=unreadable))
     estimated = sorted({v.date.year for v in visits if v.date and work.is_estimate(v.date)})
     if estimated:
-        notes.append(label("plan.note_estimate", lang, years="、".join(map(str, estimated))))
+        notes.append(label("plan.note_estimate", lang, years=joined(estimated, lang)))
     defaults = sorted(o for o in {v.owner for v in visits} if settings.rules.capacity_of(o)[1])
     if defaults:
         (per_day, per_week), _ = settings.rules.capacity_of(defaults[0])
         specific.add(
-            label("plan.note_default_capacity", lang, owners="、".join(defaults), per_day=per_day, per_week=per_week)
+            label("plan.note_default_capacity", lang, owners=joined(defaults, lang), per_day=per_day, per_week=per_week)
         )
     overflow = sum(1 for v in visits if v.date is None)
     if overflow:

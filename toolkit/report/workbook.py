@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..facts.visits import add_months
-from ..i18n import label
+from ..i18n import joined, label
 from ..model import COMPLAINTS
 from ..sheets import write_risk_sheet
 from ..xlsx import Book, display_width
@@ -650,7 +650,7 @@ def write_group(path: Path, result: GroupResult, *, lang: str, company: str, pas
             _kpi_cell(sheet, n, c, kind, value, formats, lang)
         if key in gaps and totals.get(key) is not None:
             sheet.write_string(
-                n, len(names) + 2, L("report.partial_total", names="、".join(gaps[key])), formats["text"]
+                n, len(names) + 2, L("report.partial_total", names=joined(gaps[key], lang)), formats["text"]
             )
     sheet.set_column(0, 0, 26)
     sheet.set_column(1, len(names) + 1, 14)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ..findings import CODES
-from ..i18n import label
+from ..i18n import joined, label
 from ..model import FIELDS_BY_TABLE, TABLE_LABELS, Finding, Ledger, field_label
 from ..xlsx import Book, Link, display_width
 
@@ -170,15 +170,17 @@ def _tables(book: Book, ledger: Ledger, lang: str) -> None:
     headers = [L(k) for k in ("col.table", "col.sheet", "col.header_row", "col.rows", "col.columns", "col.unmapped")]
     rows = []
     for kind, table in ledger.tables.items():
-        columns = "、".join(f"{c.letter}={c.header}→{field_label(kind, k, lang)}" for k, c in table.columns.items())
+        columns = joined(
+            (f"{c.letter}={c.header}→{field_label(kind, k, lang)}" for k, c in table.columns.items()), lang
+        )
         rows.append(
             [
                 TABLE_LABELS[lang][kind],
                 table.sheet,
-                "、".join(map(str, table.header_rows)),
+                joined(table.header_rows, lang),
                 len(table),
                 columns,
-                "、".join(table.unmapped_headers),
+                joined(table.unmapped_headers, lang),
             ]
         )
     book.table(sheet, headers, rows, max_width=80)
