@@ -1147,6 +1147,11 @@ def joined(items: Iterable[object], lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(str(i) for i in items)
 
 
+def sentences(items: Iterable[object], lang: str) -> str:
+    """Whole statements one after another: 甲；乙 / a; b."""
+    return ("；" if lang == "zh" else "; ").join(str(i) for i in items)
+
+
 def rule_word(text: str | None, lang: str) -> str | None:
     """``text`` (a class, a kind or way of visit from the rules workbook) in ``lang``."""
     return RULE_WORDS_EN.get(text, text) if lang == "en" and text else text

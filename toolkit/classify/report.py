@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..facts.risks import LEVEL_ORDER
-from ..i18n import label
+from ..i18n import label, sentences
 from ..sheets import colour_levels, write_risk_sheet
 from ..xlsx import Book, display_width
 
@@ -144,7 +144,7 @@ def _customers(book: Book, result: ClassificationResult, lang: str) -> None:
             yes if c.override else no,
             c.reason,
             L(f"level.{c.level}") if c.level else "",
-            "；".join(t.reason for t in c.tags),
+            sentences((t.reason for t in c.tags), lang),
             c.row,
         ]
         for c in result.customers

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..facts.visits import add_months
-from ..i18n import joined, label
+from ..i18n import joined, label, sentences
 from ..model import COMPLAINTS
 from ..sheets import write_risk_sheet
 from ..xlsx import Book, display_width
@@ -359,7 +359,7 @@ def _key_customers(book: Book, result: ReportResult, formats: dict[str, Any], la
                 None if no_complaints else cm.complaints - (cm.serious if has_severity else 0),
                 None if no_visits else cm.senior_visits,
                 None if no_visits else cm.visits - cm.senior_visits,
-                "；".join(t.reason for t in customer.tags),
+                sentences((t.reason for t in customer.tags), lang),
                 "",  # 措施 / 跟进: the owner's to fill in
             ]
         )

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import InputError
-from ..i18n import label
+from ..i18n import label, sentences
 from ..ledger.source import PASSWORD_ENV
 from ..surveydata.questions import survey_parameters
 from ..surveydata.store import Campaign, IssuedForm, Return
@@ -394,10 +394,13 @@ def _answers(book: Book, result: SurveyResults) -> None:
         ret = result.returns.get(form.form_id)
         if ret is None:
             continue
-        problems = "；".join(
-            f"{p['question']} {L('survey.problem.' + p['problem'])}"
-            + (f" ({shown_value(p['value'])})" if p["value"] is not None else "")
-            for p in ret.problems
+        problems = sentences(
+            (
+                f"{p['question']} {L('survey.problem.' + p['problem'])}"
+                + (f" ({shown_value(p['value'])})" if p["value"] is not None else "")
+                for p in ret.problems
+            ),
+            lang,
         )
         rows.append(
             [

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..i18n import label
+from ..i18n import label, sentences
 from .patch import Highlight, WriteBackResult, WriteColumn, write_back
 
 __all__ = [
@@ -74,7 +74,7 @@ def validate_columns(result: Any, settings: Settings) -> list[WriteColumn]:
     for row in table.rows:
         found = problems.get(row)
         values[row] = (
-            label("writeback.problems", lang, count=len(found), details="；".join(found))
+            label("writeback.problems", lang, count=len(found), details=sentences(found, lang))
             if found
             else label("writeback.ok", lang)
         )
