@@ -97,27 +97,23 @@ def place(visits: list[Visit], workdays: list[date], rules: Rules) -> None:
         on_site = visit.due.way == ON_SITE
         city = visit.city if on_site else ""
         role = visit.role
-        best: tuple[int, int, tuple[str, ...]] | None = None
+        best: tuple[int, int, tuple[str, ...], int] | None = None
         for rank, crew in enumerate(crews(visit, rules)):
             booked = [(p, role if n == 0 else OWNER_ROLE) for n, p in enumerate(crew) if _booked(p, role, rules)]
             found = _first_day([book_of(p, r) for p, r in booked], first, len(workdays), on_site, city, week_of,
                                first_of_week)  # fmt: skip
             if found is not None and (best is None or found < best[0]):
-                best = (found, rank, crew)
+                lead = books.get(booked[0][0]) if booked else None  # its same-city day, if this is one
+                best = (found, rank, crew, lead.grouped if lead is not None else -1)
             if not visit.visitors:
                 visit.visitors = crew  # overflow still says who would go
         if best is None:
             continue
-        found, _, crew = best
+        found, _, crew, grouped = best
         visit.visitors = crew
-        grouped = -1
-        people = [p for p in crew if _booked(p, role, rules)]
-        if people:
-            lead = books[people[0]]
-            lead.probe(found, on_site, city, week_of, first_of_week)  # the lead's same-city day, if this is one
-            grouped = lead.grouped
-        for person in people:
-            books[person].take(found, on_site, city, week_of)
+        for person in crew:
+            if _booked(person, role, rules):
+                books[person].take(found, on_site, city, week_of)
         visit.date = workdays[found]
         visit.moved = found > first and found != grouped  # moved for lack of room, not for a same-city day
 

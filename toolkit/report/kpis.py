@@ -109,12 +109,13 @@ def month_figures(
     note = missing.append if missing is not None else (lambda _: None)
     # per-customer figures only for the customers the 重点客户 table lists (all, if not given)
     listed = (lambda r: r in key_rows) if key_rows is not None else (lambda r: True)  # noqa: E731
-    counted = (lambda r: r is not None and r in only) if only is not None else (lambda r: True)  # noqa: E731
 
     customers = ledger.customer_sheet
     if customers.has("since"):
         figures.new_customers = sum(
-            1 for i, d in enumerate(customers.column("since")) if d is not None and first <= d < end and counted(i)
+            1
+            for i, d in enumerate(customers.column("since"))
+            if d is not None and first <= d < end and (only is None or i in only)
         )
     else:
         note("new_customers")
@@ -165,7 +166,7 @@ def month_figures(
         figures.complaints = figures.complaints_on_time = figures.complaints_resolved = figures.complaints_kept = 0
         for state in facts.complaints:
             got = state.received
-            if got is None or not (first <= got.date() < end) or not counted(state.customer):
+            if got is None or not (first <= got.date() < end) or (only is not None and state.customer not in only):
                 continue
             figures.complaints += 1
             figures.complaints_on_time += state.replied_within(reply_hours)
@@ -187,7 +188,7 @@ def month_figures(
         during: list[list[tuple[date, str]]] = [[] for _ in range(len(customers))]
         recorded = 0
         for row, day, text in index.visits(visits):
-            if not counted(row):
+            if only is not None and row not in only:
                 continue
             if day < first:
                 before[row].append((day, text))
@@ -202,7 +203,7 @@ def month_figures(
         dues = due_visits(ledger, rules, before, classes, first)
         planned = done = 0
         for due, _ in occurrences(dues, first, end):
-            if not counted(due.row):
+            if only is not None and due.row not in only:
                 continue
             planned += 1
             hit = any(not due.keyword or due.keyword in text for _, text in during[due.row])
