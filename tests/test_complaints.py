@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import make_xlsx, run_crm
+from conftest import ROOT, make_xlsx, run_crm
 
 from toolkit import remind
 from toolkit.config import load_settings
@@ -19,6 +19,7 @@ from toolkit.facts.complaints import promised_hours, stage_of_text
 from toolkit.report import report
 from toolkit.workspace import init_workspace
 
+DATA = ROOT / "tests" / "data"
 NOW = datetime(2026, 11, 26, 15, 0)
 CUSTOMERS = [
     ["客户编号", "客户名称", "联系人", "联系电话", "客户经理", "客户经理邮箱", "客户分类"],
@@ -238,3 +239,24 @@ def test_reminders_before_and_after_a_promise_runs_out(tmp_path):
     assert second.delivery.sent == 2
     again = remind("complaints", settings, today=NOW.date(), now=later + timedelta(minutes=30), ledger=path)
     assert again.delivery.sent == 0 and again.delivery.already_sent == 2  # nothing twice
+
+
+def test_a_workspace_template_from_before_promises_keeps_working_and_says_what_it_cannot_show(tmp_path):
+    """A workspace made before promised times has its own copy of the complaint template: the
+    promise reminders would come out empty in it, so they are left out, and the run says so."""
+    init_workspace(tmp_path / "ws")
+    config = tmp_path / "ws" / "crm.toml"
+    config.write_text(config.read_text("utf-8") + MAIL, encoding="utf-8")
+    for name in ("complaints.zh.txt", "complaints.zh.html"):  # the reply-only template of before
+        (tmp_path / "ws" / "email" / name).write_bytes((DATA / "email_before_promises" / name).read_bytes())
+    received = NOW - timedelta(hours=40)
+    rows = [
+        HEADER,
+        row("P3", received, customer="C2", handler="王芳", replied=received + timedelta(hours=1), days=1),  # late
+        row("R1", NOW - timedelta(hours=22), customer="C1", handler="张伟"),  # no reply, nearing 24 h
+    ]
+    result = remind(
+        "complaints", load_settings(tmp_path / "ws"), today=NOW.date(), now=NOW, ledger=ledger(tmp_path, rows)
+    )
+    assert [m.recipient_name for m in result.messages] == ["张伟"] and "R1" in result.messages[0].text
+    assert any("旧版" in p and "1 项" in p for p in result.problems)

@@ -118,6 +118,22 @@ def render(template_name: str, lang: str, *, workspace: Path | None = None, **co
     return subject, html, str(module).strip() + "\n"
 
 
+def template_mentions(template_name: str, lang: str, workspace: Path | None, name: str) -> bool:
+    """Whether the e-mail template ``template_name`` that ``render`` would use mentions ``name``
+    (a template the workspace copied before a feature came may not show it). The shipped
+    templates mention everything they are given."""
+    if workspace is None:
+        return True
+    folder = workspace / EMAIL_FOLDER
+    for candidate in (f"{template_name}.{lang}.txt", f"{template_name}.zh.txt"):
+        path = folder / candidate
+        if path.is_file():
+            return name in path.read_text(encoding="utf-8", errors="replace")
+        if (templates_dir() / EMAIL_FOLDER / candidate).is_file():
+            return True  # the workspace has none of its own: the shipped one is used
+    return True
+
+
 def _exists(env: Any, name: str) -> bool:
     import jinja2
 

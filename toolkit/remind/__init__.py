@@ -34,7 +34,7 @@ from ..ics import write_ics
 from ..mail.config import MailConfig, mail_config
 from ..mail.delivery import DeliveryResult, deliver
 from ..mail.log import kind_label
-from ..mail.messages import Attachment, Message, render
+from ..mail.messages import Attachment, Message, render, template_mentions
 from ..model import COMPLAINTS, TABLE_LABELS, Ledger
 from .care import birthday_in, care_window, festivals_on
 
@@ -340,6 +340,14 @@ def _complaints(job: _Job) -> tuple[str, list[Message]]:
                 "content": contents[state.position] or "",
             }
         )
+    if not template_mentions("complaints", job.lang, job.settings.workspace, "promise_overdue"):
+        # the workspace's copy of the template predates promised times: it could not show them
+        dropped = sum(1 for items in by_handler.values() for c in items if c["limit"] == "promise")
+        if dropped:
+            job.problems.append(label("remind.problem.old_complaint_template", job.lang, count=dropped))
+        by_handler = {
+            h: kept for h, items in by_handler.items() if (kept := [c for c in items if c["limit"] == "reply"])
+        }
     messages = []
     for handler in sorted(by_handler):
         items = sorted(by_handler[handler], key=lambda c: -c["hours"])
