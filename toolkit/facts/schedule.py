@@ -21,7 +21,7 @@ from typing import Any
 
 from ..calendar import WorkCalendar
 from ..config import OWNER_ROLE, Rules
-from ..i18n import label
+from ..i18n import joined, label, rule_word
 from .visits import Due, occurrences
 
 CLASS_ORDER = ["战略", "战略合作伙伴", "A", "重点", "重点客户", "B", "主要", "C", "一般", "一般客户", "D", "潜在"]
@@ -253,3 +253,23 @@ def visit_content(content: str, next_step: str | None, lang: str) -> str:
         return content
     carried = label("plan.last_next_step", lang, step=next_step)
     return f"{content}；{carried}" if content and lang == "zh" else f"{content}; {carried}" if content else carried
+
+
+def visitors_text(v: Visit, lang: str, *, besides: str | None = None) -> str:
+    """Who goes: 李总（高层）、张伟 — a person of another role with the role beside the name; a
+    role nobody is named for in 拜访能力 says so. ``besides``: leave that person out (the
+    owner a reminder is for: who goes with them)."""
+    if not v.visitors:
+        return "" if besides == v.owner else v.owner
+    role = v.role
+    names = []
+    for n, person in enumerate(v.visitors):
+        if person == besides:
+            continue
+        if n == 0 and person == role:  # nobody listed for the role
+            names.append(label("plan.role_unnamed", lang, role=rule_word(role, lang)))
+        elif n == 0 and role != OWNER_ROLE:
+            names.append(label("plan.person_role", lang, person=person, role=rule_word(role, lang)))
+        else:
+            names.append(person)
+    return joined(names, lang)

@@ -9,8 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import OWNER_ROLE
-from ..facts.schedule import Visit
+from ..facts.schedule import Visit, visitors_text
 from ..i18n import label, rule_word
 from ..ics import write_ics
 from ..xlsx import Book, file_part, sheet_name, text_lines
@@ -142,23 +141,6 @@ def _row(result: PlanResult, v: Visit, lang: str, with_date: bool) -> list:
         flags = [yes if v.moved else "", yes if result.calendar.is_estimate(v.date) else ""]
         return [v.date, weekdays[v.date.weekday()], *common, None, *flags]
     return [*common, label("plan.overflow_reason", lang)]
-
-
-def visitors_text(v: Visit, lang: str) -> str:
-    """Who goes: 李总（高层）、张伟 — a person of another role with the role beside the name; a
-    role nobody is named for in 拜访能力 says so."""
-    if not v.visitors:
-        return v.owner
-    role = v.role
-    names = []
-    for n, person in enumerate(v.visitors):
-        if n == 0 and person == role:  # nobody listed for the role
-            names.append(label("plan.role_unnamed", lang, role=rule_word(role, lang)))
-        elif n == 0 and role != OWNER_ROLE:
-            names.append(label("plan.person_role", lang, person=person, role=rule_word(role, lang)))
-        else:
-            names.append(person)
-    return ("、" if lang == "zh" else ", ").join(names)
 
 
 def _list(book: Book, result: PlanResult, visits: list[Visit], name: str, lang: str, *, with_date: bool) -> None:

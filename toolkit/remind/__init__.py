@@ -27,9 +27,9 @@ from ..calendar import WorkCalendar
 from ..config import Settings, load_settings
 from ..errors import InputError
 from ..facts import Facts, complaint_limits, load_facts
-from ..facts.schedule import schedule_visits
+from ..facts.schedule import schedule_visits, visitors_text
 from ..facts.visits import add_months
-from ..i18n import label
+from ..i18n import label, rule_word
 from ..ics import write_ics
 from ..mail.config import MailConfig, mail_config
 from ..mail.delivery import DeliveryResult, deliver
@@ -239,8 +239,10 @@ def _visits(job: _Job) -> tuple[str, list[Message]]:
                 {
                     "date": v.date,
                     "customer": names[v.due.row],
-                    "kind": v.due.kind,
-                    "way": v.due.way,
+                    "kind": rule_word(v.due.kind, job.lang),
+                    "way": rule_word(v.due.way, job.lang),
+                    "with": visitors_text(v, job.lang, besides=owner),  # who goes with the owner, or instead
+                    "purpose": rule_word(v.purpose, job.lang),
                     "contact": contacts[v.due.row] or "",
                     "phone": phones[v.due.row] or "",
                     "due": v.due.due,
