@@ -99,14 +99,14 @@ def due_visits(
         cadences = chosen.get(key)
         if cadences is None:
             cadences = chosen[key] = cadences_for(*key, rules)
+        mine, typed = records[i], typed_last[i]
         for cadence in cadences:
             if cadence.keyword:
-                days = [d for d, text in records[i] if cadence.keyword in text]
-            else:
-                days = [d for d, _ in records[i]]
-                if typed_last[i] is not None and typed_last[i] <= today:
-                    days.append(typed_last[i])
-            last = max(days) if days else None
+                last = max((d for d, text in mine if cadence.keyword in text), default=None)
+            else:  # any visit counts, and the ledger's last-visit date (not one in the future)
+                last = max((d for d, _ in mine), default=None) if mine else None
+                if typed is not None and typed <= today and (last is None or typed > last):
+                    last = typed
             if last is not None:
                 due = add_months(last, cadence.months)
             elif cadence.first_days is not None and since[i] is not None:
