@@ -23,10 +23,11 @@ def assert_clean_refusal(result, *words: str) -> str:
     return lines[0]
 
 
-def encrypted(tmp_path: Path, password: str = "s3cret") -> Path:
+def encrypted(tmp_path: Path, password: str = "s3cret", rows: list[list] | None = None) -> Path:
+    """locked.xlsx: ``rows`` (one customer by default) in plain.xlsx, encrypted with ``password``."""
     from msoffcrypto.format.ooxml import OOXMLFile
 
-    plain = make_xlsx(tmp_path / "plain.xlsx", {"S": [CUSTOMER_HEADER, customer_row(1)]})
+    plain = make_xlsx(tmp_path / "plain.xlsx", {"S": rows or [CUSTOMER_HEADER, customer_row(1)]})
     target = tmp_path / "locked.xlsx"
     with plain.open("rb") as source, target.open("wb") as out:
         OOXMLFile(source).encrypt(password, out)
@@ -244,14 +245,7 @@ def test_every_workbook_made_from_a_protected_ledger_is_protected_with_its_passw
     than the ledger. Each workbook opens with the ledger's password, and only with it."""
     import json
 
-    from msoffcrypto.format.ooxml import OOXMLFile
-
-    plain = make_xlsx(
-        tmp_path / "plain-source.xlsx", {"S": [[*CUSTOMER_HEADER, "年销售额(万元)"], [*customer_row(1), 800]]}
-    )
-    locked = tmp_path / "locked.xlsx"
-    with plain.open("rb") as source, locked.open("wb") as out:
-        OOXMLFile(source).encrypt("s3cret", out)
+    locked = encrypted(tmp_path, rows=[[*CUSTOMER_HEADER, "年销售额(万元)"], [*customer_row(1), 800]])
     outputs = []
     for args in (
         ["validate"],
@@ -291,13 +285,9 @@ def test_the_split_group_mail_and_survey_workbooks_of_a_protected_ledger_are_pro
     import json
     import shutil
 
-    from msoffcrypto.format.ooxml import OOXMLFile
-
     rows = [[*CUSTOMER_HEADER, "年销售额(万元)"], [*customer_row(1), 800], [*customer_row(2, 联系电话="12345"), 300]]
-    plain = make_xlsx(tmp_path / "plain-source.xlsx", {"S": rows})
-    locked = tmp_path / "locked.xlsx"
-    with plain.open("rb") as source, locked.open("wb") as out:
-        OOXMLFile(source).encrypt("s3cret", out)
+    locked = encrypted(tmp_path, rows=rows)
+    plain = tmp_path / "plain.xlsx"
     workspace = tmp_path / "ws"
     assert run_crm("init", str(workspace)).returncode == 0
     config = workspace / "crm.toml"

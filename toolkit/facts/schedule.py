@@ -21,7 +21,7 @@ from typing import Any
 
 from ..calendar import WorkCalendar
 from ..config import OWNER_ROLE, Rules
-from ..i18n import joined, label, rule_word
+from ..i18n import joined, label, rule_word, sentences
 from .visits import Due, occurrences
 
 CLASS_ORDER = ["战略", "战略合作伙伴", "A", "重点", "重点客户", "B", "主要", "C", "一般", "一般客户", "D", "潜在"]
@@ -252,7 +252,7 @@ def visit_content(content: str, next_step: str | None, lang: str) -> str:
     if not next_step:
         return content
     carried = label("plan.last_next_step", lang, step=next_step)
-    return f"{content}；{carried}" if content and lang == "zh" else f"{content}; {carried}" if content else carried
+    return sentences([content, carried], lang) if content else carried
 
 
 def visitors_text(v: Visit, lang: str, *, besides: str | None = None) -> str:

@@ -104,7 +104,7 @@ def due_visits(
             if cadence.keyword:
                 last = max((d for d, text in mine if cadence.keyword in text), default=None)
             else:  # any visit counts, and the ledger's last-visit date (not one in the future)
-                last = max((d for d, _ in mine), default=None) if mine else None
+                last = max((d for d, _ in mine), default=None)
                 if typed is not None and typed <= today and (last is None or typed > last):
                     last = typed
             if last is not None:

@@ -336,7 +336,6 @@ def _complaints(job: _Job) -> tuple[str, list[Message]]:
                 "overdue": late,
                 "limit": which,
                 "due": due,
-                "promised": state.promised_by is not None,
                 "stage": label(f"stage.{state.stage}", job.lang),
                 "category": categories[state.position] or "",
                 "content": contents[state.position] or "",
@@ -514,18 +513,28 @@ def _care(job: _Job) -> tuple[str, list[Message]]:
 # ---------------------------------------------------------------- report
 
 
+def _last_month(job: _Job) -> date:
+    return (job.today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def _monthly_report(job: _Job, month: date, *, split: bool = False) -> Any:
+    """Last month's report, made by the report job the caller gave (this job imports none)."""
+    if job.make_report is None:
+        raise InputError("the report reminders need the report job", hint="call toolkit.pipeline.remind")
+    made = job.make_report(
+        job.ledger_path, job.settings, month=month, out_dir=job.out_dir, today=job.today, facts=job.facts, split=split
+    )
+    job.outputs.extend(made.outputs)
+    return made
+
+
 def _report(job: _Job) -> tuple[str, list[Message]]:
-    month = (job.today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    month = _last_month(job)
     period = f"{month:%Y-%m}"
     if not job.config.managers:
         job.problems.append(label("remind.problem.no_managers", job.lang))
         return period, []
-    if job.make_report is None:
-        raise InputError("the report reminder needs the report job", hint="call toolkit.remind, which provides it")
-    made = job.make_report(
-        job.ledger_path, job.settings, month=month, out_dir=job.out_dir, today=job.today, facts=job.facts
-    )
-    job.outputs.extend(made.outputs)
+    made = _monthly_report(job, month)
     workbook = made.outputs[0]
     kpis = made.kpis()
     subject, html, text = job.render(
@@ -556,16 +565,9 @@ def _report(job: _Job) -> tuple[str, list[Message]]:
 def _owner_report(job: _Job) -> tuple[str, list[Message]]:
     """Each owner: last month's report of their own customers (``crm report --split``)
     attached, so what is sent to them holds only their customers (001, 002, 004)."""
-    month = (job.today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    month = _last_month(job)
     period = f"{month:%Y-%m}"
-    if job.make_report is None:
-        raise InputError(
-            "the owner-report reminder needs the report job", hint="call toolkit.remind, which provides it"
-        )
-    made = job.make_report(
-        job.ledger_path, job.settings, month=month, out_dir=job.out_dir, today=job.today, facts=job.facts, split=True
-    )
-    job.outputs.extend(made.outputs)
+    made = _monthly_report(job, month, split=True)
     names = _names(job.ledger)
     messages = []
     for owner, mine in sorted(made.owner_reports.items()):

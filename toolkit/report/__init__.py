@@ -175,10 +175,9 @@ def report(
     classified = facts.classified()
     ledger = facts.ledger
     index = facts.index
-    classes = facts.classes.final
     hours, promise = complaint_limits(settings.rules)
     missing: list[str] = []
-    key_rows = {i for i, klass in enumerate(classes) if facts.strategic[i] or klass in KEY_CLASSES}
+    key_rows = key_customers(facts, range(len(ledger.customer_sheet)))
     this, per_customer, by_owner = month_figures(facts, first, hours, missing, key_rows=key_rows, promise_hours=promise)
     previous, _, _ = month_figures(facts, first - timedelta(days=1), hours, details=False, promise_hours=promise)
     if previous.volume is None and this.volume is not None:
@@ -237,6 +236,12 @@ def report(
     return result
 
 
+def key_customers(facts: Facts, rows) -> set[int]:
+    """Of customer ``rows``, the ones 重点客户 lists: strategic (flagged or by class) and key."""
+    classes = facts.classes.final
+    return {i for i in rows if facts.strategic[i] or classes[i] in KEY_CLASSES}
+
+
 def owners_of(facts: Facts) -> list[str]:
     """The ledger's owners (未填负责人 for the customers without one), sorted."""
     nobody = label("owner.none", facts.settings.lang)
@@ -258,7 +263,7 @@ def for_owner(result: ReportResult, facts: Facts, owner: str) -> ReportResult:
         first,
         result.reply_hours,
         [],
-        key_rows={i for i in rows if facts.strategic[i] or facts.classes.final[i] in KEY_CLASSES},
+        key_rows=key_customers(facts, rows),
         promise_hours=result.promise_hours,
         only=rows,
     )
