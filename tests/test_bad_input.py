@@ -23,6 +23,15 @@ def assert_clean_refusal(result, *words: str) -> str:
     return lines[0]
 
 
+# the jobs that write a workbook from one ledger, with what they need to have something to write
+WORKBOOK_JOBS = (
+    ["validate"],
+    ["classify", "--policy", "sales"],
+    ["plan", "--months", "6"],
+    ["report", "--month", "2026-11"],
+)
+
+
 def encrypted(tmp_path: Path, password: str = "s3cret", rows: list[list] | None = None) -> Path:
     """locked.xlsx: ``rows`` (one customer by default) in plain.xlsx, encrypted with ``password``."""
     from msoffcrypto.format.ooxml import OOXMLFile
@@ -247,12 +256,7 @@ def test_every_workbook_made_from_a_protected_ledger_is_protected_with_its_passw
 
     locked = encrypted(tmp_path, rows=[[*CUSTOMER_HEADER, "年销售额(万元)"], [*customer_row(1), 800]])
     outputs = []
-    for args in (
-        ["validate"],
-        ["classify", "--policy", "sales"],
-        ["plan", "--months", "6"],
-        ["report", "--month", "2026-11"],
-    ):
+    for args in WORKBOOK_JOBS:
         done = run_crm(*args, str(locked), "--json", "--out", str(tmp_path / "o"), "--today", "2026-11-26",
                        env={"CRM_LEDGER_PASSWORD": "s3cret"})  # fmt: skip
         assert done.returncode == 0, (args, done.stderr)
@@ -295,12 +299,7 @@ def test_the_split_group_mail_and_survey_workbooks_of_a_protected_ledger_are_pro
     env = {"CRM_LEDGER_PASSWORD": "s3cret"}
     common = ["-w", str(workspace), "--json", "--today", "2026-11-26"]
     outputs = []
-    for args in (
-        ["validate"],
-        ["classify", "--policy", "sales"],
-        ["plan", "--months", "6"],
-        ["report", "--month", "2026-11"],
-    ):
+    for args in WORKBOOK_JOBS:
         done = run_crm(*args, str(locked), "--split", *common, env=env)
         assert done.returncode == 0, (args, done.stderr)
         made = [p for p in json.loads(done.stdout)["outputs"] if p.endswith(".xlsx")]
