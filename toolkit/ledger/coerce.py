@@ -268,22 +268,25 @@ _INTERNATIONAL = re.compile(r"^\+\d[\d\- ]{6,18}$")
 _LANDLINE_PLAIN = re.compile(r"^0(?:[12]\d-\d{8}|[3-9]\d{2}-\d{7,8})$")  # 010-12345678, 0571-8888888
 _DASHED_EXTENSION = re.compile(r"^(0\d{2,3}-\d{7,8})-(\d{1,5})$")  # 0571-88888888-8001
 _EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
+_FLOAT_DIGITS = re.compile(r"\d+\.0+")  # a number that went through a float: '13812345678.0'
+_PHONE_NOISE = re.compile(r"[\s()\[\]（）.]")
+_MOBILE_86 = re.compile(r"86-?1[3-9]\d{9}")
 
 
 def _one_phone(part: str) -> tuple[str, bool]:
     extension = ""
     part = part.strip()
-    if re.fullmatch(r"\d+\.0+", part):  # a number that went through a float: '13812345678.0'
+    if _FLOAT_DIGITS.fullmatch(part):
         part = part.split(".")[0]
     found = _EXTENSION.search(part)
     if found:
         extension, part = found[1], part[: found.start()]
     elif found := _DASHED_EXTENSION.match(part):
         extension, part = found[2], found[1]
-    digits = re.sub(r"[\s()\[\]（）.]", "", part).replace("—", "-").replace("–", "-").strip("-")
+    digits = _PHONE_NOISE.sub("", part).replace("—", "-").replace("–", "-").strip("-")
     if digits.startswith("+86") or digits.startswith("0086"):
         digits = digits.split("86", 1)[1].lstrip("-")
-    elif re.fullmatch(r"86-?1[3-9]\d{9}", digits):
+    elif _MOBILE_86.fullmatch(digits):
         digits = digits[2:].lstrip("-")
     compact = digits.replace("-", "")
     if _MOBILE.match(compact):
@@ -314,7 +317,7 @@ def parse_phone(value: Any) -> Coerced:
         if not value.is_integer():
             return None, False
         value = int(value)
-    text = clean_text(value)
+    text = str(value) if value.__class__ is int else clean_text(value)
     if not text:
         return None, True
     if _MOBILE.match(text) or _LANDLINE_PLAIN.match(text):  # the common cases: nothing to normalise

@@ -7,9 +7,10 @@ raw content so validation can report it with its sheet, row and column.
 
 from __future__ import annotations
 
+import gc
 import os
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from itertools import accumulate, islice
 from typing import Any
@@ -45,6 +46,21 @@ def read_ledger(
     Raises ``InputError`` when the file cannot be read or holds no sheet with a customer header
     (the message lists the headers seen).
     """
+    collecting = gc.isenabled()
+    gc.disable()  # millions of new cells and no cycle among them: the collector's passes only cost time
+    try:
+        return _read(path, settings, column_overrides, password)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read(
+    path: str | os.PathLike[str],
+    settings: Any,
+    column_overrides: Mapping[str, Mapping[str, str]] | None,
+    password: str | None,
+) -> Ledger:
     source = open_source(path, password)
     if any(sheet.parsing for sheet in source.sheets) and os.path.getsize(source.path) >= _PRELOAD_BYTES:
         import pandas  # noqa: F401  (the frames' library, imported while the threads parse: time that is free)
@@ -192,11 +208,9 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Sheet:
         rows.append(number + 1)
         chunk.append(row)
         if len(chunk) == _CHUNK:
-            for column in columns:
-                column.take(chunk, len(rows) - len(chunk))
+            _take_chunk(columns, chunk, len(rows) - len(chunk))
             chunk = []
-    for column in columns:
-        column.take(chunk, len(rows) - len(chunk))
+    _take_chunk(columns, chunk, len(rows) - len(chunk))
     values = {c.key: c.values for c in columns}
     _scale_percent_fractions(found, values, {c.key: c.typed_numbers for c in columns if c.percent})
     return Sheet(
@@ -210,6 +224,16 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Sheet:
         unmapped_headers=found.unmapped,
         labels=found.labels,
     )
+
+
+def _take_chunk(columns: list[_ColumnReader], chunk: list[list[Any]], base: int) -> None:
+    """Each column's cells of a chunk of rows, the chunk transposed once (in C, not per column)."""
+    by_index = list(zip(*chunk, strict=False)) if chunk else []  # rows differ in width, all wide enough
+    for column in columns:
+        if column.extra:
+            column.take([_combined(row, column.index, column.extra) for row in chunk], base)
+        else:
+            column.take(by_index[column.index] if by_index else (), base)
 
 
 class _ColumnReader:
@@ -234,13 +258,12 @@ class _ColumnReader:
         self.cache: dict[Any, Coerced] | None = {}
         self.shared: dict[str, str] | None = {}  # a text column's strings, one object per value
 
-    def _take_text(self, chunk: list[list[Any]]) -> None:
+    def _take_text(self, cells: Sequence[Any]) -> None:
         """Text and IDs: a clean string is kept as it is (trimmed); anything else goes through
         the coercer. Never unreadable, so no bookkeeping of bad cells. A chunk of strings and
         blanks is checked in one pass over its joined text: only the cells the dirty pattern
         finds (full-width or stray spaces) go through the coercer."""
-        index, coerce = self.index, self.coerce
-        cells = [row[index] for row in chunk]
+        coerce = self.coerce
         kinds = set(map(type, cells))
         if not kinds <= _TEXT_OR_BLANK:
             self.values.extend(None if c is None or c == "" else coerce(c)[0] for c in cells)
@@ -263,14 +286,14 @@ class _ColumnReader:
         if shared is not None and len(shared) > 0.5 * len(self.values) and len(self.values) >= 1000:
             self.shared = None  # mostly distinct (names, addresses): sharing only costs time
 
-    def take(self, chunk: list[list[Any]], base: int) -> None:
+    def take(self, cells: Sequence[Any], base: int) -> None:
+        """Coerce the column's ``cells`` of one chunk, the first of them row ``base`` of the table."""
         if self.plain_text and not self.extra:
-            self._take_text(chunk)
+            self._take_text(cells)
             return
-        index, coerce, cache, out, bad = self.index, self.coerce, self.cache, self.values, self.bad
+        coerce, cache, out, bad = self.coerce, self.cache, self.values, self.bad
         append = out.append
-        extra, percent, typed_numbers = self.extra, self.percent, self.typed_numbers
-        cells = [_combined(row, index, extra) for row in chunk] if extra else [row[index] for row in chunk]
+        percent, typed_numbers = self.percent, self.typed_numbers
         unit = self.amount_unit
         j = base - 1
         for raw in cells:
