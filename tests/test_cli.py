@@ -250,3 +250,30 @@ def test_commands_print_bracketed_paths_and_values_whole(tmp_path):
     install = run_crm("schedule", "install", "-w", str(folder))  # prints what it would install
     assert install.returncode == 0, install.stderr
     assert str(folder / "logs") in install.stdout and "\\[" not in install.stdout
+
+
+def test_one_shot_commands_run_without_the_cycle_collector_the_service_with_it(monkeypatch):
+    """`crm validate`, `crm run` and `crm schedule run --once` are short processes: the cycle
+    collector is off; the scheduler's service (`crm schedule run`) runs for days and keeps it."""
+    import gc
+    import sys
+
+    import toolkit.cli as cli
+
+    seen = {}
+    monkeypatch.setattr(cli, "run_app", lambda app: seen.setdefault("enabled", gc.isenabled()))
+    try:
+        for argv, enabled in (
+            (["crm", "validate", "x.xlsx"], False),
+            (["crm", "run", "validate", "--ledger", "x.xlsx"], False),
+            (["crm", "schedule", "run", "--once"], False),
+            (["crm", "schedule", "run"], True),
+            (["crm", "schedule", "status"], False),
+        ):
+            gc.enable()
+            seen.clear()
+            monkeypatch.setattr(sys, "argv", argv)
+            cli.main()
+            assert seen["enabled"] is enabled, argv
+    finally:
+        gc.enable()

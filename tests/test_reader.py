@@ -276,3 +276,30 @@ def test_ledger_frames_have_field_columns_nullable_dtypes_and_excel_rows(tmp_pat
     # sheets the ledger lacks are empty frames with the table's columns
     assert ledger.complaints.empty and {"received", "replied", "resolved"} <= set(ledger.complaints)
     assert ledger.monthly.empty and "volume" in ledger.monthly
+
+
+def test_reading_pauses_the_cycle_collector_and_restores_it(tmp_path, monkeypatch):
+    """The read turns the collector off (its passes over millions of new cells only cost time)
+    and leaves it as it found it: on for a notebook or the scheduler, off when it was off."""
+    import gc
+
+    import toolkit.ledger.reader as reader
+
+    path = make_xlsx(tmp_path / "l.xlsx", {"客户台账": [CUSTOMER_HEADER, customer_row(1)]})
+    during = []
+    real = reader._read
+
+    def spy(*args):
+        during.append(gc.isenabled())
+        return real(*args)
+
+    monkeypatch.setattr(reader, "_read", spy)
+    assert gc.isenabled()
+    assert len(read_ledger(path).customer_sheet) == 1
+    assert during == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        read_ledger(path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

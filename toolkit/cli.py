@@ -716,8 +716,9 @@ def main() -> None:
     A job's command is one short process that builds millions of objects (the ledger's cells,
     its findings) and frees them by reference counting: the cycle collector's full passes over
     them only cost time (a fifth of ``crm validate`` at 100k rows), so it is off. The scheduler's
-    service runs for days and keeps it on."""
-    if "schedule" not in sys.argv[1:]:
+    service (``crm schedule run`` without ``--once``) runs for days and keeps it on."""
+    words = sys.argv[1:]
+    if not ("schedule" in words and "run" in words and "--once" not in words):
         gc.disable()
     run_app(app)
 
