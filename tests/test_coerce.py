@@ -1,7 +1,9 @@
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
 
+import toolkit.ledger.coerce as coerce
 from toolkit.ledger.coerce import (
     clean_text,
     normalize_name,
@@ -211,3 +213,24 @@ def test_a_long_phone_cell_costs_linear_work(monkeypatch):
         assert sum(parsed) <= 3 * len(cell)
     assert coerce.parse_phone("138 1234 5678 139 1234 5678") == ("13812345678; 13912345678", True)
     assert coerce.parse_phone("010-12345678 13812345678") == ("010-12345678; 13812345678", True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["+86 154 9066 1161", "138-1234-5678", "0086 138 1234 5678", "+86-138-1234-5678", "138 1234 5678",
+     "+8613812345678", "1381234-5678", "+86 138 1234 567", "138-1234-56789", "+87 138 1234 5678"],
+)  # fmt: skip
+def test_the_phone_fast_path_reads_as_the_full_one(text, monkeypatch):
+    """'+86 138 1234 5678' and '138-1234-5678' skip the general parse: same result, same verdict."""
+    fast = coerce.parse_phone(text)
+    monkeypatch.setattr(coerce, "_MOBILE_WRITTEN", re.compile(r"(?!)"))  # matches nothing
+    assert coerce.parse_phone(text) == fast
+
+
+@pytest.mark.parametrize("text", ["58.6万", "58.6", "1000元", "1.2亿", "3千元", "12万元", "0.5", "7亿元", "1,000万"])
+@pytest.mark.parametrize("unit", [1.0, 1e4])
+def test_the_amount_fast_path_reads_as_the_full_one(text, unit, monkeypatch):
+    fast = coerce.parse_amount(text, unit)
+    monkeypatch.setattr(coerce, "_AMOUNT_PLAIN", re.compile(r"(?!)"))
+    assert coerce.parse_amount(text, unit) == fast
+    assert fast[1]

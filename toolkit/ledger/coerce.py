@@ -197,6 +197,9 @@ def unit_factor(unit: str) -> float | None:
     return UNITS.get(clean_text(unit).lower().replace(" ", ""))
 
 
+_AMOUNT_PLAIN = re.compile(r"(\d+(?:\.\d+)?)(万元|万|亿元|亿|千元|元)?")  # 58.6万: the common case, nothing to clean
+
+
 def parse_amount(value: Any, header_unit: float = 1.0) -> Coerced:
     """'2,000', '2000万', '1.2亿', '￥1,234.50', '$56.09M', full-width digits → yuan (a float).
 
@@ -209,6 +212,9 @@ def parse_amount(value: Any, header_unit: float = 1.0) -> Coerced:
         return None, False
     if isinstance(value, (int, float)):
         return float(value) * header_unit, True
+    plain = _AMOUNT_PLAIN.fullmatch(value) if value.__class__ is str else None
+    if plain is not None:
+        return float(plain[1]) * (UNITS[plain[2]] if plain[2] else header_unit), True
     text = clean_text(value)
     if not text:
         return None, True
@@ -271,6 +277,7 @@ _EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE
 _FLOAT_DIGITS = re.compile(r"\d+\.0+")  # a number that went through a float: '13812345678.0'
 _PHONE_NOISE = re.compile(r"[\s()\[\]（）.]")
 _MOBILE_86 = re.compile(r"86-?1[3-9]\d{9}")
+_MOBILE_WRITTEN = re.compile(r"(?:(?:\+86|0086)[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})")
 
 
 def _one_phone(part: str) -> tuple[str, bool]:
@@ -322,6 +329,9 @@ def parse_phone(value: Any) -> Coerced:
         return None, True
     if _MOBILE.match(text) or _LANDLINE_PLAIN.match(text):  # the common cases: nothing to normalise
         return text, True
+    written = _MOBILE_WRITTEN.fullmatch(text)  # '+86 138 1234 5678', '138-1234-5678'
+    if written is not None:
+        return "".join(written.groups()), True
     numbers = []
     for part in (p for p in _PHONE_SPLIT.split(text) if p):
         found = _one_phone(part)

@@ -37,19 +37,23 @@ def read_ledger(
     *,
     column_overrides: Mapping[str, Mapping[str, str]] | None = None,
     password: str | None = None,
+    frames: bool = True,
 ) -> Ledger:
     """Read ``path`` (.xlsx, .xlsm, .xls, .csv) and return its sheets as pandas frames.
 
     ``settings`` (``toolkit.load_settings(workspace)``) applies the workspace's own column names
     (``[columns.*]`` in crm.toml, the 列名 sheet); ``column_overrides`` maps, per table, more
     headers as they appear in the ledger to a field key (``{"customers": {"甲方单位": "name"}}``).
+    ``frames=False`` says the caller will not build the frames soon (validate and plan work
+    from the columns): pandas is then not imported while a big workbook's sheets parse, where
+    it would take a core from the parse; ``ledger.customers`` still builds a frame when asked.
     Raises ``InputError`` when the file cannot be read or holds no sheet with a customer header
     (the message lists the headers seen).
     """
     collecting = gc.isenabled()
     gc.disable()  # millions of new cells and no cycle among them: the collector's passes only cost time
     try:
-        return _read(path, settings, column_overrides, password)
+        return _read(path, settings, column_overrides, password, frames)
     finally:
         if collecting:
             gc.enable()
@@ -60,9 +64,10 @@ def _read(
     settings: Any,
     column_overrides: Mapping[str, Mapping[str, str]] | None,
     password: str | None,
+    frames: bool,
 ) -> Ledger:
     source = open_source(path, password)
-    if any(sheet.parsing for sheet in source.sheets) and os.path.getsize(source.path) >= _PRELOAD_BYTES:
+    if frames and any(sheet.parsing for sheet in source.sheets) and os.path.getsize(source.path) >= _PRELOAD_BYTES:
         import pandas  # noqa: F401  (the frames' library, imported while the threads parse: time that is free)
     overrides: dict[str, dict[str, str]] = {}
     for extra in (settings.overrides_for_reader() if settings is not None else None, column_overrides):
