@@ -303,3 +303,46 @@ def test_reading_pauses_the_cycle_collector_and_restores_it(tmp_path, monkeypatc
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+_WITHOUT_PANDAS = """
+import sys
+from datetime import date
+from pathlib import Path
+
+import toolkit.ledger.reader as reader
+from toolkit.config import load_settings
+from toolkit.demo import make_demo
+from toolkit.ledger.source import RawSheet
+
+reader._PRELOAD_BYTES = 0  # every workbook counts as big,
+RawSheet.parsing = property(lambda sheet: True)  # and as still parsing: only the job decides
+today = date(2026, 11, 26)
+ledger, _ = make_demo(Path(sys.argv[1]) / "ws", today)
+settings = load_settings(Path(sys.argv[1]) / "ws")
+job = sys.argv[2]
+if job == "validate":
+    from toolkit.validate import validate
+    validate(ledger, settings, today=today)
+elif job == "plan":
+    from toolkit.plan import plan
+    plan(ledger, settings, today=today)
+else:
+    from toolkit.classify import classify
+    classify(ledger, settings, today=today)
+print("pandas" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(("job", "imported"), [("validate", False), ("plan", False), ("classify", True)])
+def test_validate_and_plan_never_import_pandas(tmp_path, job, imported):
+    """validate and plan work from the columns: their read does not import pandas beside the
+    parse (it would take a core from it), and nothing after it does; classify uses the frames."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_PANDAS, str(tmp_path), job], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(imported)

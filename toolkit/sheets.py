@@ -28,8 +28,9 @@ def write_risk_sheet(book: Book, name: str, customers: list, lang: str) -> None:
         ((t, c) for c in customers for t in c.tags), key=lambda x: (LEVEL_ORDER[x[0].level], x[1].owner, x[1].name)
     )
     sep = label("reason.sep", lang)
+    levels = {level: L(f"level.{level}") for level in LEVEL_ORDER}
     rows = (
-        [L(f"level.{t.level}"), c.customer_id, c.name, c.owner, c.klass, t.reason.split(sep, 1)[0], t.reason, c.row]
+        [levels[t.level], c.customer_id, c.name, c.owner, c.klass, t.reason.split(sep, 1)[0], t.reason, c.row]
         for t, c in entries
     )
     count = book.table(sheet, [L(k) for k in keys], rows, max_widths=[8, 12, 30, 10, 8, 20, 70, 8])

@@ -134,6 +134,7 @@ def _customers(book: Book, result: ClassificationResult, lang: str) -> None:
         )
     ]
     yes, no = L("yes"), L("no")
+    levels = {level: L(f"level.{level}") for level in LEVEL_ORDER}
     rows = (
         [
             c.customer_id,
@@ -143,8 +144,8 @@ def _customers(book: Book, result: ClassificationResult, lang: str) -> None:
             c.computed,
             yes if c.override else no,
             c.reason,
-            L(f"level.{c.level}") if c.level else "",
-            sentences((t.reason for t in c.tags), lang),
+            levels[c.level] if c.tags else "",
+            sentences((t.reason for t in c.tags), lang) if c.tags else "",
             c.row,
         ]
         for c in result.customers

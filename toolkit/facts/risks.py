@@ -48,11 +48,17 @@ def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[lis
         found = rules.risks.get(code)
         return found if found is not None and found.enabled else None
 
+    sep = label("reason.sep", lang)
+    titles: dict[str, str] = {}  # each rule's title and separator, worked out once
+
     def add(i: int, found: RiskRule, key: str, **details: object) -> None:
-        # the rules workbook names the risks in Chinese; an English workbook uses its own words
-        # for the shipped ones (a risk the workbook renamed or added keeps the workbook's name)
-        title = label(f"risk_title.{found.code}", lang) if lang == "en" and found.code in _SHIPPED else found.title
-        tags[i].append(Tag(found.code, found.level, title + label("reason.sep", lang) + label(key, lang, **details)))
+        title = titles.get(found.code)
+        if title is None:
+            # the rules workbook names the risks in Chinese; an English workbook uses its own words
+            # for the shipped ones (a risk the workbook renamed or added keeps the workbook's name)
+            shipped = lang == "en" and found.code in _SHIPPED
+            title = titles[found.code] = (label(f"risk_title.{found.code}", lang) if shipped else found.title) + sep
+        tags[i].append(Tag(found.code, found.level, title + label(key, lang, **details)))
 
     if (found := rule("low_credit")) and customers.has("credit_rating"):
         listed = set(found.threshold) if isinstance(found.threshold, list) else set()
