@@ -403,6 +403,8 @@ def test_workbook_and_json(tmp_path):
     assert [(r[1], r[3], r[6]) for r in listed] == [(c["name"], c["class"], c["reason"]) for c in data["customers"]]
     risks = list(book["风险"].iter_rows(min_row=2, values_only=True))
     assert risks == [("严重", "C1", "甲", "张伟", "重点", "信用等级低", first["tags"][0]["reason"], 2)]
+    # the customer's row names its tags; each reason is said once, on 风险
+    assert listed[0][7:9] == ("严重", "信用等级低")
     assert book["客户分类"].freeze_panes == "A2" and book["客户分类"].auto_filter.ref
     with zipfile.ZipFile(path) as archive:
         assert any(n.startswith("xl/charts/chart") for n in archive.namelist())

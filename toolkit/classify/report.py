@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..facts.risks import LEVEL_ORDER
-from ..i18n import label, sentences
+from ..i18n import joined, label
 from ..sheets import colour_levels, write_risk_sheet
 from ..xlsx import Book, display_width
 
@@ -135,6 +135,7 @@ def _customers(book: Book, result: ClassificationResult, lang: str) -> None:
     ]
     yes, no = L("yes"), L("no")
     levels = {level: L(f"level.{level}") for level in LEVEL_ORDER}
+    sep = label("reason.sep", lang)  # a tag's reason starts with its name
     rows = (
         [
             c.customer_id,
@@ -145,12 +146,12 @@ def _customers(book: Book, result: ClassificationResult, lang: str) -> None:
             yes if c.override else no,
             c.reason,
             levels[c.level] if c.tags else "",
-            sentences((t.reason for t in c.tags), lang) if c.tags else "",
+            joined((t.reason.split(sep, 1)[0] for t in c.tags), lang) if c.tags else "",  # why: on 风险
             c.row,
         ]
         for c in result.customers
     )
-    count = book.table(sheet, headers, rows, max_widths=[12, 30, 10, 8, 8, 8, 60, 8, 60, 8])
+    count = book.table(sheet, headers, rows, max_widths=[12, 30, 10, 8, 8, 8, 60, 8, 30, 8])
     colour_levels(book, sheet, count, 7, lang)
     if count:
         sheet.conditional_format(
