@@ -64,7 +64,9 @@ def argv(command: str, ledger: Path, out: Path) -> list[str]:
 
 def measure(runner: Runner, ledger: Path, commands: list[str], rounds: int) -> dict[str, Figure]:
     figures = {name: Figure(name) for name in ["raw", *commands]}
-    warm = runner.run("-c", RAW_READ, str(ledger))  # the file into the page cache, .pyc files written
+    # the file into the page cache; the toolkit's .pyc files too, unless PYTHONDONTWRITEBYTECODE is
+    # set (as on the project's VM: each run then compiles the toolkit, about 0.05 s)
+    warm = runner.run("-c", RAW_READ, str(ledger))
     if not warm.ok:
         report_failure("raw read", warm)
         raise SystemExit(1)
