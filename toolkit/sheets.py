@@ -27,12 +27,8 @@ def write_risk_sheet(book: Book, name: str, customers: list, lang: str) -> None:
     entries = sorted(
         ((t, c) for c in customers for t in c.tags), key=lambda x: (LEVEL_ORDER[x[0].level], x[1].owner, x[1].name)
     )
-    sep = label("reason.sep", lang)
     levels = {level: L(f"level.{level}") for level in LEVEL_ORDER}
-    rows = (
-        [levels[t.level], c.customer_id, c.name, c.owner, c.klass, t.reason.split(sep, 1)[0], t.reason, c.row]
-        for t, c in entries
-    )
+    rows = ([levels[t.level], c.customer_id, c.name, c.owner, c.klass, t.title, t.reason, c.row] for t, c in entries)
     count = book.table(sheet, [L(k) for k in keys], rows, max_widths=[8, 12, 30, 10, 8, 20, 70, 8])
     colour_levels(book, sheet, count, 0, lang)
 

@@ -135,7 +135,6 @@ def _customers(book: Book, result: ClassificationResult, lang: str) -> None:
     ]
     yes, no = L("yes"), L("no")
     levels = {level: L(f"level.{level}") for level in LEVEL_ORDER}
-    sep = label("reason.sep", lang)  # a tag's reason starts with its name
     rows = (
         [
             c.customer_id,
@@ -146,7 +145,7 @@ def _customers(book: Book, result: ClassificationResult, lang: str) -> None:
             yes if c.override else no,
             c.reason,
             levels[c.level] if c.tags else "",
-            joined((t.reason.split(sep, 1)[0] for t in c.tags), lang) if c.tags else "",  # why: on 风险
+            joined((t.title for t in c.tags), lang) if c.tags else "",  # the reasons: on 风险
             c.row,
         ]
         for c in result.customers

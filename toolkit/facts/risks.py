@@ -31,7 +31,8 @@ _SHIPPED = {
 class Tag:
     code: str
     level: str  # info | warning | severe
-    reason: str
+    reason: str  # the title, the separator and what was found
+    title: str = ""  # the rule's name in the report's language (信用等级低)
 
     def as_json(self) -> dict[str, str]:
         return {"code": self.code, "level": self.level, "reason": self.reason}
@@ -49,7 +50,7 @@ def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[lis
         return found if found is not None and found.enabled else None
 
     sep = label("reason.sep", lang)
-    titles: dict[str, str] = {}  # each rule's title and separator, worked out once
+    titles: dict[str, str] = {}  # each rule's title, worked out once
 
     def add(i: int, found: RiskRule, key: str, **details: object) -> None:
         title = titles.get(found.code)
@@ -57,8 +58,8 @@ def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[lis
             # the rules workbook names the risks in Chinese; an English workbook uses its own words
             # for the shipped ones (a risk the workbook renamed or added keeps the workbook's name)
             shipped = lang == "en" and found.code in _SHIPPED
-            title = titles[found.code] = (label(f"risk_title.{found.code}", lang) if shipped else found.title) + sep
-        tags[i].append(Tag(found.code, found.level, title + label(key, lang, **details)))
+            title = titles[found.code] = label(f"risk_title.{found.code}", lang) if shipped else found.title
+        tags[i].append(Tag(found.code, found.level, title + sep + label(key, lang, **details), title))
 
     if (found := rule("low_credit")) and customers.has("credit_rating"):
         listed = set(found.threshold) if isinstance(found.threshold, list) else set()

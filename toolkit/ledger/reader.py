@@ -233,12 +233,14 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Sheet:
 
 def _take_chunk(columns: list[_ColumnReader], chunk: list[list[Any]], base: int) -> None:
     """Each column's cells of a chunk of rows, the chunk transposed once (in C, not per column)."""
-    by_index = list(zip(*chunk, strict=False)) if chunk else []  # rows differ in width, all wide enough
+    if not chunk:
+        return
+    by_index = list(zip(*chunk, strict=False))  # rows differ in width, all wide enough
     for column in columns:
         if column.extra:
             column.take([_combined(row, column.index, column.extra) for row in chunk], base)
         else:
-            column.take(by_index[column.index] if by_index else (), base)
+            column.take(by_index[column.index], base)
 
 
 class _ColumnReader:
