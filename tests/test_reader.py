@@ -346,3 +346,85 @@ def test_validate_and_plan_never_import_pandas(tmp_path, job, imported):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(imported)
+
+
+def _ledger_of_sizes(path, customers: int, visits: int):
+    """A 客户台账 of ``customers`` rows and a 拜访记录 of ``visits`` rows naming them by ID."""
+    rows = [CUSTOMER_HEADER, *(customer_row(n) for n in range(1, customers + 1))]
+    visit_rows = [["客户编号", "客户名称", "拜访日期", "拜访人", "拜访方式"]]
+    visit_rows += [[f"C{n % customers + 1:03d}", f"测试{n % customers + 1}号科技有限公司", date(2026, 10, 1), "张伟", "上门"]
+                   for n in range(visits)]
+    return make_xlsx(path, {"客户台账": rows, "拜访记录": visit_rows})
+
+
+def test_each_sheet_knows_how_many_cells_its_parse_holds(tmp_path):
+    """From the <dimension> the file records: rows × columns, the header row included."""
+    from toolkit.ledger.source import open_source
+
+    source = open_source(_ledger_of_sizes(tmp_path / "l.xlsx", 30, 12))
+    assert {s.name: s.cells for s in source.sheets} == {"客户台账": 31 * 8, "拜访记录": 13 * 5}
+    assert sorted(len(list(s.iter_rows())) for s in source.in_parsed_order()) == [13, 31]
+
+
+@pytest.mark.parametrize("budget", [100, 10_000])
+def test_sheets_too_big_to_parse_together_are_parsed_one_after_the_other(tmp_path, monkeypatch, budget):
+    """Within the budget both sheets are parsed at once; past it the largest is parsed, read
+    and released before the next parse begins, so the two are never held together."""
+    import toolkit.ledger.source as source_module
+
+    monkeypatch.setattr(source_module, "PARSE_BUDGET_CELLS", budget)
+    source = source_module.open_source(_ledger_of_sizes(tmp_path / "l.xlsx", 40, 20))
+    seen = []
+    for sheet in source.in_parsed_order():
+        others_begun = [s.name for s in source.sheets if s is not sheet and s._start is None]
+        seen.append((sheet.name, others_begun))
+        sheet.release()
+    if budget == 100:
+        assert seen == [("客户台账", []), ("拜访记录", ["客户台账"])]
+    else:
+        assert seen[0][1] and {name for name, _ in seen} == {"客户台账", "拜访记录"}
+    ledger = read_ledger(tmp_path / "l.xlsx")
+    assert len(ledger.customer_sheet) == 40 and len(ledger.tables["visits"]) == 20
+
+
+def test_a_visit_shares_its_customers_id_and_name_strings(tmp_path):
+    """The IDs and names other sheets repeat are the customer rows' own strings, one object each."""
+    ledger = read_ledger(_ledger_of_sizes(tmp_path / "l.xlsx", 5, 15), frames=False)
+    customers, visits = ledger.customer_sheet, ledger.tables["visits"]
+    by_id = {v: v for v in customers.column("customer_id")}
+    by_name = {v: v for v in customers.column("name")}
+    assert all(v is by_id[v] for v in visits.column("customer_id"))
+    assert all(v is by_name[v] for v in visits.column("customer"))
+    assert visits.column("customer_id")[:3] == ["C001", "C002", "C003"]
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="glibc's malloc_trim is Linux's")
+def test_a_released_sheets_memory_goes_back_to_the_system(tmp_path):
+    """glibc keeps the freed cells of a parsed sheet; after the read they are handed back."""
+    import subprocess
+    import sys
+
+    import xlsxwriter
+
+    path = tmp_path / "big.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("客户台账")
+    for r in range(150_000):
+        sheet.write_row(r, 0, [f"公司{r}号有限公司", f"地址{r}路{r}号", f"C{r:07d}", f"备注{r}"])
+    book.close()
+    script = (
+        "import sys\n"
+        "from python_calamine import CalamineWorkbook\n"
+        "from toolkit.ledger.source import give_back_freed_memory\n"
+        "def rss():\n"
+        "    return int([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1]) // 1024\n"
+        "sheet = CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_name('客户台账')\n"
+        "sum(1 for _ in sheet.iter_rows())\n"
+        "del sheet\n"
+        "held = rss()\n"
+        "give_back_freed_memory()\n"
+        "print(held, rss())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120)
+    held, after = map(int, done.stdout.split())
+    assert held - after >= 10, (held, after)

@@ -79,6 +79,7 @@ def _read(
     # one role it fits best, so it can be read as soon as it is parsed; a sheet beaten for its
     # role by a better one (or, on a tie, an earlier one) is dropped.
     best: dict[str, tuple[int, int, Sheet, RawSheet]] = {}
+    keys: dict[str, str] = {}  # the customers' IDs and names, one string each for every sheet naming them
     for sheet in source.in_parsed_order():
         head = sheet.head(40)
         heads[sheet.name] = head
@@ -87,7 +88,7 @@ def _read(
             table, score, found = role
             rank = (score, -order[id(sheet)])
             if table not in best or rank > best[table][:2]:
-                best[table] = (*rank, _read_table(sheet, found, source.date1904), sheet)
+                best[table] = (*rank, _read_table(sheet, found, source.date1904, keys), sheet)
         sheet.release()  # read, or playing no role: the parsed sheet goes
     if CUSTOMERS not in best:
         raise _no_header_error(source.path, source.sheets, heads)
@@ -159,7 +160,12 @@ _NONE = type(None)
 _TEXT_OR_BLANK = {str, _NONE}
 
 
-def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Sheet:
+_KEYS = ("name", "customer", "customer_id")
+
+
+def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool, keys: dict[str, str]) -> Sheet:
+    """``keys``: the strings of the customer IDs and names read so far, in any sheet; a visit
+    or a month naming a customer shares the customer row's string instead of holding its own."""
     fields = FIELDS_BY_TABLE[found.table]
     columns = [
         _ColumnReader(
@@ -169,10 +175,11 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool) -> Sheet:
             fields[key].kind == "percent",
             column.extra,
             column.unit if fields[key].kind == "amount" else None,
+            keys if key in _KEYS else None,
         )
         for key, column in found.columns.items()
     ]
-    key_columns = [c.index for k, c in found.columns.items() if k in ("name", "customer", "customer_id")]
+    key_columns = [c.index for k, c in found.columns.items() if k in _KEYS]
     markers = _TOTAL_ROW | {label.strip().lower() for label in found.labels if label}
     initials = {m[:1] for m in markers if m} | {m[:1] for m in _NOTE_MARKS} | {" ", "\u3000"}
     initials |= {c.upper() for c in initials}  # markers are lower-cased; cells are not
@@ -254,6 +261,7 @@ class _ColumnReader:
         percent: bool,
         extra: tuple[int, ...] = (),
         amount_unit: float | None = None,
+        keys: dict[str, str] | None = None,
     ) -> None:
         self.key, self.index, self.coerce, self.percent = key, index, coerce, percent
         self.extra = extra
@@ -263,7 +271,10 @@ class _ColumnReader:
         self.bad: dict[int, Any] = {}
         self.typed_numbers: set[int] = set()
         self.cache: dict[Any, Coerced] | None = {}
-        self.shared: dict[str, str] | None = {}  # a text column's strings, one object per value
+        # a text column's strings, one object per value; the keys (IDs, names) are shared by
+        # every sheet, the other columns' strings while they repeat
+        self.shared: dict[str, str] | None = keys if keys is not None else {}
+        self.always_shared = keys is not None
 
     def _take_text(self, cells: Sequence[Any]) -> None:
         """Text and IDs: a clean string is kept as it is (trimmed); anything else goes through
@@ -290,8 +301,13 @@ class _ColumnReader:
                 if i < len(texts) and texts[i]:
                     out[i] = coerce(texts[i])[0]
         self.values.extend(out)
-        if shared is not None and len(shared) > 0.5 * len(self.values) and len(self.values) >= 1000:
-            self.shared = None  # mostly distinct (names, addresses): sharing only costs time
+        if (
+            shared is not None
+            and not self.always_shared
+            and len(shared) > 0.5 * len(self.values)
+            and len(self.values) >= 1000
+        ):
+            self.shared = None  # mostly distinct (addresses, notes): sharing only costs time
 
     def take(self, cells: Sequence[Any], base: int) -> None:
         """Coerce the column's ``cells`` of one chunk, the first of them row ``base`` of the table."""

@@ -14,16 +14,19 @@ import csv
 import io
 import os
 import re
+import sys
 import zipfile
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .cell_errors import Errors, scan_csv, scan_xls, scan_xlsx
+from .cell_errors import Errors, scan_csv, scan_xls, scan_xlsx, sheet_parts
+from .headers import column_index
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 PASSWORD_ENV = "CRM_LEDGER_PASSWORD"
@@ -42,6 +45,8 @@ class RawSheet:
     _rows: list[list[Any]] | None = None  # CSV keeps its rows; workbooks stream them
     _sheet: Any = None
     _pending: Future[Any] | None = None
+    _start: Callable[[], Future[Any]] | None = None  # a parse not yet begun (``Source.in_parsed_order``)
+    cells: int = 0  # how many cells its parse will hold, as the file says (0: not known)
     _errors: Errors | Future[dict[str, Errors]] | None = None
 
     @property
@@ -56,7 +61,12 @@ class RawSheet:
         """Still being parsed in another thread."""
         return self._pending is not None and not self._pending.done()
 
+    def _begin(self) -> None:
+        if self._start is not None:
+            self._pending, self._start = self._start(), None
+
     def _parsed(self) -> Any:
+        self._begin()
         if self._pending is not None:
             sheet, self._pending = self._pending.result(), None  # a parse error is raised here
             self._sheet = sheet
@@ -96,18 +106,47 @@ class Source:
     date1904: bool = False
     notes: list[str] = field(default_factory=list)
     password: str | None = field(default=None, repr=False)  # the one that opened it, if it was protected
+    _pool: ThreadPoolExecutor | None = field(default=None, repr=False)  # the parses not yet begun go to it
 
     def in_parsed_order(self) -> Iterator[RawSheet]:
-        """The sheets as their parsing ends (the first ones can be read while the largest is
-        still being parsed), each with its merged ranges known."""
-        pending = {sheet._pending: sheet for sheet in self.sheets if sheet._pending is not None}
+        """The sheets as their parsing ends, each with its merged ranges known, the reader
+        releasing each before it asks for the next. Parses begin while the cells they will
+        hold fit in ``PARSE_BUDGET_CELLS``, the largest sheet first (one begins whatever its
+        size when none is held): a 300k-row ledger's customer sheet is parsed alone, a 100k-row
+        ledger's four sheets at once. What a released sheet held goes back to the system."""
         for sheet in self.sheets:
-            if sheet._pending is None:
+            if sheet._pending is None and sheet._start is None:
                 yield sheet
-        for done in as_completed(pending):
-            sheet = pending[done]
+        while True:
+            self._begin_within_budget()
+            pending = {sheet._pending: sheet for sheet in self.sheets if sheet._pending is not None}
+            if not pending:
+                break
+            sheet = pending[next(as_completed(pending))]
             sheet._parsed()
             yield sheet
+            if sheet.cells >= _TRIM_CELLS:
+                give_back_freed_memory()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)  # its threads end with their last sheet
+
+    def _begin_within_budget(self) -> None:
+        held = sum(sheet.cells for sheet in self.sheets if sheet._pending is not None)
+        budget = PARSE_BUDGET_CELLS if self._pool is not None else 0  # one processor: one at a time
+        waiting = sorted((s for s in self.sheets if s._start is not None), key=lambda s: -s.cells)
+        for sheet in waiting:
+            if held and held + sheet.cells > budget:
+                continue
+            held += sheet.cells
+            sheet._begin()
+            if self._pool is None:
+                return
+
+
+# parsed cells take about 90 bytes each at the parse's peak, 55 once parsed: parses held at
+# once stay under some 700 MB (a 100k-row ledger's four sheets fit, a 300k-row one's do not)
+PARSE_BUDGET_CELLS = 8_000_000
+_TRIM_CELLS = 500_000
 
 
 def owner_file(path: Path) -> Path | None:
@@ -238,9 +277,11 @@ def _decrypt_if_needed(path: Path, password: str | None) -> bytes | None:
 
 
 def _open_workbook(path: Path, data: bytes | None) -> Source:
-    """Every sheet parsed, two at a time in threads where there are two processors:
-    python-calamine releases the GIL while it parses, so the small sheets are parsed (and
-    read, ``Source.in_parsed_order``) while the largest still is."""
+    """Every sheet parsed in threads, two at a time where there are two processors
+    (python-calamine releases the GIL while it parses). The largest sheet of an .xlsx is
+    parsed first, alone, beside the scan for error cells; the others once it is read
+    (``Source.in_parsed_order``): a parsed sheet takes about 1.5 KB a row in memory while it
+    is held, and two big ones at once were most of a 300k-row ledger's peak."""
     from python_calamine import CalamineWorkbook
 
     def book() -> Any:
@@ -283,29 +324,81 @@ def _open_workbook(path: Path, data: bytes | None) -> Source:
             return {}  # calamine has read it: a file this scan cannot walk just shows no error cells
 
     workers = min(len(metadata), os.cpu_count() or 1, 4)
-    if workers <= 1:
-        found = errors()
-        sheets = [
-            RawSheet(m.name, str(m.visible).endswith(".Visible"), _sheet=parse(m.name), _errors=found.get(m.name, {}))
-            for m in metadata
-        ]
-        for sheet in sheets:
-            sheet.merged = list(getattr(sheet._sheet, "merged_cell_ranges", None) or [])
-        return Source(path, sheets, date1904=_is_1904(path, data))
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="parse")
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="parse") if workers > 1 else None
+    sizes = _sheet_cells(path, data, names)
     sheets = [
-        RawSheet(m.name, str(m.visible).endswith(".Visible"), _pending=pool.submit(parse, m.name)) for m in metadata
+        RawSheet(
+            m.name,
+            str(m.visible).endswith(".Visible"),
+            _start=partial(pool.submit, parse, m.name) if pool else partial(_parsed_now, parse, m.name),
+            cells=sizes.get(m.name, 0),
+        )
+        for m in metadata
     ]
-    # the scan for error cells starts when every sheet is parsed: the reader is then still busy
-    # with the last (largest) sheet for a while, on one core, and the scan takes the other
-    parses = [sheet._pending for sheet in sheets if sheet._pending is not None]
+    if pool is None:
+        found = errors()
+        for sheet in sheets:
+            sheet._errors = found.get(sheet.name, {})
+        return Source(path, sheets, date1904=_is_1904(path, data))
+    # the scan for error cells walks the XML a block at a time (little memory): it takes the
+    # other core while a large sheet is parsed and read alone
     scanner = ThreadPoolExecutor(1, thread_name_prefix="scan")
-    scan = scanner.submit(lambda: (wait(parses), errors(names))[1])
+    scan = scanner.submit(errors, names)
     scanner.shutdown(wait=False)
     for sheet in sheets:
         sheet._errors = scan
-    pool.shutdown(wait=False)  # the threads end with their last sheet
-    return Source(path, sheets, date1904=_is_1904(path, data))
+    return Source(path, sheets, date1904=_is_1904(path, data), _pool=pool)
+
+
+def _parsed_now(parse: Callable[[str], Any], name: str) -> Future[Any]:
+    done: Future[Any] = Future()
+    try:
+        done.set_result(parse(name))
+    except InputError as error:
+        done.set_exception(error)
+    return done
+
+
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3})([0-9]{1,7})(?::([A-Z]{1,3})([0-9]{1,7}))?"')
+
+
+def _sheet_cells(path: Path, data: bytes | None, names: list[str]) -> dict[str, int]:
+    """Per sheet of an .xlsx/.xlsm, the cells its parse will hold: rows × columns of the
+    ``<dimension>`` the file records, else a guess from the size of its XML. Nothing for an
+    .xls, whose sheets hold at most 65,536 rows."""
+    found: dict[str, int] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as archive:
+            parts = sheet_parts(archive)
+            for name in names:
+                part = parts.get(name)
+                if part is None:
+                    continue
+                with archive.open(part) as stream:
+                    dimension = _DIMENSION.search(stream.read(4096))
+                if dimension is not None and dimension[3]:
+                    rows = int(dimension[4]) - int(dimension[2]) + 1
+                    columns = column_index(dimension[3].decode()) - column_index(dimension[1].decode()) + 1
+                    found[name] = max(rows, 1) * max(columns, 1)
+                else:
+                    found[name] = archive.getinfo(part).file_size // 40
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return {}
+    return found
+
+
+def give_back_freed_memory() -> None:
+    """Hand the memory of a released parsed sheet back to the system. Its millions of cells were
+    small blocks of the C heap, which glibc keeps for later C allocations; Python's objects
+    come from its own arenas and would never reuse them, so the process would go on holding
+    the sheet's size. A no-op where the C library has no ``malloc_trim`` (Windows, macOS, musl)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).malloc_trim(0)
+        except (OSError, AttributeError):
+            pass
 
 
 def _short(error: Exception) -> str:
