@@ -352,8 +352,10 @@ def _ledger_of_sizes(path, customers: int, visits: int):
     """A 客户台账 of ``customers`` rows and a 拜访记录 of ``visits`` rows naming them by ID."""
     rows = [CUSTOMER_HEADER, *(customer_row(n) for n in range(1, customers + 1))]
     visit_rows = [["客户编号", "客户名称", "拜访日期", "拜访人", "拜访方式"]]
-    visit_rows += [[f"C{n % customers + 1:03d}", f"测试{n % customers + 1}号科技有限公司", date(2026, 10, 1), "张伟", "上门"]
-                   for n in range(visits)]
+    visit_rows += [
+        [f"C{n % customers + 1:03d}", f"测试{n % customers + 1}号科技有限公司", date(2026, 10, 1), "张伟", "上门"]
+        for n in range(visits)
+    ]
     return make_xlsx(path, {"客户台账": rows, "拜访记录": visit_rows})
 
 

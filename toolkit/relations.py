@@ -3,7 +3,6 @@ business row means, and when each customer was last contacted. Pure functions ov
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from functools import cached_property
 
@@ -24,15 +23,11 @@ class CustomerIndex:
         self.customers = customers
         self._matched: dict[int, tuple[Sheet, list[tuple[int | None, str]]]] = {}
         self._visits: dict[int, tuple[Sheet, list[tuple[int, date, str]]]] = {}
-        self.by_id: dict[str, int] = {}
+        # each customer ID's match, (its first row, ''), made once for every table's rows naming it
+        self.by_id: dict[str, tuple[int, str]] = {}
         for i, value in enumerate(customers.column("customer_id")):
             if value and value not in self.by_id:
-                self.by_id[value] = i
-
-    @cached_property
-    def _known_ids(self) -> dict[str, tuple[int, str]]:
-        """Each customer ID's match, made once for every table's rows that name it."""
-        return {i: (row, "") for i, row in self.by_id.items()}
+                self.by_id[value] = (i, "")
 
     @cached_property
     def name_keys(self) -> list[str | None]:
@@ -44,17 +39,27 @@ class CustomerIndex:
         customer and has a readable date. Remembered per table, like ``match``."""
         found = self._visits.get(id(table))
         if found is None or found[0] is not table:
-            texts = [
-                f"{purpose or ''} {content or ''} {way or ''}"
-                for purpose, content, way in zip(
-                    table.column("purpose"), table.column("content"), table.column("way"), strict=True
-                )
-            ]
-            records = [
-                (row, day, text)
-                for (row, _), day, text in zip(self.match(table), table.column("visit_date"), texts, strict=True)
-                if row is not None and day is not None
-            ]
+            # the few wordings a ledger repeats, one string each (dropped when they do not repeat)
+            texts: dict[tuple[object, object, object], str] | None = {}
+            records = []
+            for (row, _), day, purpose, content, way in zip(
+                self.match(table),
+                table.column("visit_date"),
+                table.column("purpose"),
+                table.column("content"),
+                table.column("way"),
+                strict=True,
+            ):
+                if row is None or day is None:
+                    continue
+                text = texts.get((purpose, content, way)) if texts is not None else None
+                if text is None:
+                    text = f"{purpose or ''} {content or ''} {way or ''}"
+                    if texts is not None:
+                        texts[(purpose, content, way)] = text
+                        if len(texts) > 4096 and 2 * len(texts) > len(records):
+                            texts = None
+                records.append((row, day, text))
             found = self._visits[id(table)] = (table, records)
         return found[1]
 
@@ -71,27 +76,38 @@ class CustomerIndex:
         return keys
 
     @cached_property
-    def by_name(self) -> dict[str, list[int]]:
-        found: dict[str, list[int]] = defaultdict(list)
+    def _by_name(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Each normalised name's first customer row, and how many rows share a name two or more do."""
+        first: dict[str, int] = {}
+        shared: dict[str, int] = {}
         for i, key in enumerate(self.name_keys):
             if key:
-                found[key].append(i)
-        return found
+                if key in first:
+                    shared[key] = shared.get(key, 1) + 1
+                else:
+                    first[key] = i
+        return first, shared
+
+    def sharing(self, name: str | None) -> int:
+        """How many customers have this name (normalised) when two or more do, else 0."""
+        return self._by_name[1].get(normalize_name(name), 0) if name else 0
 
     def find(self, customer_id: str | None, name: str | None) -> tuple[int | None, str]:
         """(row index, '') when found; (None, 'unknown' | 'ambiguous' | '') otherwise."""
         if customer_id:
             found = self.by_id.get(customer_id)
             if found is not None:
-                return found, ""
+                return found
             if not name:
                 return None, "unknown"
         if not name:
             return None, ""
-        rows = self.by_name.get(normalize_name(name), [])
-        if len(rows) == 1:
-            return rows[0], ""
-        return None, ("ambiguous" if rows else "unknown")
+        first, shared = self._by_name
+        key = normalize_name(name)
+        row = first.get(key)
+        if row is None:
+            return None, "unknown"
+        return (None, "ambiguous") if key in shared else (row, "")
 
     def match(self, table: Sheet) -> list[tuple[int | None, str]]:
         """For each row of a visit, complaint or monthly table: (customer row, problem).
@@ -100,7 +116,7 @@ class CustomerIndex:
         if found is None or found[0] is not table:
             ids, names = table.column("customer_id"), table.column("customer")
             memo: dict[tuple[object, object], tuple[int | None, str]] = {}
-            known = self._known_ids  # the common case: a known ID
+            known = self.by_id  # the common case: a known ID
             rows = []
             for pair in zip(ids, names, strict=True):
                 hit = known.get(pair[0]) if pair[0] is not None else None

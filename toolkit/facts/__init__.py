@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cached_property
@@ -28,6 +28,7 @@ from .complaints import ComplaintState, complaint_limits, complaint_states, reso
 from .risks import Tag, highest_level
 from .visits import (
     Due,
+    VisitRecord,
     add_months,
     cadences_for,
     contact_due,
@@ -124,7 +125,7 @@ class CustomerClass:
     computed: str | None
     override: bool
     reason: str
-    tags: list[Tag]
+    tags: Sequence[Tag]
     share: float | None = None
 
     @property
@@ -191,7 +192,7 @@ class Facts:
         return [bool(v) for v in self.ledger.customer_sheet.column("strategic")]
 
     @cached_property
-    def visit_records(self) -> list[list[tuple[date, str]]]:
+    def visit_records(self) -> list[list[VisitRecord]]:
         """Per customer row: its visit records up to today, as (date, purpose + content + way)."""
         return visit_records(self.ledger, self.index, self.today)
 
@@ -303,7 +304,7 @@ class Facts:
             cache[wording] = check_ledger(self, wording=wording)
         return cache[wording]
 
-    def risk_tags(self, previous_satisfaction: list[float | None] | None = None) -> list[list[Any]]:
+    def risk_tags(self, previous_satisfaction: list[float | None] | None = None) -> list[Sequence[Tag]]:
         """Each customer's risk tags (风险规则); ``previous_satisfaction`` per row, for 满意度下降."""
         from .risks import risk_tags
 

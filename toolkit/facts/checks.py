@@ -14,7 +14,6 @@ from typing import Any
 from ..config import Rules
 from ..findings import CODES, fill, templates
 from ..i18n import joined, typed_word
-from ..ledger.coerce import normalize_name
 from ..model import (
     COMPLAINTS,
     CUSTOMERS,
@@ -279,7 +278,7 @@ def _check_references(out: _Collector, table: Sheet, index: CustomerIndex) -> li
             key = "customer_id" if ids[i] and not names[i] else "customer"
             out.add("unknown_customer", table, i, key, ids[i] if key == "customer_id" else names[i])
         elif problem == "ambiguous":
-            count = len(index.by_name.get(normalize_name(names[i]), []))
+            count = index.sharing(names[i])
             out.add("ambiguous_customer", table, i, "customer", names[i], count=count)
     return matched
 

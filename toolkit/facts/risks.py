@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,12 +39,13 @@ class Tag:
         return {"code": self.code, "level": self.level, "reason": self.reason}
 
 
-def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[list[Tag]]:
+def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[Sequence[Tag]]:
     """The tags of every customer row, from the facts (final classes, contact dues, complaint
-    states, volumes, satisfaction); ``previous_satisfaction`` is the previous run's score per row."""
+    states, volumes, satisfaction); ``previous_satisfaction`` is the previous run's score per row.
+    The rows without a tag share one empty tuple."""
     ledger, rules, lang, now = facts.ledger, facts.settings.rules, facts.settings.lang, facts.now
     customers = ledger.customer_sheet
-    tags: list[list[Tag]] = [[] for _ in range(len(customers))]
+    tags: dict[int, list[Tag]] = {}
 
     def rule(code: str) -> RiskRule | None:
         found = rules.risks.get(code)
@@ -59,7 +61,12 @@ def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[lis
             # for the shipped ones (a risk the workbook renamed or added keeps the workbook's name)
             shipped = lang == "en" and found.code in _SHIPPED
             title = titles[found.code] = label(f"risk_title.{found.code}", lang) if shipped else found.title
-        tags[i].append(Tag(found.code, found.level, title + sep + label(key, lang, **details), title))
+        tag = Tag(found.code, found.level, title + sep + label(key, lang, **details), title)
+        mine = tags.get(i)
+        if mine is None:
+            tags[i] = [tag]
+        else:
+            mine.append(tag)
 
     if (found := rule("low_credit")) and customers.has("credit_rating"):
         listed = set(found.threshold) if isinstance(found.threshold, list) else set()
@@ -106,9 +113,12 @@ def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[lis
     if (found := rule("volume_drop")) and MONTHLY in ledger.tables:
         _volume_drop(facts, found, add)
 
-    for row in tags:
+    for row in tags.values():
         row.sort(key=lambda t: LEVEL_ORDER[t.level])
-    return tags
+    return [tags.get(i, _UNTAGGED) for i in range(len(customers))]
+
+
+_UNTAGGED: tuple[Tag, ...] = ()
 
 
 def _no_contact(facts: Any, found: RiskRule, add) -> None:
@@ -195,5 +205,5 @@ def _volume_drop(facts: Any, found: RiskRule, add) -> None:
         )
 
 
-def highest_level(tags: list[Tag]) -> str | None:
+def highest_level(tags: Sequence[Tag]) -> str | None:
     return min((t.level for t in tags), key=LEVEL_ORDER.__getitem__) if tags else None

@@ -18,6 +18,7 @@ from ..relations import STRATEGIC, CustomerIndex, last_contacts
 
 __all__ = [
     "Due",
+    "VisitRecord",
     "add_months",
     "cadences_for",
     "contact_due",
@@ -70,19 +71,22 @@ def cadences_for(klass: str | None, strategic: bool, rules: Rules) -> list[Caden
     return [c for c in rules.cadences if klass and c.klass == klass]
 
 
-def visit_records(ledger: Ledger, index: CustomerIndex, today: date) -> list[list[tuple[date, str]]]:
-    """Per customer row: its visit records up to today, as (date, purpose + content + way)."""
-    records: list[list[tuple[date, str]]] = [[] for _ in range(len(ledger.customer_sheet))]
+VisitRecord = tuple[int, date, str]  # (customer row, date, purpose + content + way): ``CustomerIndex.visits``
+
+
+def visit_records(ledger: Ledger, index: CustomerIndex, today: date) -> list[list[VisitRecord]]:
+    """Per customer row: its visit records up to today, the index's own tuples."""
+    records: list[list[VisitRecord]] = [[] for _ in range(len(ledger.customer_sheet))]
     visits = ledger.tables.get(VISITS)
     if visits is not None:
-        for row, day, text in index.visits(visits):
-            if day <= today:
-                records[row].append((day, text))
+        for record in index.visits(visits):
+            if record[1] <= today:
+                records[record[0]].append(record)
     return records
 
 
 def due_visits(
-    ledger: Ledger, rules: Rules, records: list[list[tuple[date, str]]], classes: list[str | None], today: date
+    ledger: Ledger, rules: Rules, records: list[list[VisitRecord]], classes: list[str | None], today: date
 ) -> list[Due]:
     """Every (customer, kind of visit) with a cadence, and when it is next due."""
     customers = ledger.customer_sheet
@@ -102,9 +106,9 @@ def due_visits(
         mine, typed = records[i], typed_last[i]
         for cadence in cadences:
             if cadence.keyword:
-                last = max((d for d, text in mine if cadence.keyword in text), default=None)
+                last = max((d for _, d, text in mine if cadence.keyword in text), default=None)
             else:  # any visit counts, and the ledger's last-visit date (not one in the future)
-                last = max((d for d, _ in mine), default=None)
+                last = max((d for _, d, _ in mine), default=None)
                 if typed is not None and typed <= today and (last is None or typed > last):
                     last = typed
             if last is not None:

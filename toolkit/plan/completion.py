@@ -11,6 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from ..facts.visits import VisitRecord
+
 
 @dataclass
 class PlannedOutcome:
@@ -48,7 +50,7 @@ class Completion:
 def completion(
     previous: tuple[date, list[tuple[str, str, str, str, str, date]]],
     keys: list[str],
-    records: list[list[tuple[date, str]]],
+    records: list[list[VisitRecord]],
     today: date,
 ) -> Completion:
     made, planned = previous
@@ -61,7 +63,7 @@ def completion(
         row = row_of.get(key)
         done = None
         if row is not None:
-            for n, (d, text) in sorted(enumerate(records[row]), key=lambda x: x[1][0]):
+            for n, (_, d, text) in sorted(enumerate(records[row]), key=lambda x: x[1][1]):
                 if (row, n) not in used and made <= d <= today and (not keyword or keyword in text):
                     used.add((row, n))
                     done = d

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..facts.visits import add_months, due_visits, occurrences
+from ..facts.visits import VisitRecord, add_months, due_visits, occurrences
 from ..model import COMPLAINTS, MONTHLY, VISITS
 
 
@@ -184,16 +184,17 @@ def month_figures(
 
     visits = ledger.tables.get(VISITS)
     if visits is not None and visits.has("visit_date"):
-        before: list[list[tuple[date, str]]] = [[] for _ in range(len(customers))]
-        during: list[list[tuple[date, str]]] = [[] for _ in range(len(customers))]
+        before: list[list[VisitRecord]] = [[] for _ in range(len(customers))]
+        during: list[list[VisitRecord]] = [[] for _ in range(len(customers))]
         recorded = 0
-        for row, day, text in index.visits(visits):
+        for record in index.visits(visits):
+            row, day, text = record
             if only is not None and row not in only:
                 continue
             if day < first:
-                before[row].append((day, text))
+                before[row].append(record)
             elif day < end:
-                during[row].append((day, text))
+                during[row].append(record)
                 recorded += 1
                 if details and listed(row):
                     per_customer[row].visits += 1
@@ -206,7 +207,7 @@ def month_figures(
             if only is not None and due.row not in only:
                 continue
             planned += 1
-            hit = any(not due.keyword or due.keyword in text for _, text in during[due.row])
+            hit = any(not due.keyword or due.keyword in text for _, _, text in during[due.row])
             done += hit
             owner = owners[due.row] or ""
             by_owner[owner].planned += 1
