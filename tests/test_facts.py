@@ -250,7 +250,10 @@ def test_a_visits_purpose_content_and_way_are_said_once_per_wording(tmp_path, wo
 
     visits = [["客户编号", "拜访日期", "拜访目的", "拜访内容", "拜访方式"]]
     visits += [["C1", date(2026, 1, 5), "高层拜访", f"内容{n % wordings}", "上门"] for n in range(6000)]
-    customers = [["客户编号", "客户名称", "联系人", "联系电话", "客户经理"], ["C1", "甲公司", "王五", "13812345678", "张伟"]]
+    customers = [
+        ["客户编号", "客户名称", "联系人", "联系电话", "客户经理"],
+        ["C1", "甲公司", "王五", "13812345678", "张伟"],
+    ]
     ledger = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"客户": customers, "拜访": visits}), frames=False)
     records = CustomerIndex(ledger.customer_sheet).visits(ledger.tables["visits"])
     assert len(records) == 6000 and records[4] == (0, date(2026, 1, 5), f"高层拜访 内容{4 % wordings} 上门")
