@@ -430,3 +430,21 @@ def test_a_released_sheets_memory_goes_back_to_the_system(tmp_path):
     done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=120)
     held, after = map(int, done.stdout.split())
     assert held - after >= 10, (held, after)
+
+
+def test_on_one_processor_each_sheet_is_parsed_when_its_turn_comes(tmp_path, monkeypatch):
+    """No thread to parse beside the reader: a sheet's parse begins only once the one before is
+    read and released, and a ledger reads the same."""
+    import toolkit.ledger.source as source_module
+
+    path = _ledger_of_sizes(tmp_path / "l.xlsx", 12, 7)
+    monkeypatch.setattr(source_module.os, "cpu_count", lambda: 1)
+    source = source_module.open_source(path)
+    assert source._pool is None and all(s._start is not None for s in source.sheets)
+    begun = []
+    for sheet in source.in_parsed_order():
+        begun.append([s.name for s in source.sheets if s._start is None])
+        sheet.release()
+    assert begun == [["客户台账"], ["客户台账", "拜访记录"]]
+    ledger = read_ledger(path)
+    assert len(ledger.customer_sheet) == 12 and ledger.tables["visits"].column("customer_id")[:2] == ["C001", "C002"]
