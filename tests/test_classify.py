@@ -543,3 +543,25 @@ def test_english_reasons_gloss_the_shipped_chinese_values_and_list_with_commas(t
     (tmp_path / "zh").mkdir()
     chinese = run(tmp_path / "zh", {"S": rows}, "abcd", load_settings())
     assert "行业地位 龙头 3 + 企业规模 大型 3" in chinese.customers[0].reason  # no gloss in Chinese
+
+
+def test_a_classify_that_read_the_ledger_lets_its_visit_facts_go_before_the_workbook(tmp_path):
+    """Read by classify itself, the facts only the classes needed (visit records matched to
+    customers, due dates) are dropped before the workbook is written; handed in by `crm run`,
+    they stay for the jobs after it. The classes and tags are the same either way."""
+    from toolkit.facts import load_facts
+
+    customers = [["客户编号", "客户名称", "联系人", "联系电话", "客户经理", "年销售额(万元)", "最近拜访日期"]]
+    customers += [[f"C{n}", f"公司{n}", "王五", "13812345678", "张伟", 100 * n, date(2025, 1, n)] for n in range(1, 6)]
+    visits = [["客户编号", "拜访日期", "拜访目的"], ["C1", date(2026, 11, 1), "例行回访"]]
+    path = make_xlsx(tmp_path / "l.xlsx", {"客户": customers, "拜访": visits})
+    settings = load_settings()
+    alone = classify(path, settings, today=TODAY, now=NOW, policy="sales", out_dir=tmp_path / "a", record=False)
+    assert alone.index._matched == {} and alone.index._visits == {}
+    facts = load_facts(path, settings, today=TODAY, now=NOW, policy="sales")
+    shared = classify(path, settings, today=TODAY, now=NOW, policy="sales", out_dir=tmp_path / "b", facts=facts)
+    assert shared.index._matched and shared.index._visits and "dues" in facts.__dict__
+    assert [(c.klass, [t.code for t in c.tags]) for c in alone.customers] == [
+        (c.klass, [t.code for t in c.tags]) for c in shared.customers
+    ]
+    assert [t.code for t in alone.customers[1].tags] == ["no_contact"] and alone.customers[0].tags == ()

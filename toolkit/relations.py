@@ -34,6 +34,11 @@ class CustomerIndex:
         """Each customer's normalised name (computed on first use: it is the slow part)."""
         return [normalize_name(v) if v else None for v in self.customers.column("name")]
 
+    def forget_tables(self) -> None:
+        """Drop what ``match`` and ``visits`` remember of the other sheets (a job done with them)."""
+        self._matched.clear()
+        self._visits.clear()
+
     def visits(self, table: Sheet) -> list[tuple[int, date, str]]:
         """(customer row, date, purpose + content + way) of every visit record that names a known
         customer and has a readable date. Remembered per table, like ``match``."""

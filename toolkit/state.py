@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from .errors import ToolkitError
@@ -87,7 +88,10 @@ CREATE TABLE IF NOT EXISTS sent_messages (
 """
 
 
-@dataclass
+NO_TAGS: Mapping[str, str] = MappingProxyType({})  # the tags of a customer without a risk, one for all
+
+
+@dataclass(slots=True)
 class Snapshot:
     """One customer as a classification run saw it."""
 
@@ -95,7 +99,7 @@ class Snapshot:
     owner: str
     klass: str | None
     computed: str | None
-    tags: dict[str, str]  # code → reason
+    tags: Mapping[str, str]  # code → reason (``NO_TAGS``, shared, when none)
     satisfaction: float | None
     satisfaction_ref: float | None = None  # the score before the last change, for "falling"
 

@@ -14,7 +14,7 @@ from ..config import Settings, load_settings
 from ..facts import POLICIES, Classified, CustomerClass, Facts, load_facts
 from ..i18n import label
 from ..jsonrows import put_rows
-from ..state import PreviousRun, Snapshot, StateStore, state_path
+from ..state import NO_TAGS, PreviousRun, Snapshot, StateStore, state_path
 from ..xlsx import file_part
 from .report import write_report
 
@@ -109,6 +109,7 @@ def classify(
     """
     settings = settings or load_settings()
     policy = policy or settings.policy
+    own_facts = facts is None  # read here: nobody else takes them
     if facts is None:
         facts = load_facts(
             ledger_path, settings, today=today, now=now, policy=policy, password=password, out_dir=out_dir
@@ -130,10 +131,14 @@ def classify(
         scores = facts.satisfaction
         before = [_reference_score(previous, k, scores[i]) for i, k in enumerate(keys)]
         customers = facts.classified(before).customers
+        order, index, note = found.order, facts.index, facts.satisfaction_note
+        if own_facts:  # what only the classes needed (visit records, due dates) goes before the workbook
+            facts = found = None
+            index.forget_tables()
         snapshots = [(c.key, _snapshot(c, scores[i], before[i])) for i, c in enumerate(customers)] if record else []
-        changes = compare(previous, snapshots, found.order, lang) if previous else []
-        result = ClassificationResult(ledger, policy, found.order, customers, facts.index, changes, previous)
-        result.notes.extend([facts.satisfaction_note] if facts.satisfaction_note else [])
+        changes = compare(previous, snapshots, order, lang) if previous else []
+        result = ClassificationResult(ledger, policy, order, customers, index, changes, previous)
+        result.notes.extend([note] if note else [])
         if write:
             stem = Path(ledger_path).stem
             name = f"{stem}_{label('classify.file', lang)}_{policy}_{today:%Y%m%d}.xlsx"
@@ -182,7 +187,7 @@ def _reference_score(previous: PreviousRun | None, key: str, score: float | None
 
 
 def _snapshot(customer: CustomerClass, satisfaction: float | None, reference: float | None) -> Snapshot:
-    tags = {t.code: t.reason for t in customer.tags}
+    tags = {t.code: t.reason for t in customer.tags} if customer.tags else NO_TAGS
     return Snapshot(customer.name, customer.owner, customer.klass, customer.computed, tags, satisfaction, reference)
 
 
