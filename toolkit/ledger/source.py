@@ -278,10 +278,10 @@ def _decrypt_if_needed(path: Path, password: str | None) -> bytes | None:
 
 def _open_workbook(path: Path, data: bytes | None) -> Source:
     """Every sheet parsed in threads, two at a time where there are two processors
-    (python-calamine releases the GIL while it parses). The largest sheet of an .xlsx is
-    parsed first, alone, beside the scan for error cells; the others once it is read
-    (``Source.in_parsed_order``): a parsed sheet takes about 1.5 KB a row in memory while it
-    is held, and two big ones at once were most of a 300k-row ledger's peak."""
+    (python-calamine releases the GIL while it parses), as many at once as fit in the budget
+    of cells (``Source.in_parsed_order``): a parsed sheet is the reader's largest object while
+    it is held, and two big ones at once were most of a 300k-row ledger's peak. The scan for
+    error cells runs beside them from the start."""
     from python_calamine import CalamineWorkbook
 
     def book() -> Any:
