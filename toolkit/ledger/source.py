@@ -393,12 +393,10 @@ def give_back_freed_memory() -> None:
     come from its own arenas and would never reuse them, so the process would go on holding
     the sheet's size. A no-op where the C library has no ``malloc_trim`` (Windows, macOS, musl)."""
     if sys.platform.startswith("linux"):
-        try:
-            import ctypes
+        import ctypes
 
+        with suppress(OSError, AttributeError):  # a C library without malloc_trim (musl) keeps it
             ctypes.CDLL(None).malloc_trim(0)
-        except (OSError, AttributeError):
-            pass
 
 
 def _short(error: Exception) -> str:
