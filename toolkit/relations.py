@@ -10,6 +10,7 @@ from .ledger.coerce import normalize_name
 from .model import VISITS, Ledger, Sheet
 
 STRATEGIC = "战略"
+VisitRecord = tuple[int, date, str]  # (customer row, date, purpose + content + way): ``CustomerIndex.visits``
 
 
 class CustomerIndex:
@@ -22,7 +23,7 @@ class CustomerIndex:
     def __init__(self, customers: Sheet) -> None:
         self.customers = customers
         self._matched: dict[int, tuple[Sheet, list[tuple[int | None, str]]]] = {}
-        self._visits: dict[int, tuple[Sheet, list[tuple[int, date, str]]]] = {}
+        self._visits: dict[int, tuple[Sheet, list[VisitRecord]]] = {}
         # each customer ID's match, (its first row, ''), made once for every table's rows naming it
         self.by_id: dict[str, tuple[int, str]] = {}
         for i, value in enumerate(customers.column("customer_id")):
@@ -39,7 +40,7 @@ class CustomerIndex:
         self._matched.clear()
         self._visits.clear()
 
-    def visits(self, table: Sheet) -> list[tuple[int, date, str]]:
+    def visits(self, table: Sheet) -> list[VisitRecord]:
         """(customer row, date, purpose + content + way) of every visit record that names a known
         customer and has a readable date. Remembered per table, like ``match``."""
         found = self._visits.get(id(table))

@@ -193,7 +193,7 @@ class Facts:
 
     @cached_property
     def visit_records(self) -> list[list[VisitRecord]]:
-        """Per customer row: its visit records up to today, as (date, purpose + content + way)."""
+        """Per customer row: its visit records up to today, (row, date, purpose + content + way)."""
         return visit_records(self.ledger, self.index, self.today)
 
     @cached_property

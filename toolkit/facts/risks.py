@@ -61,12 +61,7 @@ def risk_tags(facts: Any, previous_satisfaction: list[float | None]) -> list[Seq
             # for the shipped ones (a risk the workbook renamed or added keeps the workbook's name)
             shipped = lang == "en" and found.code in _SHIPPED
             title = titles[found.code] = label(f"risk_title.{found.code}", lang) if shipped else found.title
-        tag = Tag(found.code, found.level, title + sep + label(key, lang, **details), title)
-        mine = tags.get(i)
-        if mine is None:
-            tags[i] = [tag]
-        else:
-            mine.append(tag)
+        tags.setdefault(i, []).append(Tag(found.code, found.level, title + sep + label(key, lang, **details), title))
 
     if (found := rule("low_credit")) and customers.has("credit_rating"):
         listed = set(found.threshold) if isinstance(found.threshold, list) else set()

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from ..config import Cadence, Rules
 from ..model import VISITS, Ledger
-from ..relations import STRATEGIC, CustomerIndex, last_contacts
+from ..relations import STRATEGIC, CustomerIndex, VisitRecord, last_contacts
 
 __all__ = [
     "Due",
@@ -69,9 +69,6 @@ def cadences_for(klass: str | None, strategic: bool, rules: Rules) -> list[Caden
         if rows:
             return rows
     return [c for c in rules.cadences if klass and c.klass == klass]
-
-
-VisitRecord = tuple[int, date, str]  # (customer row, date, purpose + content + way): ``CustomerIndex.visits``
 
 
 def visit_records(ledger: Ledger, index: CustomerIndex, today: date) -> list[list[VisitRecord]]:
