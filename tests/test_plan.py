@@ -278,9 +278,10 @@ def test_libreoffice_opens_the_schedule_workbook(tmp_path):
 
 
 def test_repeats_keep_to_the_month_end():
+    from toolkit.config import Cadence
     from toolkit.facts.visits import Due, occurrences
 
-    due = Due(0, "客户经理拜访", "实地", 1, "", None, date(2027, 1, 31))
+    due = Due(0, None, date(2027, 1, 31), Cadence("A", "客户经理拜访", 1, "实地"))
     days = [d for _, d in occurrences([due], date(2027, 1, 1), date(2027, 5, 1))]
     assert days == [date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30)]
 

@@ -9,6 +9,7 @@ spellings of a header need not be listed one by one; a few are listed anyway as 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -399,7 +400,8 @@ class Sheet:
     ``last_visit`` …) in nullable dtypes (datetime64, Float64, boolean, string), and the 1-based
     Excel row as its index. ``columns[key].letter`` is the field's column in the sheet,
     ``bad[key]`` maps the position of a data row to what its cell said when it could not be
-    read, ``header_rows`` are the 1-based rows of the header. ``column(key)`` gives a field as a
+    read, ``header_rows`` are the 1-based rows of the header, ``rows`` the 1-based Excel row of
+    each record (a ``range`` when they follow each other). ``column(key)`` gives a field as a
     list of Python values (None, ``date``, ``datetime``, float, str) for the code that walks rows.
     """
 
@@ -409,7 +411,7 @@ class Sheet:
         sheet: str,
         header_rows: tuple[int, ...],
         columns: dict[str, Column],
-        rows: list[int],
+        rows: Sequence[int],
         values: dict[str, list[Any]],
         bad: dict[str, dict[int, Any]] | None = None,
         unmapped_headers: list[str] | None = None,
@@ -445,13 +447,13 @@ class Sheet:
         return self._frame
 
 
-def to_frame(table: str, rows: list[int], values: dict[str, list[Any]]) -> Any:
+def to_frame(table: str, rows: Sequence[int], values: dict[str, list[Any]]) -> Any:
     """A frame of ``table``'s fields: every field of the table is a column (all <NA> where the
     sheet lacks it), in nullable dtypes, indexed by the 1-based Excel row."""
     import numpy as np
     import pandas as pd
 
-    index = pd.Index(rows, dtype="int64", name="row")
+    index = pd.Index(np.asarray(rows, dtype=np.int64), name="row")  # a range too: never a RangeIndex
     data = {}
     for key, found in FIELDS_BY_TABLE[table].items():
         column = values.get(key)

@@ -27,8 +27,8 @@ from .classes import POLICIES, Computed, compute, percent, policy_classes, wan
 from .complaints import ComplaintState, complaint_limits, complaint_states, resolved_by_text
 from .risks import Tag, highest_level
 from .visits import (
+    ByCustomer,
     Due,
-    VisitRecord,
     add_months,
     cadences_for,
     contact_due,
@@ -192,7 +192,7 @@ class Facts:
         return [bool(v) for v in self.ledger.customer_sheet.column("strategic")]
 
     @cached_property
-    def visit_records(self) -> list[list[VisitRecord]]:
+    def visit_records(self) -> ByCustomer:
         """Per customer row: its visit records up to today, (row, date, purpose + content + way)."""
         return visit_records(self.ledger, self.index, self.today)
 

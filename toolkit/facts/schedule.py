@@ -44,7 +44,7 @@ class Visit:
 
     @property
     def role(self) -> str:
-        return self.due.cadence.role if self.due.cadence else OWNER_ROLE
+        return self.due.cadence.role
 
     @property
     def on_site(self) -> bool:
@@ -129,7 +129,7 @@ def crews(visit: Visit, rules: Rules) -> list[tuple[str, ...]]:
     the row's role (or the role's own name when 拜访能力 lists nobody), with the owner along
     where the row says so."""
     cadence = visit.due.cadence
-    if cadence is None or cadence.role == OWNER_ROLE:
+    if cadence.role == OWNER_ROLE:
         return [(visit.owner,)]
     people = rules.roles.get(cadence.role) or [cadence.role]
     return [(p, visit.owner) if cadence.with_owner and p != visit.owner else (p,) for p in people]
@@ -232,8 +232,8 @@ def schedule_visits(facts: Any, start: date, end: date) -> tuple[list[Visit], li
             facts.classes.effective(due.row, facts.strategic[due.row]),
             facts.strategic[due.row],
             day,
-            purpose=(due.cadence.purpose if due.cadence else "") or due.kind,
-            content=visit_content(due.cadence.content if due.cadence else "", steps[due.row], lang),
+            purpose=due.cadence.purpose or due.kind,
+            content=visit_content(due.cadence.content, steps[due.row], lang),
         )
         for due, day in occurrences(facts.dues, start, end)
     ]

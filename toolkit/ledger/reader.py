@@ -187,7 +187,7 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool, keys: dict[
     mapped_indexes = [i for c in found.columns.values() for i in (c.index, *c.extra)]
     need = max(mapped_indexes) + 1
     padding = [""] * need
-    rows: list[int] = []
+    rows = _RowNumbers()
     chunk: list[list[Any]] = []
     start = found.data_start
     # a value merged down over several rows (an owner for a block of customers) fills each of them
@@ -220,9 +220,9 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool, keys: dict[
         rows.append(number + 1)
         chunk.append(row)
         if len(chunk) == _CHUNK:
-            _take_chunk(columns, chunk, len(rows) - len(chunk))
+            _take_chunk(columns, chunk, rows.count - len(chunk))
             chunk = []
-    _take_chunk(columns, chunk, len(rows) - len(chunk))
+    _take_chunk(columns, chunk, rows.count - len(chunk))
     values = {c.key: c.values for c in columns}
     _scale_percent_fractions(found, values, {c.key: c.typed_numbers for c in columns if c.percent})
     return Sheet(
@@ -230,12 +230,34 @@ def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool, keys: dict[
         sheet.name,
         tuple(r + 1 for r in found.header_rows),
         found.columns,
-        rows,
+        rows.done(),
         values,
         bad={c.key: c.bad for c in columns if c.bad},
         unmapped_headers=found.unmapped,
         labels=found.labels,
     )
+
+
+class _RowNumbers:
+    """The 1-based Excel rows of a table's records as they are found: a ``range`` while they
+    follow each other (a ledger without blank or note rows between its records, the common
+    case: no int object per row), a list from the first gap on."""
+
+    def __init__(self) -> None:
+        self.first, self.count = 0, 0
+        self.listed: list[int] | None = None
+
+    def append(self, number: int) -> None:
+        if self.listed is not None:
+            self.listed.append(number)
+        elif not self.count:
+            self.first = number
+        elif number != self.first + self.count:
+            self.listed = [*range(self.first, self.first + self.count), number]
+        self.count += 1
+
+    def done(self) -> Sequence[int]:
+        return self.listed if self.listed is not None else range(self.first, self.first + self.count)
 
 
 def _take_chunk(columns: list[_ColumnReader], chunk: list[list[Any]], base: int) -> None:

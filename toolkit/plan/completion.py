@@ -8,6 +8,7 @@ later than today. Only planned dates up to today are counted.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -50,7 +51,7 @@ class Completion:
 def completion(
     previous: tuple[date, list[tuple[str, str, str, str, str, date]]],
     keys: list[str],
-    records: list[list[VisitRecord]],
+    records: Sequence[list[VisitRecord]],
     today: date,
 ) -> Completion:
     made, planned = previous

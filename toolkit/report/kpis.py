@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..facts.visits import VisitRecord, add_months, due_visits, occurrences
+from ..facts.visits import ByCustomer, VisitRecord, add_months, due_visits, occurrences
 from ..model import COMPLAINTS, MONTHLY, VISITS
 
 
@@ -184,30 +184,32 @@ def month_figures(
 
     visits = ledger.tables.get(VISITS)
     if visits is not None and visits.has("visit_date"):
-        before: list[list[VisitRecord]] = [[] for _ in range(len(customers))]
-        during: list[list[VisitRecord]] = [[] for _ in range(len(customers))]
+        earlier: list[VisitRecord] = []
+        during: list[VisitRecord] = []
         recorded = 0
         for record in index.visits(visits):
             row, day, text = record
             if only is not None and row not in only:
                 continue
             if day < first:
-                before[row].append(record)
+                earlier.append(record)
             elif day < end:
-                during[row].append(record)
+                during.append(record)
                 recorded += 1
                 if details and listed(row):
                     per_customer[row].visits += 1
                     per_customer[row].senior_visits += "高层" in text
                 by_owner[owners[row] or ""].recorded += 1
         figures.visits_recorded = recorded
-        dues = due_visits(ledger, rules, before, classes, first)
+        dues = due_visits(ledger, rules, ByCustomer(earlier, len(customers)), classes, first)
+        del earlier
+        during_by_row = ByCustomer(during, len(customers))
         planned = done = 0
         for due, _ in occurrences(dues, first, end):
             if only is not None and due.row not in only:
                 continue
             planned += 1
-            hit = any(not due.keyword or due.keyword in text for _, _, text in during[due.row])
+            hit = any(not due.keyword or due.keyword in text for _, _, text in during_by_row[due.row])
             done += hit
             owner = owners[due.row] or ""
             by_owner[owner].planned += 1
