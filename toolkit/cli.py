@@ -548,7 +548,7 @@ def run_command(
     """The daily run: read the ledger once and run the jobs named over the same facts, writing
     what the separate commands write; one summary (or one JSON object) for all of them."""
     as_json, limit = as_json or json_all, None if json_all else JSON_ROWS
-    from .pipeline import due_today, run
+    from .pipeline import JobSummary, due_today, run
     from .report import parse_month
 
     settings = _settings(workspace, lang=lang)
@@ -577,13 +577,14 @@ def run_command(
             dry_run=dry_run,
             now=datetime.now() if today is None else None,
             progress=step,
+            summarize=lambda name, done: JobSummary(done.as_json(limit), _one_line(name, done, lang_), done.outputs),
         )
     if as_json:
         _print_json(result.as_json(limit))
         return
     out_console.print(f"[bold]{escape(str(result.ledger))}[/] {as_of.isoformat()}", markup=True)
-    for name, done in result.results.items():
-        out_console.print(f"- {name}: {_one_line(name, done, lang_)}")
+    for name, summary in result.results.items():
+        out_console.print(f"- {name}: {summary.line}")
     for path in result.outputs:
         out_console.print(f"{label('cli.written', lang_)} {str(path)}")
 

@@ -31,8 +31,22 @@ def remind(kind: str, settings: Settings | None = None, **options: Any) -> Any:
 
 
 @dataclass
+class JobSummary:
+    """What the daily run keeps of a job once its outputs are written (``run(summarize=...)``):
+    its JSON and its line of the summary, not its objects."""
+
+    json: dict[str, Any]
+    line: str
+    outputs: list[Path]
+
+    def as_json(self, limit: int | None = None) -> dict[str, Any]:
+        return self.json
+
+
+@dataclass
 class RunResult:
-    """What one daily run did: each job's result (the same objects the separate commands return)."""
+    """What one daily run did: each job's result (the same objects the separate commands
+    return), or what ``summarize`` made of it."""
 
     ledger: Path
     today: date
@@ -109,13 +123,16 @@ def run(
     dry_run: bool = False,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    summarize: Callable[[str, Any], Any] | None = None,
 ) -> RunResult:
     """Run ``jobs`` (names of ``RUN_JOBS``; ``remind:visits`` for one reminder kind) over one
     ledger, read once: every job gets the same facts, so they agree and nothing is computed
     twice. The outputs are the ones the separate commands write. ``month`` is the report's
     (default: the month before ``today``); ``now`` dates the complaint checks of classify
-    (default: the end of ``today``); ``progress`` is called with each step's name.
-    Raises ``InputError`` for an unknown job or a ledger that cannot be read."""
+    (default: the end of ``today``); ``progress`` is called with each step's name;
+    ``summarize(step, result)``, when given, replaces each job's result as soon as it is done
+    (a ``JobSummary``: a job's objects are gone before the next one starts, which keeps a big
+    ledger's run within its memory). Raises ``InputError`` for an unknown job or a ledger that cannot be read."""
     from .facts import derive
     from .ledger import read_ledger
     from .remind import KINDS
@@ -136,7 +153,9 @@ def run(
     result = RunResult(path, today, steps)
     for step in steps:
         tell(step)
-        result.results[step] = _run_step(step, facts, settings, path, today, out_dir, month, dry_run, now)
+        done = _run_step(step, facts, settings, path, today, out_dir, month, dry_run, now)
+        result.results[step] = summarize(step, done) if summarize else done
+        del done
     return result
 
 

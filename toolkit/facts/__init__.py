@@ -209,7 +209,7 @@ class Facts:
     @cached_property
     def dues(self) -> list[Due]:
         """Every (customer, kind of visit) with a cadence, and when it is next due."""
-        return due_visits(self.ledger, self.settings.rules, self.visit_records, self.classes.final, self.today)
+        return list(due_visits(self.ledger, self.settings.rules, self.visit_records, self.classes.final, self.today))
 
     @cached_property
     def contact_due(self) -> list[Due | None]:

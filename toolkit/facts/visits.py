@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate
@@ -129,14 +129,14 @@ def visit_records(ledger: Ledger, index: CustomerIndex, today: date) -> ByCustom
 
 def due_visits(
     ledger: Ledger, rules: Rules, records: Sequence[list[VisitRecord]], classes: list[str | None], today: date
-) -> list[Due]:
-    """Every (customer, kind of visit) with a cadence, and when it is next due."""
+) -> Iterator[Due]:
+    """Every (customer, kind of visit) with a cadence, and when it is next due, in row order
+    (one at a time: a month's figures count them without keeping them)."""
     customers = ledger.customer_sheet
     typed_last = customers.column("last_visit")
     strategic = customers.column("strategic")
     since = customers.column("since")  # 建档日期: a new customer's first follow-up counts from it
     status = customers.column("status")
-    out: list[Due] = []
     chosen: dict[tuple[str | None, bool], list[Cadence]] = {}  # the cadences of a class, found once
     later: dict[tuple[date, float], date] = {}  # the few hundred due days, one object each
     for i, klass in enumerate(classes):
@@ -162,8 +162,7 @@ def due_visits(
                 due = since[i] + timedelta(days=int(cadence.first_days))  # 建档 + N days
             else:
                 due = today  # never visited: due now
-            out.append(Due(i, last, due, cadence))
-    return out
+            yield Due(i, last, due, cadence)
 
 
 def next_steps(ledger: Ledger, index: CustomerIndex, today: date) -> list[str | None]:
@@ -196,14 +195,12 @@ def contact_due(dues: list[Due], customers: int) -> list[Due | None]:
     return found
 
 
-def occurrences(dues: list[Due], start: date, end: date) -> list[tuple[Due, date]]:
+def occurrences(dues: Iterable[Due], start: date, end: date) -> Iterator[tuple[Due, date]]:
     """Each due visit and its repeats within [start, end): a monthly cadence gives one a month."""
-    out = []
     for due in dues:
         first = max(due.due, start)
         day, n = first, 0
         while day < end:
-            out.append((due, day))
+            yield due, day
             n += 1
             day = add_months(first, due.months * n)  # from the first date: 01-31, 02-28, 03-31 …
-    return out
