@@ -347,9 +347,16 @@ class Facts:
         not depend on the date is shared, nothing is read again."""
         if day == self.today:
             return self
+        same_classes = ("classes",) if self.policy != "share" else ()  # only the share policy counts months up to today
         return self._share(
-            Facts(self.ledger, self.settings, today=day, policy=self.policy, scores=self._shared_scores), ()
+            Facts(self.ledger, self.settings, today=day, policy=self.policy, scores=self._shared_scores), same_classes
         )
+
+    def forget(self, *names: str) -> None:
+        """Drop the facts ``names`` (computed again if asked for): a job done with them, on a big
+        ledger, gives their memory back before it writes."""
+        for name in names:
+            self.__dict__.pop(name, None)
 
     def _shared_scores(self) -> dict[str, Any]:
         return self._scores

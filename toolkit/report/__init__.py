@@ -171,8 +171,11 @@ def report(
     if facts is None:
         facts = load_facts(ledger_path, settings, today=made, password=password, out_dir=out_dir)
     findings = (facts if facts.today >= as_of else facts.as_of(as_of)).findings(wording=False)
-    facts = facts.as_of(as_of)  # the month as it stood at its end
+    given, facts = facts, facts.as_of(as_of)  # the month as it stood at its end
     classified = facts.classified()
+    if facts is not given:  # derived here: the due dates and visit records only the risk tags needed go
+        facts.forget("dues", "contact_due", "visit_records", "last_contact")
+    del given
     ledger = facts.ledger
     index = facts.index
     hours, promise = complaint_limits(settings.rules)
