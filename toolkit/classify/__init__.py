@@ -130,7 +130,7 @@ def classify(
             previous = store.last_classification(ledger_key, policy)
         scores = facts.satisfaction
         before = [_reference_score(previous, k, scores[i]) for i, k in enumerate(keys)]
-        customers = facts.classified(before).customers
+        customers = list(facts.classified(before).customers)  # walked often here: made once
         order, index, note = found.order, facts.index, facts.satisfaction_note
         if own_facts:  # what only the classes needed (visit records, due dates) goes before the workbook
             facts = found = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cached_property
@@ -43,6 +43,7 @@ __all__ = [
     "Classes",
     "Classified",
     "CustomerClass",
+    "CustomerClasses",
     "ComplaintState",
     "complaint_limits",
     "Computed",
@@ -133,6 +134,49 @@ class CustomerClass:
         return highest_level(self.tags)
 
 
+class CustomerClasses(Sequence[CustomerClass]):
+    """Every customer's ``CustomerClass``, each made when it is asked for from the columns and
+    facts it shows (300k of them held at once are 40 MB, and a report walks them a few times).
+    ``klasses`` is the final class of each customer, for counting without making them."""
+
+    __slots__ = ("_table", "_keys", "_classes", "_tags", "klasses")
+
+    def __init__(self, table: Any, keys: list[str], classes: Classes, tags: list[Sequence[Tag]]) -> None:
+        self._table, self._keys, self._classes, self._tags = table, keys, classes, tags
+        self.klasses = classes.final
+
+    def __len__(self) -> int:
+        return len(self.klasses)
+
+    def __getitem__(self, i: int) -> CustomerClass:  # type: ignore[override]  # no slices
+        if not 0 <= i < len(self.klasses):
+            raise IndexError(i)
+        return next(self._made(range(i, i + 1)))
+
+    def __iter__(self) -> Iterator[CustomerClass]:
+        return self._made(range(len(self.klasses)))
+
+    def _made(self, rows: range) -> Iterator[CustomerClass]:
+        table, found, keys, tags = self._table, self._classes, self._keys, self._tags
+        ids, names, owners = table.column("customer_id"), table.column("name"), table.column("owner")
+        numbers, computed, final = table.rows, found.computed, found.final
+        for i in rows:
+            made = computed[i]
+            yield CustomerClass(
+                numbers[i],
+                keys[i],
+                ids[i] or "",
+                names[i] or "",
+                owners[i] or "",
+                final[i],
+                made.klass,
+                found.override[i],
+                found.reason[i],
+                tags[i],
+                made.share,
+            )
+
+
 @dataclass
 class Classified:
     """Every customer of a ledger classified under one policy, with its tags."""
@@ -140,12 +184,17 @@ class Classified:
     ledger: Ledger
     policy: str
     classes: list[str]  # the policy's classes, best first
-    customers: list[CustomerClass]
+    customers: Sequence[CustomerClass]  # a list, or the ``CustomerClasses`` made on demand
     index: CustomerIndex | None = None
 
     @property
     def counts(self) -> dict[str, int]:
-        found = Counter(c.klass for c in self.customers if c.klass)
+        klasses = getattr(self.customers, "klasses", None)
+        found = (
+            Counter(k for k in klasses if k)
+            if klasses is not None
+            else Counter(c.klass for c in self.customers if c.klass)
+        )
         ordered = {k: found.pop(k) for k in self.classes if k in found}
         ordered.update(found)  # classes typed by hand outside the policy's list
         return ordered
@@ -311,27 +360,12 @@ class Facts:
         return risk_tags(self, previous_satisfaction or [None] * len(self.ledger.customer_sheet))
 
     def classified(self, previous_satisfaction: list[float | None] | None = None) -> Classified:
-        """Every customer's class, reason and risk tags (``previous_satisfaction``: see ``risk_tags``)."""
-        table = self.ledger.customer_sheet
-        found, tags, keys = self.classes, self.risk_tags(previous_satisfaction), self.index.keys
-        ids, names, owners = table.column("customer_id"), table.column("name"), table.column("owner")
-        customers = [
-            CustomerClass(
-                table.rows[i],
-                keys[i],
-                ids[i] or "",
-                names[i] or "",
-                owners[i] or "",
-                klass,
-                found.computed[i].klass,
-                found.override[i],
-                found.reason[i],
-                tags[i],
-                found.computed[i].share,
-            )
-            for i, klass in enumerate(found.final)
-        ]
-        return Classified(self.ledger, self.policy, found.order, customers, self.index)
+        """Every customer's class, reason and risk tags (``previous_satisfaction``: see
+        ``risk_tags``); the customers made one at a time as they are walked (``CustomerClasses``)."""
+        customers = CustomerClasses(
+            self.ledger.customer_sheet, self.index.keys, self.classes, self.risk_tags(previous_satisfaction)
+        )
+        return Classified(self.ledger, self.policy, self.classes.order, customers, self.index)
 
     def for_policy(self, policy: str) -> Facts:
         """The same facts under another policy: what does not depend on the class is shared."""

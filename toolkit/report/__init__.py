@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -77,7 +78,7 @@ class ReportResult:
         return self.rows is None or row in self.rows
 
     @property
-    def customers(self) -> list[Any]:
+    def customers(self) -> Sequence[Any]:
         """The classified customers this report is about."""
         everyone = self.classified.customers
         return everyone if self.rows is None else [c for i, c in enumerate(everyone) if i in self.rows]
@@ -85,8 +86,16 @@ class ReportResult:
     @property
     def class_counts(self) -> dict[str, int]:
         """Customers per class, the policy's order first (of the customers this report is about)."""
-        found = Counter(c.klass for c in self.customers if c.klass)
+        found = self._classes(self.shows)
         return {k: found[k] for k in self.classified.counts if found.get(k)}
+
+    def _classes(self, counted: Callable[[int], bool]) -> Counter[str]:
+        """The customers per final class among the rows ``counted`` (the classes read straight
+        from the facts when the customers are made on demand)."""
+        everyone = getattr(self.classified.customers, "klasses", None)
+        if everyone is None:
+            everyone = [c.klass for c in self.classified.customers]
+        return Counter(k for i, k in enumerate(everyone) if k and counted(i))
 
     @property
     def satisfaction(self) -> float | None:
@@ -97,13 +106,9 @@ class ReportResult:
         """name → value this month (None where the ledger holds no data)."""
         t = self.this
         errors = sum(1 for f in self.findings if f.severity == "error")
-        present = [
-            c
-            for i, (c, here) in enumerate(zip(self.classified.customers, self.present, strict=True))
-            if here and self.shows(i)
-        ]
-        values: dict[str, Any] = {"customers": len(present)}
-        counts = Counter(c.klass for c in present if c.klass)
+        present = self.present
+        values: dict[str, Any] = {"customers": sum(1 for i, here in enumerate(present) if here and self.shows(i))}
+        counts = self._classes(lambda i: present[i] and self.shows(i))
         values.update({f"class:{k}": counts[k] for k in self.classified.counts if counts.get(k)})
         values.update(
             {
