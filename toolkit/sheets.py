@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from operator import attrgetter
 from typing import Any
 
@@ -13,7 +13,7 @@ from .xlsx import Book
 _LEVEL_FORMAT = {"severe": "error", "warning": "warning", "info": None}
 
 
-def write_risk_sheet(book: Book, name: str, customers: list, lang: str) -> None:
+def write_risk_sheet(book: Book, name: str, customers: Iterable[Any], lang: str) -> None:
     """One row per risk tag, 严重 first: level, customer, owner, class, risk, reason, ledger row.
     Shared by the classification workbook and the monthly report."""
     L = lambda key: label(key, lang)  # noqa: E731

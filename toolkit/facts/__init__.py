@@ -92,6 +92,7 @@ def classes_of(facts: Facts, policy: str) -> Classes:
         return Classes(policy, order, typed, [Computed(None, reason)] * n, [False] * n, [reason] * n, error)
     final, override, reasons = [], [], []
     prefixes: dict[tuple[object, object], str] = {}  # the same few wordings, built once
+    notes: dict[tuple[str, object], str] = {}
     for typed, found in zip(table.column("class"), computed, strict=True):
         if typed and typed in order:
             if typed == found.klass:
@@ -104,13 +105,21 @@ def classes_of(facts: Facts, policy: str) -> Classes:
             final.append(typed), override.append(True), reasons.append(prefix + found.reason)
         elif typed and found.klass is None:  # the policy computes nothing here: the typed class stands
             final.append(typed), override.append(False)
-            reasons.append(found.reason + label("reason.hand_kept", lang, hand=typed, policy=policy))
+            reasons.append(found.reason + _note(notes, "reason.hand_kept", typed, policy, lang))
         elif typed:
             final.append(found.klass), override.append(False)
-            reasons.append(found.reason + label("reason.hand_not_policy", lang, hand=typed, policy=policy))
+            reasons.append(found.reason + _note(notes, "reason.hand_not_policy", typed, policy, lang))
         else:
             final.append(found.klass), override.append(False), reasons.append(found.reason)
     return Classes(policy, order, final, computed, override, reasons)
+
+
+def _note(notes: dict[tuple[str, object], str], key: str, typed: object, policy: str, lang: str) -> str:
+    """What a reason adds about the class typed by hand: one wording per typed class, made once."""
+    found = notes.get((key, typed))
+    if found is None:
+        found = notes[(key, typed)] = label(key, lang, hand=typed, policy=policy)
+    return found
 
 
 @dataclass(slots=True)
