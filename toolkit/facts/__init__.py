@@ -267,7 +267,11 @@ class Facts:
     @cached_property
     def dues(self) -> list[Due]:
         """Every (customer, kind of visit) with a cadence, and when it is next due."""
-        return list(due_visits(self.ledger, self.settings.rules, self.visit_records, self.classes.final, self.today))
+        rules, records = (
+            self.settings.rules,
+            (lambda i: self.visit_records[i]),
+        )  # grouped only if a cadence has a keyword
+        return list(due_visits(self.ledger, rules, self.classes.final, self.today, self.last_contact, records))
 
     @cached_property
     def contact_due(self) -> list[Due | None]:

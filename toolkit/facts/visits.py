@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate
@@ -128,12 +128,19 @@ def visit_records(ledger: Ledger, index: CustomerIndex, today: date) -> ByCustom
 
 
 def due_visits(
-    ledger: Ledger, rules: Rules, records: Sequence[list[VisitRecord]], classes: list[str | None], today: date
+    ledger: Ledger,
+    rules: Rules,
+    classes: list[str | None],
+    today: date,
+    last_contact: Sequence[date | None],
+    records: Callable[[int], Sequence[VisitRecord]],
 ) -> Iterator[Due]:
     """Every (customer, kind of visit) with a cadence, and when it is next due, in row order
-    (one at a time: a month's figures count them without keeping them)."""
+    (one at a time: a month's figures count them without keeping them). ``last_contact``: per
+    row, the latest contact that a cadence without a keyword counts (any visit record, and the
+    ledger's last-visit date when it is not in the future); ``records(i)``: row ``i``'s visit
+    records, asked for only by a cadence with a keyword (a strategic customer's 高层拜访 …)."""
     customers = ledger.customer_sheet
-    typed_last = customers.column("last_visit")
     strategic = customers.column("strategic")
     since = customers.column("since")  # 建档日期: a new customer's first follow-up counts from it
     status = customers.column("status")
@@ -146,14 +153,11 @@ def due_visits(
         cadences = chosen.get(key)
         if cadences is None:
             cadences = chosen[key] = cadences_for(*key, rules)
-        mine, typed = records[i], typed_last[i]
         for cadence in cadences:
             if cadence.keyword:
-                last = max((d for _, d, text in mine if cadence.keyword in text), default=None)
-            else:  # any visit counts, and the ledger's last-visit date (not one in the future)
-                last = max((d for _, d, _ in mine), default=None)
-                if typed is not None and typed <= today and (last is None or typed > last):
-                    last = typed
+                last = max((d for _, d, text in records(i) if cadence.keyword in text), default=None)
+            else:
+                last = last_contact[i]
             if last is not None:
                 due = later.get((last, cadence.months))
                 if due is None:

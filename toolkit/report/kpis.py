@@ -201,7 +201,11 @@ def month_figures(
                     per_customer[row].senior_visits += "高层" in text
                 by_owner[owners[row] or ""].recorded += 1
         figures.visits_recorded = recorded
-        dues = due_visits(ledger, rules, ByCustomer(earlier, len(customers)), classes, first)
+        latest = [d if d is not None and d <= first else None for d in customers.column("last_visit")]
+        for row, day, _ in earlier:  # the last contact before the month, as the month's cadences count it
+            if latest[row] is None or day > latest[row]:
+                latest[row] = day
+        dues = due_visits(ledger, rules, classes, first, latest, ByCustomer(earlier, len(customers)).__getitem__)
         del earlier
         during_by_row = ByCustomer(during, len(customers))
         planned = done = 0
