@@ -203,7 +203,8 @@ def month_figures(
         figures.visits_recorded = recorded
         latest = [d if d is not None and d <= first else None for d in customers.column("last_visit")]
         for row, day, _ in earlier:  # the last contact before the month, as the month's cadences count it
-            if latest[row] is None or day > latest[row]:
+            current = latest[row]
+            if current is None or day > current:
                 latest[row] = day
         dues = due_visits(ledger, rules, classes, first, latest, ByCustomer(earlier, len(customers)).__getitem__)
         del earlier
