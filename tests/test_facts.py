@@ -259,3 +259,44 @@ def test_a_visits_purpose_content_and_way_are_said_once_per_wording(tmp_path, wo
     assert len(records) == 6000 and records[4] == (0, date(2026, 1, 5), f"高层拜访 内容{4 % wordings} 上门")
     assert len({id(text) for _, _, text in records}) == (3 if wordings == 3 else 6000)
     assert len({text for _, _, text in records}) == wordings
+
+
+def test_visit_records_are_grouped_by_customer_in_their_order():
+    """One flat list and where each customer's records start: the same groups, in the same
+    order, as a list per customer."""
+    from toolkit.facts.visits import ByCustomer
+
+    records = [(2, date(2026, 1, 3), "a"), (0, date(2026, 1, 1), "b"), (2, date(2026, 1, 2), "c")]
+    grouped = ByCustomer(records, 4)
+    assert len(grouped) == 4 and [list(g) for g in grouped] == [[records[1]], [], [records[0], records[2]], []]
+    with pytest.raises(IndexError):
+        grouped[4]
+
+
+def test_classified_customers_are_made_as_they_are_walked(tmp_path):
+    """The report's classified customers are made from the facts when walked (none held), and
+    say what a list of them would: every field, by index, from the end, in slices; the month-end
+    facts share the classes of a policy that does not count months."""
+    import gc
+
+    from toolkit.facts import CustomerClass, CustomerClasses
+
+    ws = tmp_path / "ws"
+    init_workspace(ws)
+    rows = [HEADER] + [
+        [f"C{n}", f"公司{n}", "王五", "13812345678", "张伟", "z@x.cn", "ABCD"[n % 4], "否", date(2025, 12, n + 1)]
+        for n in range(6)
+    ]
+    path = make_xlsx(tmp_path / "l.xlsx", {"客户台账": rows})
+    facts = load_facts(path, load_settings(ws), today=TODAY)
+    classified = facts.classified()
+    assert isinstance(classified.customers, CustomerClasses)
+    assert not [o for o in gc.get_objects() if isinstance(o, CustomerClass)]  # nothing made yet
+    made = list(classified.customers)
+    assert [c.customer_id for c in made] == [f"C{n}" for n in range(6)]
+    assert [c.klass for c in made] == list("ABCDAB") and [c.row for c in made] == list(range(2, 8))
+    assert classified.customers[-1] == made[5] and classified.customers[1:3] == made[1:3]
+    assert classified.counts == {"A": 2, "B": 2, "C": 1, "D": 1}
+    assert facts.as_of(date(2026, 1, 31)).classes is facts.classes
+    share = facts.for_policy("share")
+    assert share.as_of(date(2026, 1, 31)).classes is not share.classes  # its window ends at the month

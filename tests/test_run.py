@@ -109,6 +109,32 @@ def test_crm_run_json_and_summary(demo_template, tmp_path):
     assert text.exit_code == 0 and "- validate: 错误" in text.stdout
 
 
+def test_run_keeps_what_summarize_makes_of_each_job_and_no_job_object(demo_template, tmp_path):
+    """Each job's result goes to summarize as soon as it is done, and only what that returns is
+    kept (crm run keeps a summary: one job's objects are gone before the next starts)."""
+    import gc
+    import weakref
+
+    from toolkit.pipeline import JobSummary
+    from toolkit.validate import ValidationResult
+
+    ws = _copy(demo_template, tmp_path / "ws")
+    seen: list[weakref.ref] = []
+
+    def summarize(step, result):
+        seen.append(weakref.ref(result))
+        return JobSummary(result.as_json(5), step.upper(), list(result.outputs))
+
+    ran = run(["validate", "plan"], load_settings(ws), today=TODAY, summarize=summarize)
+    assert [s.line for s in ran.results.values()] == ["VALIDATE", "PLAN"]
+    assert ran.as_json()["results"]["validate"]["customers"] == 300
+    assert len(ran.as_json()["results"]["validate"]["issues"]) == 5
+    assert {p.suffix for p in ran.outputs} >= {".xlsx", ".ics"}
+    gc.collect()
+    assert all(ref() is None for ref in seen)  # the results themselves are gone
+    assert not [o for o in gc.get_objects() if isinstance(o, ValidationResult)]
+
+
 def test_run_defaults_to_what_the_timetable_has_due(demo_template):
     settings = load_settings(demo_template)
     monday, saturday = date(2026, 11, 30), date(2026, 11, 28)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 from ..config import Settings
 from ..errors import InputError
@@ -157,10 +157,17 @@ class CustomerClasses(Sequence[CustomerClass]):
     def __len__(self) -> int:
         return len(self.klasses)
 
-    def __getitem__(self, i: int) -> CustomerClass:  # type: ignore[override]  # no slices
-        if not 0 <= i < len(self.klasses):
+    @overload
+    def __getitem__(self, i: int) -> CustomerClass: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[CustomerClass]: ...
+    def __getitem__(self, i: int | slice) -> CustomerClass | list[CustomerClass]:
+        n = len(self.klasses)
+        if isinstance(i, slice):
+            return list(self._made(range(*i.indices(n))))
+        if not -n <= i < n:
             raise IndexError(i)
-        return next(self._made(range(i, i + 1)))
+        return next(self._made(range(i % n, i % n + 1)))
 
     def __iter__(self) -> Iterator[CustomerClass]:
         return self._made(range(len(self.klasses)))
