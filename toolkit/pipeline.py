@@ -33,7 +33,7 @@ def remind(kind: str, settings: Settings | None = None, **options: Any) -> Any:
 @dataclass
 class JobSummary:
     """What the daily run keeps of a job once its outputs are written (``run(summarize=...)``):
-    its JSON and its line of the summary, not its objects."""
+    its JSON (cut as it was made) and its line of the summary, not its objects."""
 
     json: dict[str, Any]
     line: str
@@ -132,7 +132,8 @@ def run(
     (default: the end of ``today``); ``progress`` is called with each step's name;
     ``summarize(step, result)``, when given, replaces each job's result as soon as it is done
     (a ``JobSummary``: a job's objects are gone before the next one starts, which keeps a big
-    ledger's run within its memory). Raises ``InputError`` for an unknown job or a ledger that cannot be read."""
+    ledger's run within its memory). Raises ``InputError`` for an unknown job or a ledger that
+    cannot be read."""
     from .facts import derive
     from .ledger import read_ledger
     from .remind import KINDS
@@ -155,7 +156,7 @@ def run(
         tell(step)
         done = _run_step(step, facts, settings, path, today, out_dir, month, dry_run, now)
         result.results[step] = summarize(step, done) if summarize else done
-        del done
+        del done  # else it holds the summarized job's objects while the next job runs
     return result
 
 

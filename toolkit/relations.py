@@ -3,6 +3,7 @@ business row means, and when each customer was last contacted. Pure functions ov
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cached_property
 
@@ -138,13 +139,24 @@ class CustomerIndex:
 def last_contacts(ledger: Ledger, index: CustomerIndex, today: date) -> list[date | None]:
     """Per customer row: the latest of the ledger's last-visit date and the visit records, up to
     ``today`` (later dates are typing mistakes, reported by validation, not contacts)."""
-    customers = ledger.customer_sheet
-    latest: list[date | None] = [d if d is not None and d <= today else None for d in customers.column("last_visit")]
     visits = ledger.tables.get(VISITS)
-    if visits is not None:
-        for (row, _), day in zip(index.match(visits), visits.column("visit_date"), strict=True):
-            if row is not None and day is not None and day <= today:
-                current = latest[row]
-                if current is None or day > current:
-                    latest[row] = day
+    dated = (
+        ()
+        if visits is None
+        else ((row, day) for (row, _), day in zip(index.match(visits), visits.column("visit_date"), strict=True))
+    )
+    return latest_contacts(ledger.customer_sheet.column("last_visit"), dated, today)
+
+
+def latest_contacts(
+    typed: Sequence[date | None], visits: Iterable[tuple[int | None, date | None]], until: date
+) -> list[date | None]:
+    """Per customer row: the latest of its typed last-visit date (``typed``) and the dates of
+    its ``visits`` (customer row, date), none after ``until``."""
+    latest: list[date | None] = [d if d is not None and d <= until else None for d in typed]
+    for row, day in visits:
+        if row is not None and day is not None and day <= until:
+            current = latest[row]
+            if current is None or day > current:
+                latest[row] = day
     return latest

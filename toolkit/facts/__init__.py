@@ -29,6 +29,7 @@ from .risks import Tag, highest_level
 from .visits import (
     ByCustomer,
     Due,
+    VisitRecord,
     add_months,
     cadences_for,
     contact_due,
@@ -204,13 +205,16 @@ class Classified:
     index: CustomerIndex | None = None
 
     @property
+    def final_classes(self) -> Sequence[str | None]:
+        """Each customer's final class, in row order (read from the facts, without making the
+        customers, when they are made on demand)."""
+        if isinstance(self.customers, CustomerClasses):
+            return self.customers.klasses
+        return [c.klass for c in self.customers]
+
+    @property
     def counts(self) -> dict[str, int]:
-        klasses = getattr(self.customers, "klasses", None)
-        found = (
-            Counter(k for k in klasses if k)
-            if klasses is not None
-            else Counter(c.klass for c in self.customers if c.klass)
-        )
+        found = Counter(k for k in self.final_classes if k)
         ordered = {k: found.pop(k) for k in self.classes if k in found}
         ordered.update(found)  # classes typed by hand outside the policy's list
         return ordered
@@ -274,11 +278,12 @@ class Facts:
     @cached_property
     def dues(self) -> list[Due]:
         """Every (customer, kind of visit) with a cadence, and when it is next due."""
-        rules, records = (
-            self.settings.rules,
-            (lambda i: self.visit_records[i]),
-        )  # grouped only if a cadence has a keyword
-        return list(due_visits(self.ledger, rules, self.classes.final, self.today, self.last_contact, records))
+
+        def records(i: int) -> list[VisitRecord]:  # grouped on the first ask: a cadence with a keyword
+            return self.visit_records[i]
+
+        rules, classes = self.settings.rules, self.classes.final
+        return list(due_visits(self.ledger, rules, classes, self.today, self.last_contact, records))
 
     @cached_property
     def contact_due(self) -> list[Due | None]:

@@ -90,12 +90,8 @@ class ReportResult:
         return {k: found[k] for k in self.classified.counts if found.get(k)}
 
     def _classes(self, counted: Callable[[int], bool]) -> Counter[str]:
-        """The customers per final class among the rows ``counted`` (the classes read straight
-        from the facts when the customers are made on demand)."""
-        everyone = getattr(self.classified.customers, "klasses", None)
-        if everyone is None:
-            everyone = [c.klass for c in self.classified.customers]
-        return Counter(k for i, k in enumerate(everyone) if k and counted(i))
+        """The customers per final class among the rows ``counted``."""
+        return Counter(k for i, k in enumerate(self.classified.final_classes) if k and counted(i))
 
     @property
     def satisfaction(self) -> float | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..facts.visits import ByCustomer, VisitRecord, add_months, due_visits, occurrences
 from ..model import COMPLAINTS, MONTHLY, VISITS
+from ..relations import latest_contacts
 
 
 def month_bounds(month: date) -> tuple[date, date]:
@@ -201,11 +202,8 @@ def month_figures(
                     per_customer[row].senior_visits += "高层" in text
                 by_owner[owners[row] or ""].recorded += 1
         figures.visits_recorded = recorded
-        latest = [d if d is not None and d <= first else None for d in customers.column("last_visit")]
-        for row, day, _ in earlier:  # the last contact before the month, as the month's cadences count it
-            current = latest[row]
-            if current is None or day > current:
-                latest[row] = day
+        # the last contact before the month, as the month's cadences count it
+        latest = latest_contacts(customers.column("last_visit"), ((row, day) for row, day, _ in earlier), first)
         dues = due_visits(ledger, rules, classes, first, latest, ByCustomer(earlier, len(customers)).__getitem__)
         del earlier
         during_by_row = ByCustomer(during, len(customers))
