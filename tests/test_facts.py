@@ -273,6 +273,38 @@ def test_visit_records_are_grouped_by_customer_in_their_order():
         grouped[4]
 
 
+def test_visit_records_of_a_customer_are_made_when_asked(tmp_path):
+    """The facts' visit records: per customer, its visits up to today in the sheet's order, as
+    the index's records say them, made only for the customer asked for."""
+    from toolkit.facts.visits import VisitsByCustomer
+    from toolkit.relations import CustomerIndex
+
+    customers = [["客户编号", "客户名称", "联系人", "电话", "负责人"]] + [
+        [f"C{n}", f"公司{n}", "王五", "13812345678", "张伟"] for n in range(3)
+    ]
+    visits = [
+        ["客户编号", "客户名称", "拜访日期", "拜访目的", "拜访内容", "拜访方式"],
+        ["C2", "公司2", date(2026, 1, 3), "高层拜访", "签约", "上门"],
+        ["C0", "公司0", date(2026, 1, 1), "回访", None, "电话"],
+        ["C2", "公司2", date(2026, 1, 2), None, "报价", None],
+        ["C9", "公司9", date(2026, 1, 2), "回访", None, None],  # no such customer
+        ["C0", "公司0", date(2027, 1, 2), "回访", None, None],  # after today
+        ["C1", "公司1", None, "回访", None, None],  # no date
+    ]
+    ledger = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"客户": customers, "拜访": visits}), frames=False)
+    index = CustomerIndex(ledger.customer_sheet)
+    by_customer = VisitsByCustomer(ledger.tables["visits"], index, date(2026, 6, 1), 3)
+    assert len(by_customer) == 3
+    assert by_customer[0] == [(0, date(2026, 1, 1), "回访  电话")]
+    assert by_customer[1] == []
+    assert by_customer[2] == [(2, date(2026, 1, 3), "高层拜访 签约 上门"), (2, date(2026, 1, 2), " 报价 ")]
+    known = [r for r in index.visits(ledger.tables["visits"]) if r[1] <= date(2026, 6, 1)]
+    assert [r for i in range(3) for r in by_customer[i]] == sorted(known, key=lambda r: r[0])
+    with pytest.raises(IndexError):
+        by_customer[3]
+    assert VisitsByCustomer(None, index, date(2026, 6, 1), 3)[2] == []
+
+
 def test_classified_customers_are_made_as_they_are_walked(tmp_path):
     """The report's classified customers are made from the facts when walked (none held), and
     say what a list of them would: every field, by index, from the end, in slices; the month-end

@@ -61,7 +61,7 @@ class CustomerIndex:
                     continue
                 text = texts.get((purpose, content, way)) if texts is not None else None
                 if text is None:
-                    text = f"{purpose or ''} {content or ''} {way or ''}"
+                    text = visit_text(purpose, content, way)
                     if texts is not None:
                         texts[(purpose, content, way)] = text
                         if len(texts) > 4096 and 2 * len(texts) > len(records):
@@ -134,6 +134,11 @@ class CustomerIndex:
                 rows.append(hit)
             found = self._matched[id(table)] = (table, rows)
         return found[1]
+
+
+def visit_text(purpose: str | None, content: str | None, way: str | None) -> str:
+    """What a visit record's keyword is looked for in (高层拜访 …): its purpose, content and way."""
+    return f"{purpose or ''} {content or ''} {way or ''}"
 
 
 def last_contacts(ledger: Ledger, index: CustomerIndex, today: date) -> list[date | None]:

@@ -27,9 +27,9 @@ from .classes import POLICIES, Computed, compute, percent, policy_classes, wan
 from .complaints import ComplaintState, complaint_limits, complaint_states, resolved_by_text
 from .risks import Tag, highest_level
 from .visits import (
-    ByCustomer,
     Due,
     VisitRecord,
+    VisitsByCustomer,
     add_months,
     cadences_for,
     contact_due,
@@ -261,8 +261,9 @@ class Facts:
         return [bool(v) for v in self.ledger.customer_sheet.column("strategic")]
 
     @cached_property
-    def visit_records(self) -> ByCustomer:
-        """Per customer row: its visit records up to today, (row, date, purpose + content + way)."""
+    def visit_records(self) -> VisitsByCustomer:
+        """Per customer row: its visit records up to today, (row, date, purpose + content + way),
+        made when a row is asked for."""
         return visit_records(self.ledger, self.index, self.today)
 
     @cached_property
