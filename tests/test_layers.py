@@ -106,3 +106,26 @@ def test_the_check_sees_every_module_and_every_kind_of_import(tmp_path):
         ("toolkit/plan/__init__.py", "classify", "job imports job"),
         ("toolkit/remind/__init__.py", "plan", "job imports job"),
     }
+
+
+def test_a_command_loads_only_its_own_job():
+    """`crm validate` loads neither the mail, the scheduler's service nor the survey's rooms,
+    and the package's names stay its functions after their rooms of the same name are loaded."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, toolkit.cli\n"
+        "from toolkit.validate import validate\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('toolkit.mail', 'toolkit.remind', "
+        "'toolkit.schedule.service', 'toolkit.survey.', 'toolkit.plan', 'toolkit.report', 'smtplib')))\n"
+        "print(loaded)\n"
+        "import toolkit.classify.report, toolkit.remind, toolkit.survey.collect\n"
+        "import toolkit, toolkit.survey\n"
+        "from toolkit import classify, remind\n"
+        "print(callable(classify), callable(remind), callable(toolkit.survey.collect), 'remind' in dir(toolkit))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    first, second = done.stdout.splitlines()
+    assert first == "['toolkit.survey.commands']"
+    assert second == "True True True True"

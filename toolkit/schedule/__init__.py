@@ -7,11 +7,21 @@ are due), ``history`` (the run tables in state.sqlite), ``runner`` (one job as a
 (the Typer sub-app).
 """
 
-from .install import plan_install
-from .log import mask
-from .service import prepare, run_once, serve, status, system_clock
-from .timetable import Entry, When, load_timetable, parse_when
+from ..rooms import on_first_use
 
+_ROOMS = {
+    "Entry": ".timetable",
+    "When": ".timetable",
+    "load_timetable": ".timetable",
+    "mask": ".log",
+    "parse_when": ".timetable",
+    "plan_install": ".install",
+    "prepare": ".service",
+    "run_once": ".service",
+    "serve": ".service",
+    "status": ".service",
+    "system_clock": ".service",
+}
 __all__ = [
     "Entry",
     "When",
@@ -25,3 +35,4 @@ __all__ = [
     "status",
     "system_clock",
 ]
+on_first_use(__name__)

@@ -7,6 +7,7 @@ import sys
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -20,10 +21,14 @@ from ..console import err_console as _err
 from ..console import out_console as _out
 from ..errors import InputError
 from ..i18n import label
-from .install import apply_install, plan_install
 from .log import LOG_NAME
-from .runner import RunRecord
-from .service import Scheduler, describe_run, prepare, run_once, serve, status, stop_on_signals, system_clock
+
+if TYPE_CHECKING:
+    from .runner import RunRecord
+    from .service import Scheduler
+
+# the service and the installer are imported by the commands that use them: every other crm
+# command builds this sub-app too, and should not load the scheduler to do so
 
 schedule_app = typer.Typer(
     no_args_is_help=True,
@@ -52,6 +57,8 @@ def run_command(
 ) -> None:
     """Run the timetable: catch up the runs missed while the PC was off, then (without --once)
     keep running until Ctrl-C, which lets the running job finish first."""
+    from .service import run_once, serve, stop_on_signals
+
     _streams_for_pythonw()
     sched = _scheduler(workspace, now, lang)
     lang_ = sched.lang
@@ -85,6 +92,8 @@ def status_command(
     as_json: bool = _JsonOpt,
 ) -> None:
     """Each timetable entry's last run, its outcome and its next run; whether a scheduler runs now."""
+    from .service import status
+
     sched = _scheduler(workspace, now, lang)
     try:
         jobs, holder = status(sched, sched.clock())
@@ -135,6 +144,8 @@ def install_command(
 ) -> None:
     """Print (and with --apply create) what starts `crm schedule run --once` at log-on and every
     hour: a Task Scheduler task on Windows, crontab lines or a systemd user timer elsewhere."""
+    from .install import apply_install, plan_install
+
     sched = _scheduler(workspace, None, lang)  # checks the timetable before anything is installed
     sched.close()
     folder = sched.workspace.resolve()
@@ -183,6 +194,8 @@ def _scheduler(workspace: Path | None, now: str | None, lang: str | None) -> Sch
             "crm schedule needs a workspace (its timetable lives in crm.toml)",
             hint="give --workspace DIR, or create one with: crm init DIR",
         )
+    from .service import prepare, system_clock
+
     return prepare(folder, system_clock(_moment(now)), lang=lang)
 
 
@@ -196,6 +209,8 @@ def _moment(value: str | None) -> datetime | None:
 
 
 def _print_run(record: RunRecord, lang: str) -> None:
+    from .service import describe_run
+
     colour = "green" if record.outcome == "ok" else "red" if record.outcome == "failed" else "yellow"
     _out.print(f"[{colour}]●[/] {escape(describe_run(record, lang))}", markup=True)
 

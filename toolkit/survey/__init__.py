@@ -5,13 +5,23 @@ the mail layer; collect → read the returned forms from a folder, verify and ke
 results → the results workbook, and ``latest_scores`` for classify and the monthly report.
 """
 
-from ..surveydata.questions import Question, load_questions
-from ..surveydata.scores import CustomerScore, latest_scores
-from .campaigns import CreateResult, create_campaign
-from .collect import CollectResult, collect
-from .mailing import MailResult, remind_forms, send_forms
-from .results import SurveyResults, survey_results
+from ..rooms import on_first_use
 
+_ROOMS = {
+    "CollectResult": ".collect",
+    "CreateResult": ".campaigns",
+    "CustomerScore": "..surveydata.scores",
+    "MailResult": ".mailing",
+    "Question": "..surveydata.questions",
+    "SurveyResults": ".results",
+    "collect": ".collect",
+    "create_campaign": ".campaigns",
+    "latest_scores": "..surveydata.scores",
+    "load_questions": "..surveydata.questions",
+    "remind_forms": ".mailing",
+    "send_forms": ".mailing",
+    "survey_results": ".results",
+}
 __all__ = [
     "CollectResult",
     "CreateResult",
@@ -27,3 +37,4 @@ __all__ = [
     "send_forms",
     "survey_results",
 ]
+on_first_use(__name__)
