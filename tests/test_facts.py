@@ -332,3 +332,23 @@ def test_classified_customers_are_made_as_they_are_walked(tmp_path):
     assert facts.as_of(date(2026, 1, 31)).classes is facts.classes
     share = facts.for_policy("share")
     assert share.as_of(date(2026, 1, 31)).classes is not share.classes  # its window ends at the month
+
+
+def test_the_routine_contact_is_the_same_before_and_after_the_dues_are_made(tmp_path):
+    """``contact_due`` asked first walks only the cadences without a keyword; asked after the
+    dues are made, it is taken from them: the same contact either way, and no visit record
+    grouped when only it is asked for."""
+    from toolkit import make_demo
+
+    ledger, _ = make_demo(tmp_path / "demo", TODAY)
+    settings = load_settings(tmp_path / "demo")
+    first = load_facts(ledger, settings, today=TODAY)
+    routine = first.contact_due
+    assert "visit_records" not in first.__dict__ and "dues" not in first.__dict__
+    assert any(cadence.keyword for cadence in settings.rules.cadences)  # the demo's 战略 rows have one
+    after = load_facts(ledger, settings, today=TODAY)
+    assert any(due.keyword for due in after.dues)
+    assert [(d.row, d.last, d.due, d.kind) if d else None for d in after.contact_due] == [
+        (d.row, d.last, d.due, d.kind) if d else None for d in routine
+    ]
+    assert sum(d is not None and d.due < TODAY for d in routine) > 0

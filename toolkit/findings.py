@@ -274,7 +274,7 @@ def templates(code: str, lang: str) -> tuple[str, str]:
 
 def fill(template: str, details: dict[str, object]) -> str:
     """``template`` with ``details`` filled in; a placeholder without a detail is left blank."""
-    return template.format_map(_Blank(details))
+    return template.format_map(Details(details))
 
 
 def message(code: str, lang: str, **details: object) -> tuple[str, str]:
@@ -283,6 +283,8 @@ def message(code: str, lang: str, **details: object) -> tuple[str, str]:
     return fill(template, details), fill(hint, details)
 
 
-class _Blank(dict):
+class Details(dict):
+    """A finding's details for its templates (``str.format_map``): one missing is blank."""
+
     def __missing__(self, key: str) -> str:
         return ""

@@ -279,18 +279,24 @@ class Facts:
     @cached_property
     def dues(self) -> list[Due]:
         """Every (customer, kind of visit) with a cadence, and when it is next due."""
-
-        def records(i: int) -> list[VisitRecord]:  # grouped on the first ask: a cadence with a keyword
-            return self.visit_records[i]
-
         rules, classes = self.settings.rules, self.classes.final
-        return list(due_visits(self.ledger, rules, classes, self.today, self.last_contact, records))
+        return list(due_visits(self.ledger, rules, classes, self.today, self.last_contact, self._records))
+
+    def _records(self, i: int) -> list[VisitRecord]:
+        """Customer ``i``'s visit records, grouped on the first ask (a cadence with a keyword)."""
+        return self.visit_records[i]
 
     @cached_property
     def contact_due(self) -> list[Due | None]:
         """Per customer row: its routine contact (the cadence that any visit counts for), or None
-        when its class has no cadence. Overdue means ``due < today``: one rule for every job."""
-        return contact_due(self.dues, len(self.ledger.customer_sheet))
+        when its class has no cadence. Overdue means ``due < today``: one rule for every job.
+        Taken from ``dues`` once they are made; before, only the routine cadences are walked
+        (``crm validate`` asks for no visit of a kind, so none of a customer's records)."""
+        if "dues" in self.__dict__:
+            return contact_due(self.dues, len(self.ledger.customer_sheet))
+        rules, classes = self.settings.rules, self.classes.final
+        routine = due_visits(self.ledger, rules, classes, self.today, self.last_contact, self._records, keywords=False)
+        return contact_due(routine, len(self.ledger.customer_sheet))
 
     @cached_property
     def complaints(self) -> list[ComplaintState]:

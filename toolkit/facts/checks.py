@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 from ..config import Rules
-from ..findings import CODES, fill, templates
+from ..findings import CODES, Details, templates
 from ..i18n import joined, typed_word
 from ..model import (
     COMPLAINTS,
@@ -75,7 +76,7 @@ class _Collector:
         if not self.wording:  # only counted (the monthly report): no message to build
             self.findings.append(Finding(code, severity, table.sheet, row, "", key, value, "", "", owner, group))
             return
-        values = {"field": label, "value": _show(value), "table": table_label, "table_key": table.kind, **details}
+        values = Details(field=label, value=_show(value), table=table_label, table_key=table.kind, **details)
         self.findings.append(
             Finding(
                 code,
@@ -85,8 +86,8 @@ class _Collector:
                 column,
                 key,
                 value,
-                fill(message, values),
-                fill(hint, values),
+                message.format_map(values) if "{" in message else message,
+                hint.format_map(values) if "{" in hint else hint,  # most hints: one string for all
                 owner,
                 group,
                 label,
@@ -157,9 +158,15 @@ def check_ledger(facts: Any, *, wording: bool = True) -> list[Finding]:
                             received=_show(got),
                         )
     _check_contact(out, facts, owners, today)
-    order = {name: n for n, name in enumerate(ledger.sheets)}
-    out.findings.sort(key=lambda f: (order.get(f.sheet, 99), f.row or 0, f.column))
-    return out.findings
+    order = {name: n for n, name in enumerate(ledger.sheets)}.get
+    findings = out.findings
+    if any(f.row is None for f in findings):
+        findings.sort(key=lambda f: (order(f.sheet, 99), f.row or 0, f.column))
+    else:  # three stable sorts, last key first: no key tuple for each of 100k findings
+        findings.sort(key=attrgetter("column"))
+        findings.sort(key=attrgetter("row"))
+        findings.sort(key=lambda f: order(f.sheet, 99))
+    return findings
 
 
 def _check_customers(

@@ -173,12 +173,15 @@ def due_visits(
     today: date,
     last_contact: Sequence[date | None],
     records: Callable[[int], Sequence[VisitRecord]],
+    *,
+    keywords: bool = True,
 ) -> Iterator[Due]:
     """Every (customer, kind of visit) with a cadence, and when it is next due, in row order
     (one at a time: a month's figures count them without keeping them). ``last_contact``: per
     row, the latest contact that a cadence without a keyword counts (any visit record, and the
     ledger's last-visit date when it is not in the future); ``records(i)``: row ``i``'s visit
-    records, asked for only by a cadence with a keyword (a strategic customer's 高层拜访 …)."""
+    records, asked for only by a cadence with a keyword (a strategic customer's 高层拜访 …).
+    ``keywords=False``: only the cadences without a keyword (the routine contact)."""
     customers = ledger.customer_sheet
     strategic = customers.column("strategic")
     since = customers.column("since")  # 建档日期: a new customer's first follow-up counts from it
@@ -194,6 +197,8 @@ def due_visits(
             cadences = chosen[key] = cadences_for(*key, rules)
         for cadence in cadences:
             if cadence.keyword:
+                if not keywords:
+                    continue
                 last = max((d for _, d, text in records(i) if cadence.keyword in text), default=None)
             else:
                 last = last_contact[i]
@@ -225,7 +230,7 @@ def next_steps(ledger: Ledger, index: CustomerIndex, today: date) -> list[str | 
     return [f[1] if f else None for f in found]
 
 
-def contact_due(dues: list[Due], customers: int) -> list[Due | None]:
+def contact_due(dues: Iterable[Due], customers: int) -> list[Due | None]:
     """Per customer row: the routine contact among its dues — a cadence without a keyword, which
     any visit or the ledger's last-visit date counts for (the earliest due when several)."""
     found: list[Due | None] = [None] * customers
