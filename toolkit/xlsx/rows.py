@@ -99,7 +99,6 @@ class StreamedRows:
     links: list[tuple[str, str, str]] = field(default_factory=list)  # (cell, target, location)
 
 
-_MEASURED = 4096  # texts whose lines a sheet remembers
 LINE_HEIGHT = 15.0  # points a line of the house's 10 pt text takes, in Excel, WPS and LibreOffice
 MAX_ROW_HEIGHT = 409.0  # Excel's tallest row
 
@@ -150,7 +149,6 @@ class RowWriter:
         self.widths = list(widths) if widths is not None else None
         self.one_line = [max(int((w - 1) // 2), 0) for w in widths] if widths is not None else None
         self.buffer: list[str] = []
-        self.measured: dict[tuple[int, str], int] = {}  # (column, text) → lines, for the first texts measured
 
     def header(self, values: Sequence[str]) -> None:
         self.row(values, self.styles.header, header=True)
@@ -161,7 +159,7 @@ class RowWriter:
         self.block.last += 1
         number = str(self.block.last)
         styles, letters, text_styles, special = self.styles, self.letters, self.text_styles, _ESCAPE.search
-        widths, one_line, wraps, measured = self.widths, self.one_line, self.wraps, self.measured
+        widths, one_line, wraps = self.widths, self.one_line, self.wraps
         lines = 1
         parts = ["<row>"]  # replaced once the row's height is known
         append = parts.append
@@ -174,11 +172,7 @@ class RowWriter:
                         (len(value) > one_line[col] and (len(value) >= widths[col] - 1 or not value.isascii()))
                         or "\n" in value
                     ):  # only a text that may not fit is measured: most fit at a glance
-                        needed = measured.get((col, value))
-                        if needed is None:
-                            needed = text_lines(value, widths[col])
-                            if len(measured) < _MEASURED:  # the texts that repeat (a rule's hint)
-                                measured[(col, value)] = needed
+                        needed = text_lines(value, widths[col])
                         if needed > 1:
                             if not (wraps[col] or header) and row_style is None:
                                 style = styles.wrap  # too wide for a column that does not wrap
