@@ -560,7 +560,8 @@ def test_a_classify_that_read_the_ledger_lets_its_visit_facts_go_before_the_work
     assert alone.index._matched == {} and alone.index._visits == {}
     facts = load_facts(path, settings, today=TODAY, now=NOW, policy="sales")
     shared = classify(path, settings, today=TODAY, now=NOW, policy="sales", out_dir=tmp_path / "b", facts=facts)
-    assert shared.index._matched and "dues" in facts.__dict__ and "last_contact" in facts.__dict__
+    assert shared.index._matched and "contact_due" in facts.__dict__ and "last_contact" in facts.__dict__
+    assert "dues" not in facts.__dict__  # the routine contact alone: no visit of a kind asked for
     assert "visit_records" not in facts.__dict__  # no cadence with a keyword: nothing asked for the records
     assert [(c.klass, [t.code for t in c.tags]) for c in alone.customers] == [
         (c.klass, [t.code for t in c.tags]) for c in shared.customers

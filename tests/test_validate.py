@@ -238,3 +238,14 @@ def test_english_lists_the_allowed_values_with_commas_and_their_meaning(tmp_path
     (tmp_path / "zh").mkdir()
     zh = [f for f in findings_of(tmp_path / "zh", {"S": rows}, today, load_settings()) if f.code == "bad_enum"]
     assert "A、B、C、D、战略、重点" in zh[0].message
+
+
+def test_a_ledger_without_phone_or_email_columns_is_told_which_two_it_lacks(tmp_path, today):
+    """The one finding names both columns (the rule's own field wording wins over the column's)."""
+    drop = {"联系电话", "电子邮箱", "邮箱"}
+    header = [h for h in CUSTOMER_HEADER if h not in drop]
+    rows = [header] + [[v for h, v in zip(CUSTOMER_HEADER, customer_row(1), strict=True) if h not in drop]]
+    found = [f for f in findings_of(tmp_path, {"S": rows}, today) if f.code == "missing_column"]
+    assert len(found) == 1 and found[0].row == 1
+    assert found[0].message == "找不到必填列「联系电话/电子邮箱」"
+    assert found[0].hint.startswith("在表头加一列「联系电话/电子邮箱」")

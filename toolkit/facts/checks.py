@@ -76,7 +76,8 @@ class _Collector:
         if not self.wording:  # only counted (the monthly report): no message to build
             self.findings.append(Finding(code, severity, table.sheet, row, "", key, value, "", "", owner, group))
             return
-        values = Details(field=label, value=_show(value), table=table_label, table_key=table.kind, **details)
+        shown = {"field": label, "value": _show(value), "table": table_label, "table_key": table.kind}
+        values = Details({**shown, **details})  # a rule's own field name (missing_column) wins
         self.findings.append(
             Finding(
                 code,
