@@ -129,3 +129,15 @@ def test_a_command_loads_only_its_own_job():
     first, second = done.stdout.splitlines()
     assert first == "['toolkit.survey.commands']"
     assert second == "True True True True"
+
+
+def test_every_name_a_package_offers_comes_from_its_room():
+    """toolkit, toolkit.survey and toolkit.schedule: each name of ``__all__`` is in ``_ROOMS``
+    and is the object its room defines."""
+    from importlib import import_module
+
+    for name in ("toolkit", "toolkit.survey", "toolkit.schedule"):
+        package = import_module(name)
+        assert sorted(package.__all__) == sorted(package._ROOMS), name
+        for attr, room in package._ROOMS.items():
+            assert getattr(package, attr) is getattr(import_module(room, name), attr), (name, attr)

@@ -91,6 +91,21 @@ def cadences_for(klass: str | None, strategic: bool, rules: Rules) -> list[Caden
     return [c for c in rules.cadences if klass and c.klass == klass]
 
 
+def _grouped(rows: list[int], customers: int) -> tuple[array, array]:
+    """Where each customer's items start, and the items' positions in ``rows`` grouped by
+    customer, each customer's in their order (a counting sort: stable, no list per customer)."""
+    counts = [0] * (customers + 1)
+    for row in rows:
+        counts[row + 1] += 1
+    starts = array("q", accumulate(counts))
+    free = array("q", starts)
+    order = array("q", bytes(8 * len(rows)))
+    for k, row in enumerate(rows):
+        order[free[row]] = k
+        free[row] += 1
+    return starts, order
+
+
 class ByCustomer(Sequence[list[VisitRecord]]):
     """Visit records grouped by customer row, ``by[i]`` customer ``i``'s in their order, without
     a list per customer (600k of them at 300k rows): one flat list sorted by row (a counting sort,
@@ -100,17 +115,8 @@ class ByCustomer(Sequence[list[VisitRecord]]):
 
     def __init__(self, records: Iterable[VisitRecord], customers: int) -> None:
         records = records if isinstance(records, list) else list(records)
-        counts = [0] * (customers + 1)
-        for record in records:
-            counts[record[0] + 1] += 1
-        self._starts = array("q", accumulate(counts))  # row i's records: flat[starts[i]:starts[i + 1]]
-        free = array("q", self._starts)
-        flat: list[VisitRecord] = [None] * len(records)  # type: ignore[list-item]
-        for record in records:
-            row = record[0]
-            flat[free[row]] = record
-            free[row] += 1
-        self._flat = flat
+        self._starts, order = _grouped([record[0] for record in records], customers)
+        self._flat = [records[k] for k in order]  # row i's records: flat[starts[i]:starts[i + 1]]
 
     def __len__(self) -> int:
         return len(self._starts) - 1
@@ -138,15 +144,8 @@ class VisitsByCustomer(Sequence[list[VisitRecord]]):
             for j, ((row, _), day) in enumerate(zip(index.match(visits), self._days, strict=True)):
                 if row is not None and day is not None and day <= today:
                     kept.append((row, j))
-        counts = [0] * (customers + 1)
-        for row, _ in kept:
-            counts[row + 1] += 1
-        self._starts = array("q", accumulate(counts))  # customer i's visits: rows[starts[i]:starts[i + 1]]
-        free = array("q", self._starts)
-        self._rows = array("q", bytes(8 * len(kept)))
-        for row, j in kept:
-            self._rows[free[row]] = j
-            free[row] += 1
+        self._starts, order = _grouped([row for row, _ in kept], customers)
+        self._rows = array("q", (kept[k][1] for k in order))  # customer i's: rows[starts[i]:starts[i + 1]]
 
     def __len__(self) -> int:
         return len(self._starts) - 1

@@ -7,7 +7,16 @@ are due), ``history`` (the run tables in state.sqlite), ``runner`` (one job as a
 (the Typer sub-app).
 """
 
+from typing import TYPE_CHECKING
+
 from ..rooms import on_first_use
+
+if TYPE_CHECKING:  # what a type checker and an editor see: the same names, imported
+    from .install import plan_install
+    from .log import mask
+    from .service import prepare, run_once, serve, status, system_clock
+    from .timetable import Entry, When, load_timetable, parse_when
+
 
 _ROOMS = {
     "Entry": ".timetable",

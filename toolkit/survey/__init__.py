@@ -5,7 +5,18 @@ the mail layer; collect → read the returned forms from a folder, verify and ke
 results → the results workbook, and ``latest_scores`` for classify and the monthly report.
 """
 
+from typing import TYPE_CHECKING
+
 from ..rooms import on_first_use
+
+if TYPE_CHECKING:  # what a type checker and an editor see: the same names, imported
+    from ..surveydata.questions import Question, load_questions
+    from ..surveydata.scores import CustomerScore, latest_scores
+    from .campaigns import CreateResult, create_campaign
+    from .collect import CollectResult, collect
+    from .mailing import MailResult, remind_forms, send_forms
+    from .results import SurveyResults, survey_results
+
 
 _ROOMS = {
     "CollectResult": ".collect",
