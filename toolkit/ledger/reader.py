@@ -79,7 +79,7 @@ def _read(
     # one role it fits best, so it can be read as soon as it is parsed; a sheet beaten for its
     # role by a better one (or, on a tie, an earlier one) is dropped.
     best: dict[str, tuple[int, int, Sheet, RawSheet]] = {}
-    keys: dict[str, str] = {}  # the customers' IDs and names, one string each for every sheet naming them
+    keys: dict[str, str | None] = {}  # the customers' IDs and names, one string each for every sheet naming them
     for sheet in source.in_parsed_order():
         head = sheet.head(40)
         heads[sheet.name] = head
@@ -162,12 +162,13 @@ _EXCEL_LEAP_DAY_AS_READ = (date(1900, 2, 28), datetime(1900, 2, 28))
 _PRELOAD_BYTES = 8_000_000
 _NONE = type(None)
 _TEXT_OR_BLANK = {str, _NONE}
+_BLANK_IS_NONE: dict[str, str | None] = {"": None}  # looked up, never written: a trimmed cell or None
 
 
 _KEYS = ("name", "customer", "customer_id")
 
 
-def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool, keys: dict[str, str]) -> Sheet:
+def _read_table(sheet: RawSheet, found: HeaderMatch, date1904: bool, keys: dict[str, str | None]) -> Sheet:
     """``keys``: the strings of the customer IDs and names read so far, in any sheet; a visit
     or a month naming a customer shares the customer row's string instead of holding its own."""
     fields = FIELDS_BY_TABLE[found.table]
@@ -287,7 +288,7 @@ class _ColumnReader:
         percent: bool,
         extra: tuple[int, ...] = (),
         amount_unit: float | None = None,
-        keys: dict[str, str] | None = None,
+        keys: dict[str, str | None] | None = None,
     ) -> None:
         self.key, self.index, self.coerce, self.percent = key, index, coerce, percent
         self.extra = extra
@@ -299,26 +300,32 @@ class _ColumnReader:
         self.cache: dict[Any, Coerced] | None = {}
         # a text column's strings, one object per value; the keys (IDs, names) are shared by
         # every sheet, the other columns' strings while they repeat
-        self.shared: dict[str, str] | None = keys if keys is not None else {}
+        self.shared: dict[str, str | None] | None = keys if keys is not None else {}
+        if self.shared is not None:
+            self.shared.setdefault("", None)  # a blank cell, trimmed to '', is read as None
         self.always_shared = keys is not None
 
     def _take_text(self, cells: Sequence[Any]) -> None:
         """Text and IDs: a clean string is kept as it is (trimmed); anything else goes through
         the coercer. Never unreadable, so no bookkeeping of bad cells. A chunk of strings and
         blanks is checked in one pass over its joined text: only the cells the dirty pattern
-        finds (full-width or stray spaces) go through the coercer."""
+        finds (full-width or stray spaces) go through the coercer. The cells are trimmed and
+        shared by ``map`` over C functions (``str.strip``, a dict's ``setdefault``)."""
         coerce = self.coerce
-        kinds = set(map(type, cells))
-        if not kinds <= _TEXT_OR_BLANK:
-            self.values.extend(None if c is None or c == "" else coerce(c)[0] for c in cells)
-            return
-        texts = cells if _NONE not in kinds else ["" if c is None else c for c in cells]
-        shared = self.shared
-        if shared is not None:  # a column of repeated values (owners, cities): one string each
-            out: list[Any] = [shared.setdefault(t, t) if t else None for t in map(str.strip, texts)]
-        else:
-            out = [t or None for t in map(str.strip, texts)]
-        joined = "\x00".join(texts)
+        try:
+            joined = "\x00".join(cells)  # all strings (calamine reads an empty cell as ''): the common case
+            texts = cells
+        except TypeError:
+            kinds = set(map(type, cells))
+            if not kinds <= _TEXT_OR_BLANK:
+                self.values.extend(None if c is None or c == "" else coerce(c)[0] for c in cells)
+                return
+            texts = ["" if c is None else c for c in cells]
+            joined = "\x00".join(texts)
+        stripped = list(map(str.strip, texts))
+        # a column of repeated values (owners, cities): one string each; '' (a blank) is None
+        shared = self.shared if self.shared is not None else _BLANK_IS_NONE
+        out: list[Any] = list(map(shared.setdefault if self.shared is not None else shared.get, stripped, stripped))
         found = _DIRTY.search(joined)
         if found is not None:
             ends = list(accumulate(len(t) + 1 for t in texts))  # where each cell's text ends, separator included
@@ -328,9 +335,9 @@ class _ColumnReader:
                     out[i] = coerce(texts[i])[0]
         self.values.extend(out)
         if (
-            shared is not None
+            self.shared is not None
             and not self.always_shared
-            and len(shared) > 0.5 * len(self.values)
+            and len(self.shared) > 0.5 * len(self.values)
             and len(self.values) >= 1000
         ):
             self.shared = None  # mostly distinct (addresses, notes): sharing only costs time
