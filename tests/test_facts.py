@@ -222,6 +222,36 @@ def test_volumes_by_customer_and_month_for_own_statistics(tmp_path):
     assert volumes.sum().sum() == pytest.approx(350)  # C9 names no customer: not counted
 
 
+def test_monthly_volumes_are_the_sums_the_frames_show_and_the_rules_use(tmp_path):
+    """``monthly_volumes`` (plain dicts, what the risk rule and the share policy use) holds the
+    same sums as ``volumes`` and ``month_totals`` (pandas, for the report and analysts): a
+    customer's two rows of one month summed, a row naming no customer in the month's total
+    only, a row without a month or a volume nowhere, and the months cut at the day asked."""
+    customers = [["客户编号", "客户名称", "客户经理"], ["C1", "甲公司", "张伟"], ["C2", "乙公司", "王芳"]]
+    monthly = [
+        ["月份", "客户编号", "业务量"],
+        ["2026-01", "C1", 100],
+        ["2026-01", "C1", 50.5],
+        ["2026-02", "C1", 120],
+        ["2026-02", "C2", 80],
+        ["2026-02", "C9", 999],  # no such customer: in the month's total only
+        ["2026-03", "C2", None],  # no volume: no figure for March at all
+        ["", "C2", 7],  # no month
+    ]
+    path = make_xlsx(tmp_path / "l.xlsx", {"客户": customers, "月度业务": monthly})
+    facts = derive(read_ledger(path), load_settings(), today=TODAY, scores={})
+    found = facts.monthly_volumes
+    jan, feb = date(2026, 1, 1), date(2026, 2, 1)
+    assert found.totals == {jan: 150.5, feb: 1199.0}
+    assert found.by_customer == {0: {jan: 150.5, feb: 120.0}, 1: {feb: 80.0}}
+    assert found.months_up_to(date(2026, 1, 31)) == [jan] and facts.months_up_to(TODAY) == [jan, feb]
+    totals = facts.month_totals
+    assert list(totals.index) == [pd.Timestamp(jan), pd.Timestamp(feb)] and list(totals) == [150.5, 1199.0]
+    volumes = facts.volumes
+    assert volumes.loc[0, pd.Timestamp(feb)] == found.by_customer[0][feb] and volumes.index.name == "customer"
+    assert str(volumes.columns.dtype) == "datetime64[us]" and str(volumes.dtypes.iloc[0]) == "Float64"
+
+
 def test_a_rules_workbook_with_the_old_max_days_column_still_reads_its_cadences(tmp_path):
     import openpyxl
 

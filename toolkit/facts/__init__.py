@@ -38,6 +38,7 @@ from .visits import (
     next_steps,
     visit_records,
 )
+from .volumes import MonthlyVolumes, monthly_volumes
 
 __all__ = [
     "POLICIES",
@@ -322,25 +323,42 @@ class Facts:
         return frame[frame["month"].notna() & frame["volume"].notna()]
 
     @cached_property
+    def monthly_volumes(self) -> MonthlyVolumes:
+        """The monthly sheet's volumes summed by month (every row) and by customer row and
+        month (the rows naming a known customer), as plain dicts: no pandas needed."""
+        return monthly_volumes(self.ledger, self.index)
+
+    @cached_property
     def volumes(self) -> Any:
         """Business volume by customer row (index) and month (columns), a pandas DataFrame of
         sums; <NA> where a customer has no figure that month. Rows naming no known customer
-        are left out here and counted in ``month_totals``. Empty without a monthly sheet."""
-        known = self.business.dropna(subset=["customer"])
-        if known.empty:
-            import pandas as pd
+        are left out here and counted in ``month_totals``. Empty without a monthly sheet.
+        The sums are ``monthly_volumes``'."""
+        import pandas as pd
 
+        by_customer = self.monthly_volumes.by_customer
+        if not by_customer:
             return pd.DataFrame()
-        return known.pivot_table(index="customer", columns="month", values="volume", aggfunc="sum")
+        months = sorted({month for figures in by_customer.values() for month in figures})
+        columns = [pd.array([by_customer[row].get(month) for row in by_customer], dtype="Float64") for month in months]
+        rows = pd.Index(list(by_customer), dtype="Int64", name="customer")
+        frame = pd.DataFrame(dict(enumerate(columns)), index=rows)
+        frame.columns = pd.DatetimeIndex([pd.Timestamp(month) for month in months], name="month").as_unit("us")
+        return frame
 
     @cached_property
     def month_totals(self) -> Any:
-        """Business volume of every month with figures, all rows counted (a pandas Series by month)."""
-        return self.business.groupby("month")["volume"].sum().sort_index()
+        """Business volume of every month with figures, all rows counted (a pandas Series by
+        month, oldest first; the sums are ``monthly_volumes``')."""
+        import pandas as pd
+
+        totals = self.monthly_volumes.totals
+        index = pd.DatetimeIndex([pd.Timestamp(month) for month in totals], name="month").as_unit("us")
+        return pd.Series(pd.array(list(totals.values()), dtype="Float64"), index=index, name="volume")
 
     def months_up_to(self, day: date) -> list[date]:
         """The months with business figures up to ``day``, oldest first."""
-        return [m.date() for m in self.month_totals.index if m.date() <= day]
+        return self.monthly_volumes.months_up_to(day)
 
     @cached_property
     def satisfaction(self) -> list[float | None]:
@@ -428,7 +446,8 @@ class Facts:
         return self._scores
 
     def _share(self, other: Facts, more: tuple[str, ...]) -> Facts:
-        for name in ("index", "strategic", "complaints", "business", "volumes", "month_totals", "satisfaction", *more):
+        shared = ("index", "strategic", "complaints", "business", "monthly_volumes", "volumes", "month_totals")
+        for name in (*shared, "satisfaction", *more):
             if name in self.__dict__:
                 other.__dict__[name] = self.__dict__[name]
         return other
@@ -441,6 +460,7 @@ class Facts:
             "dues",
             "contact_due",
             "complaints",
+            "monthly_volumes",
             "volumes",
             "month_totals",
             "satisfaction",

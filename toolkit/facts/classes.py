@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,24 +222,23 @@ def _share(facts: Any, rules: Rules, lang: str) -> list[Computed]:
 
 def _shares_from_volumes(facts: Any, rules: Rules, lang: str) -> tuple[list[float | None], list[str]]:
     """Each customer's share of all business (every row counted, known customer or not) over
-    the last N months with figures up to today, from the facts' volumes."""
+    the last N months with figures up to today, from the facts' monthly volumes."""
     window = int(rules.parameter("share.window_months"))
     chosen = facts.months_up_to(facts.today)[-window:]
+    monthly = facts.monthly_volumes
     customers = len(facts.ledger.customer_sheet)
-    stamps = [m for m in facts.month_totals.index if m.date() in set(chosen)]
-    total = float(facts.month_totals.loc[stamps].sum()) if stamps else 0.0
-    volumes = facts.volumes
-    columns = [m for m in stamps if m in volumes.columns] if not volumes.empty else []
-    window_volumes = volumes[columns] if columns else None
-    mine = window_volumes.sum(axis=1) if window_volumes is not None else None
-    seen = window_volumes.notna().any(axis=1) if window_volumes is not None else None
+    total = math.fsum(monthly.totals[m] for m in chosen)
     shares: list[float | None] = [None] * customers
     details = [""] * customers
-    if mine is None or total <= 0:
+    if total <= 0:
         return shares, details
-    for row, amount in mine[seen].items():
-        shares[int(row)] = float(amount) / total * 100
-        details[int(row)] = label(
-            "reason.share_from_monthly", lang, months=len(chosen), mine=wan(float(amount), lang), total=wan(total, lang)
+    for row, by_month in monthly.by_customer.items():
+        figures = [by_month[m] for m in chosen if m in by_month]
+        if not figures:
+            continue
+        amount = math.fsum(figures)
+        shares[row] = amount / total * 100
+        details[row] = label(
+            "reason.share_from_monthly", lang, months=len(chosen), mine=wan(amount, lang), total=wan(total, lang)
         )
     return shares, details

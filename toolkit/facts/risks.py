@@ -173,31 +173,30 @@ def _complaints(facts: Any, now: datetime, unanswered, still_open, add) -> None:
 
 
 def _volume_drop(facts: Any, found: RiskRule, add) -> None:
-    """The latest month with figures against the month before, per customer, from the facts' volumes."""
+    """The latest month with figures against the month before, per customer, from the facts'
+    monthly volumes (a customer without a figure in either month: unknown, not a drop)."""
     months = facts.months_up_to(facts.today)
-    volumes = facts.volumes
-    if len(months) < 2 or volumes.empty:
+    if len(months) < 2:
         return
     before, last = months[-2], months[-1]
-    columns = {m.date(): m for m in volumes.columns}
-    if before not in columns or last not in columns:
-        return
-    pair = volumes[[columns[before], columns[last]]].dropna()  # no figure in either month: unknown, not a drop
-    pair = pair[pair.iloc[:, 0] > 0]
-    drops = (pair.iloc[:, 0] - pair.iloc[:, 1]) / pair.iloc[:, 0] * 100
-    for row, drop in drops[drops > float(found.threshold)].items():
-        earlier, now_volume = pair.loc[row].iloc[0], pair.loc[row].iloc[1]
-        add(
-            int(row),
-            found,
-            "risk.volume_drop",
-            prev_month=f"{before:%Y-%m}",
-            before=wan(float(earlier), facts.settings.lang),
-            month=f"{last:%Y-%m}",
-            after=wan(float(now_volume), facts.settings.lang),
-            drop=percent(float(drop)),
-            threshold=percent(found.threshold),
-        )
+    threshold, lang = float(found.threshold), facts.settings.lang  # type: ignore[arg-type]
+    for row, figures in facts.monthly_volumes.by_customer.items():
+        earlier, now_volume = figures.get(before), figures.get(last)
+        if earlier is None or now_volume is None or not earlier > 0:
+            continue
+        drop = (earlier - now_volume) / earlier * 100
+        if drop > threshold:
+            add(
+                row,
+                found,
+                "risk.volume_drop",
+                prev_month=f"{before:%Y-%m}",
+                before=wan(earlier, lang),
+                month=f"{last:%Y-%m}",
+                after=wan(now_volume, lang),
+                drop=percent(drop),
+                threshold=percent(found.threshold),
+            )
 
 
 def highest_level(tags: Sequence[Tag]) -> str | None:
