@@ -284,7 +284,7 @@ def test_a_visits_purpose_content_and_way_are_said_once_per_wording(tmp_path, wo
         ["客户编号", "客户名称", "联系人", "联系电话", "客户经理"],
         ["C1", "甲公司", "王五", "13812345678", "张伟"],
     ]
-    ledger = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"客户": customers, "拜访": visits}), frames=False)
+    ledger = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"客户": customers, "拜访": visits}))
     records = CustomerIndex(ledger.customer_sheet).visits(ledger.tables["visits"])
     assert len(records) == 6000 and records[4] == (0, date(2026, 1, 5), f"高层拜访 内容{4 % wordings} 上门")
     assert len({id(text) for _, _, text in records}) == (3 if wordings == 3 else 6000)
@@ -321,7 +321,7 @@ def test_visit_records_of_a_customer_are_made_when_asked(tmp_path):
         ["C0", "公司0", date(2027, 1, 2), "回访", None, None],  # after today
         ["C1", "公司1", None, "回访", None, None],  # no date
     ]
-    ledger = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"客户": customers, "拜访": visits}), frames=False)
+    ledger = read_ledger(make_xlsx(tmp_path / "l.xlsx", {"客户": customers, "拜访": visits}))
     index = CustomerIndex(ledger.customer_sheet)
     by_customer = VisitsByCustomer(ledger.tables["visits"], index, date(2026, 6, 1), 3)
     assert len(by_customer) == 3

@@ -131,30 +131,6 @@ def test_a_command_loads_only_its_own_job():
     assert second == "True True True True"
 
 
-def test_classify_imports_no_pandas(tmp_path):
-    """`crm classify` works from the columns: a fresh interpreter that classifies a ledger with
-    a monthly sheet (the volume-drop risk rule, the share policy's monthly shares) under each
-    policy never imports pandas, which costs about half a second."""
-    import subprocess
-    import sys
-    from datetime import date
-
-    from toolkit.demo import make_demo
-
-    ledger, _ = make_demo(tmp_path / "ws", date(2026, 11, 26))
-    script = (
-        "import sys\n"
-        "from datetime import date\n"
-        "from toolkit import classify\n"
-        "for policy in ('abcd', 'sales', 'share'):\n"
-        f"    found = classify({str(ledger)!r}, policy=policy, today=date(2026, 11, 26), write=False, record=False)\n"
-        "    assert found.customers\n"
-        "print('pandas' in sys.modules)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
-
-
 def test_every_name_a_package_offers_comes_from_its_room():
     """toolkit, toolkit.survey and toolkit.schedule: each name of ``__all__`` is in ``_ROOMS``
     and is the object its room defines."""

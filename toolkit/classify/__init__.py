@@ -111,8 +111,8 @@ def classify(
     policy = policy or settings.policy
     own_facts = facts is None  # read here: nobody else takes them
     if facts is None:
-        facts = load_facts(  # classify works from the columns: it builds no frame, imports no pandas
-            ledger_path, settings, today=today, now=now, policy=policy, password=password, out_dir=out_dir, frames=False
+        facts = load_facts(
+            ledger_path, settings, today=today, now=now, policy=policy, password=password, out_dir=out_dir
         )
     facts = facts.for_policy(policy)
     lang = settings.lang

@@ -500,11 +500,9 @@ def load_facts(
     policy: str | None = None,
     password: str | None = None,
     out_dir: str | os.PathLike[str] | None = None,
-    frames: bool = True,
 ) -> Facts:
-    """Read the ledger at ``ledger_path`` (the workspace's column names applied) and derive its
-    facts. ``frames=False``: the caller works from the columns, not the frames (``read_ledger``)."""
+    """Read the ledger at ``ledger_path`` (the workspace's column names applied) and derive its facts."""
     from ..ledger import read_ledger
 
-    ledger = read_ledger(ledger_path, settings, password=password, frames=frames)
+    ledger = read_ledger(ledger_path, settings, password=password)
     return derive(ledger, settings, today=today, now=now, policy=policy, ledger_path=ledger_path, out_dir=out_dir)

@@ -37,23 +37,21 @@ def read_ledger(
     *,
     column_overrides: Mapping[str, Mapping[str, str]] | None = None,
     password: str | None = None,
-    frames: bool = True,
 ) -> Ledger:
     """Read ``path`` (.xlsx, .xlsm, .xls, .csv) and return its sheets as pandas frames.
 
     ``settings`` (``toolkit.load_settings(workspace)``) applies the workspace's own column names
     (``[columns.*]`` in crm.toml, the 列名 sheet); ``column_overrides`` maps, per table, more
     headers as they appear in the ledger to a field key (``{"customers": {"甲方单位": "name"}}``).
-    ``frames=False`` says the caller will not build the frames soon (validate and plan work
-    from the columns): pandas is then not imported while a big workbook's sheets parse, where
-    it would take a core from the parse; ``ledger.customers`` still builds a frame when asked.
+    The frames are built when first asked for (``ledger.customers``), and pandas is imported
+    only then: validate, classify and plan work from the columns and never import it.
     Raises ``InputError`` when the file cannot be read or holds no sheet with a customer header
     (the message lists the headers seen).
     """
     collecting = gc.isenabled()
     gc.disable()  # millions of new cells and no cycle among them: the collector's passes only cost time
     try:
-        return _read(path, settings, column_overrides, password, frames)
+        return _read(path, settings, column_overrides, password)
     finally:
         if collecting:
             gc.enable()
@@ -64,11 +62,8 @@ def _read(
     settings: Any,
     column_overrides: Mapping[str, Mapping[str, str]] | None,
     password: str | None,
-    frames: bool,
 ) -> Ledger:
     source = open_source(path, password)
-    if frames and any(sheet.parsing for sheet in source.sheets) and os.path.getsize(source.path) >= _PRELOAD_BYTES:
-        import pandas  # noqa: F401  (the frames' library, imported while the threads parse: time that is free)
     overrides: dict[str, dict[str, str]] = {}
     for extra in (settings.overrides_for_reader() if settings is not None else None, column_overrides):
         for table, names in (extra or {}).items():
@@ -157,9 +152,6 @@ def _is_number(text: str) -> bool:
 # 0.91× the time and 0.94× the processor at 100k rows, farm-bench, 7 pairs)
 _CHUNK = 256
 _EXCEL_LEAP_DAY_AS_READ = (date(1900, 2, 28), datetime(1900, 2, 28))
-# a workbook this big takes longer to parse than pandas takes to import (~0.6 s), so the import
-# is done while the main thread would wait for the first sheet anyway
-_PRELOAD_BYTES = 8_000_000
 _NONE = type(None)
 _TEXT_OR_BLANK = {str, _NONE}
 _BLANK_IS_NONE: dict[str, str | None] = {"": None}  # looked up, never written: a trimmed cell or None

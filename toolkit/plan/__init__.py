@@ -141,7 +141,7 @@ def plan(
         notes.append(label("plan.note_partly_past", settings.lang, start=start.isoformat(), today=today.isoformat()))
         start = today
     if facts is None:
-        facts = load_facts(ledger_path, settings, today=today, password=password, out_dir=out_dir, frames=False)
+        facts = load_facts(ledger_path, settings, today=today, password=password, out_dir=out_dir)
     ledger = facts.ledger
     customers = ledger.customer_sheet
     index = facts.index

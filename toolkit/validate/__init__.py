@@ -71,7 +71,7 @@ def validate(
     """
     settings = settings or load_settings()
     if facts is None:
-        facts = load_facts(ledger_path, settings, today=today, password=password, out_dir=out_dir, frames=False)
+        facts = load_facts(ledger_path, settings, today=today, password=password, out_dir=out_dir)
     ledger = facts.ledger
     findings = facts.findings()
     result = ValidationResult(ledger, findings)
