@@ -243,12 +243,14 @@ def test_monthly_volumes_are_the_sums_the_frames_show_and_the_rules_use(tmp_path
     found = facts.monthly_volumes
     jan, feb = date(2026, 1, 1), date(2026, 2, 1)
     assert found.totals == {jan: 150.5, feb: 1199.0}
-    assert found.by_customer == {0: {jan: 150.5, feb: 120.0}, 1: {feb: 80.0}}
+    assert dict(found.by_customer()) == {0: {jan: 150.5, feb: 120.0}, 1: {feb: 80.0}}
+    assert found.get(0, jan) == 150.5 and found.get(1, jan) is None and found.get(2, feb) is None
     assert found.months_up_to(date(2026, 1, 31)) == [jan] and facts.months_up_to(TODAY) == [jan, feb]
     totals = facts.month_totals
     assert list(totals.index) == [pd.Timestamp(jan), pd.Timestamp(feb)] and list(totals) == [150.5, 1199.0]
     volumes = facts.volumes
-    assert volumes.loc[0, pd.Timestamp(feb)] == found.by_customer[0][feb] and volumes.index.name == "customer"
+    assert volumes.loc[0, pd.Timestamp(feb)] == found.get(0, feb) and volumes.index.name == "customer"
+    assert pd.isna(volumes.loc[1, pd.Timestamp(jan)])
     assert str(volumes.columns.dtype) == "datetime64[us]" and str(volumes.dtypes.iloc[0]) == "Float64"
 
 

@@ -334,16 +334,18 @@ class Facts:
         sums; <NA> where a customer has no figure that month. Rows naming no known customer
         are left out here and counted in ``month_totals``. Empty without a monthly sheet.
         The sums are ``monthly_volumes``'."""
+        import numpy as np
         import pandas as pd
 
-        by_customer = self.monthly_volumes.by_customer
-        if not by_customer:
+        found = self.monthly_volumes
+        if not found.rows:
             return pd.DataFrame()
-        months = sorted({month for figures in by_customer.values() for month in figures})
-        columns = [pd.array([by_customer[row].get(month) for row in by_customer], dtype="Float64") for month in months]
-        rows = pd.Index(list(by_customer), dtype="Int64", name="customer")
-        frame = pd.DataFrame(dict(enumerate(columns)), index=rows)
-        frame.columns = pd.DatetimeIndex([pd.Timestamp(month) for month in months], name="month").as_unit("us")
+        grid = np.frombuffer(found.sums, dtype=np.float64).reshape(len(found.rows), len(found.months))
+        kept = [j for j in range(len(found.months)) if not np.isnan(grid[:, j]).all()]  # a month of known customers
+        columns = {n: pd.array(grid[:, j], dtype="Float64") for n, j in enumerate(kept)}  # NaN: <NA>
+        frame = pd.DataFrame(columns, index=pd.Index(found.rows, dtype="Int64", name="customer"))
+        months = [pd.Timestamp(found.months[j]) for j in kept]
+        frame.columns = pd.DatetimeIndex(months, name="month").as_unit("us")
         return frame
 
     @cached_property

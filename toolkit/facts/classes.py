@@ -232,7 +232,7 @@ def _shares_from_volumes(facts: Any, rules: Rules, lang: str) -> tuple[list[floa
     details = [""] * customers
     if total <= 0:
         return shares, details
-    for row, by_month in monthly.by_customer.items():
+    for row, by_month in monthly.by_customer():
         figures = [by_month[m] for m in chosen if m in by_month]
         if not figures:
             continue

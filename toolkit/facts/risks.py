@@ -180,8 +180,9 @@ def _volume_drop(facts: Any, found: RiskRule, add) -> None:
         return
     before, last = months[-2], months[-1]
     threshold, lang = float(found.threshold), facts.settings.lang  # type: ignore[arg-type]
-    for row, figures in facts.monthly_volumes.by_customer.items():
-        earlier, now_volume = figures.get(before), figures.get(last)
+    monthly = facts.monthly_volumes
+    for row in monthly.rows:
+        earlier, now_volume = monthly.get(row, before), monthly.get(row, last)
         if earlier is None or now_volume is None or not earlier > 0:
             continue
         drop = (earlier - now_volume) / earlier * 100

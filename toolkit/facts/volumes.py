@@ -6,8 +6,10 @@ pandas objects, for the report and for analysts."""
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -16,20 +18,47 @@ from ..relations import CustomerIndex
 
 __all__ = ["MonthlyVolumes", "monthly_volumes"]
 
+_NONE = math.nan  # a customer's month without a figure, in ``MonthlyVolumes.sums``
+
 
 @dataclass
 class MonthlyVolumes:
-    """``totals``: each month with figures (its first day) → the volume of all its rows, known
-    customer or not, oldest month first; ``by_customer``: customer row → month → the volume of
-    the rows naming that customer. Sums are ``math.fsum``: exact, in any order of the rows."""
+    """The monthly sheet's rows that have a month and a volume, summed. ``totals``: each month
+    with figures (its first day) → the volume of all its rows, known customer or not, oldest
+    first. ``rows``: the customer rows with a figure, in order; their sums are one flat array
+    (a row's ``len(months)`` months side by side, NaN where it has none), 8 bytes a month
+    instead of a dict per customer. Sums are ``math.fsum``: exact, in any order of the rows."""
 
     totals: dict[date, float] = field(default_factory=dict)
-    by_customer: dict[int, dict[date, float]] = field(default_factory=dict)
+    months: list[date] = field(default_factory=list)  # the months of ``sums``, oldest first
+    rows: list[int] = field(default_factory=list)
+    sums: array = field(default_factory=lambda: array("d"))
+    _at: dict[int, int] = field(default_factory=dict)  # customer row → its first index in ``sums``
+    _column: dict[date, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._column = {month: j for j, month in enumerate(self.months)}
 
     def months_up_to(self, day: date) -> list[date]:
         """The months with figures up to ``day``, oldest first."""
         months = list(self.totals)
         return months[: bisect_right(months, day)]
+
+    def get(self, row: int, month: date) -> float | None:
+        """Customer ``row``'s volume in ``month``, or None when it has no figure that month."""
+        at = self._at.get(row)
+        column = self._column.get(month)
+        if at is None or column is None:
+            return None
+        value = self.sums[at + column]
+        return None if value != value else value
+
+    def by_customer(self) -> Iterator[tuple[int, dict[date, float]]]:
+        """(customer row, month → volume) for each customer with a figure, in row order."""
+        width = len(self.months)
+        for row in self.rows:
+            at = self._at[row]
+            yield row, {m: v for m, v in zip(self.months, self.sums[at : at + width], strict=True) if v == v}
 
 
 def monthly_volumes(ledger: Ledger, index: CustomerIndex) -> MonthlyVolumes:
@@ -38,18 +67,30 @@ def monthly_volumes(ledger: Ledger, index: CustomerIndex) -> MonthlyVolumes:
     sheet = ledger.tables.get(MONTHLY)
     if sheet is None or not (sheet.has("month") and sheet.has("volume")):
         return MonthlyVolumes()
+    matched, months_of, volumes = [row for row, _ in index.match(sheet)], sheet.column("month"), sheet.column("volume")
     by_month: dict[date, list[float]] = defaultdict(list)
-    by_customer: dict[int, dict[date, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for (row, _), month, volume in zip(index.match(sheet), sheet.column("month"), sheet.column("volume"), strict=True):
-        if month is None or volume is None:
+    known: set[int] = set()
+    for row, month, volume in zip(matched, months_of, volumes, strict=True):
+        if month is not None and volume is not None:
+            by_month[month].append(volume)
+            if row is not None:
+                known.add(row)
+    months = sorted(by_month)
+    column = {month: j for j, month in enumerate(months)}
+    width = len(months)
+    rows = sorted(known)
+    at = {row: n * width for n, row in enumerate(rows)}
+    sums = array("d", [_NONE]) * (len(rows) * width)
+    repeated: dict[int, list[float]] = {}  # a cell with two figures or more: all of them, for fsum
+    for row, month, volume in zip(matched, months_of, volumes, strict=True):
+        if row is None or month is None or volume is None:
             continue
-        by_month[month].append(volume)
-        if row is not None:
-            by_customer[row][month].append(volume)
-    return MonthlyVolumes(
-        {month: math.fsum(by_month[month]) for month in sorted(by_month)},
-        {
-            row: {month: math.fsum(figures) for month, figures in sorted(months.items())}
-            for row, months in sorted(by_customer.items())
-        },
-    )
+        k = at[row] + column[month]
+        if sums[k] != sums[k]:
+            sums[k] = volume
+        else:
+            repeated.setdefault(k, [sums[k]]).append(volume)
+    for k, figures in repeated.items():
+        sums[k] = math.fsum(figures)
+    totals = {month: math.fsum(by_month[month]) for month in months}
+    return MonthlyVolumes(totals, months, rows, sums, at)
