@@ -151,6 +151,10 @@ def _is_number(text: str) -> bool:
 # (about 20 MB of objects) made every column's pass wait on memory (measured: the read took
 # 0.91× the time and 0.94× the processor at 100k rows, farm-bench, 7 pairs)
 _CHUNK = 256
+# the values a column has had when it is first judged mostly distinct (its repeats no longer
+# shared or remembered): 600 owners make over half of the first 1,000 rows of a 300k ledger,
+# but repeat over 8,192
+_SAMPLE = 8192
 _EXCEL_LEAP_DAY_AS_READ = (date(1900, 2, 28), datetime(1900, 2, 28))
 _NONE = type(None)
 _TEXT_OR_BLANK = {str, _NONE}
@@ -330,7 +334,7 @@ class _ColumnReader:
             self.shared is not None
             and not self.always_shared
             and len(self.shared) > 0.5 * len(self.values)
-            and len(self.values) >= 1000
+            and len(self.values) >= _SAMPLE
         ):
             self.shared = None  # mostly distinct (addresses, notes): sharing only costs time
 
@@ -365,7 +369,7 @@ class _ColumnReader:
                 bad[j] = raw
             elif percent and isinstance(raw, (int, float)):
                 typed_numbers.add(j)
-        if cache is not None and len(cache) > 0.5 * len(out) and len(out) >= 1000:
+        if cache is not None and len(cache) > 0.5 * len(out) and len(out) >= _SAMPLE:
             self.cache = None  # mostly distinct values (names, phones): caching only costs memory
 
 
