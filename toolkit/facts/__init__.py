@@ -325,7 +325,7 @@ class Facts:
     @cached_property
     def monthly_volumes(self) -> MonthlyVolumes:
         """The monthly sheet's volumes summed by month (every row) and by customer row and
-        month (the rows naming a known customer), as plain dicts: no pandas needed."""
+        month (the rows naming a known customer), without pandas (``facts.volumes``)."""
         return monthly_volumes(self.ledger, self.index)
 
     @cached_property
