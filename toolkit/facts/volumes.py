@@ -41,8 +41,7 @@ class MonthlyVolumes:
 
     def months_up_to(self, day: date) -> list[date]:
         """The months with figures up to ``day``, oldest first."""
-        months = list(self.totals)
-        return months[: bisect_right(months, day)]
+        return self.months[: bisect_right(self.months, day)]
 
     def get(self, row: int, month: date) -> float | None:
         """Customer ``row``'s volume in ``month``, or None when it has no figure that month."""

@@ -320,8 +320,10 @@ class _ColumnReader:
             joined = "\x00".join(texts)
         stripped = list(map(str.strip, texts))
         # a column of repeated values (owners, cities): one string each; '' (a blank) is None
-        shared = self.shared if self.shared is not None else _BLANK_IS_NONE
-        out: list[Any] = list(map(shared.setdefault if self.shared is not None else shared.get, stripped, stripped))
+        if self.shared is not None:
+            out: list[Any] = list(map(self.shared.setdefault, stripped, stripped))
+        else:
+            out = list(map(_BLANK_IS_NONE.get, stripped, stripped))
         found = _DIRTY.search(joined)
         if found is not None:
             ends = list(accumulate(len(t) + 1 for t in texts))  # where each cell's text ends, separator included
